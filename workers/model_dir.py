@@ -1,0 +1,68 @@
+"""Save and load a HookedTransformer as a self-contained local directory.
+
+TransformerLens has no offline `from_pretrained` for custom models, so a model directory holds:
+`tl_config.json` (a JSON-clean subset of HookedTransformerConfig), `model.safetensors` (the state
+dict) and the tokenizer files written by `save_pretrained` (`tokenizer.json`,
+`tokenizer_config.json`, with an optional chat template). Demo models and any model a worker
+serves from disk go through these two functions.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+TL_CONFIG_FILENAME = "tl_config.json"
+MODEL_WEIGHTS_FILENAME = "model.safetensors"
+
+# HookedTransformerConfig fields that are plain JSON and enough to rebuild the architecture.
+_CONFIG_KEYS = (
+    "n_layers", "d_model", "n_heads", "d_head", "d_mlp", "n_ctx", "d_vocab", "act_fn",
+    "normalization_type", "model_name", "positional_embedding_type", "rotary_dim", "rotary_base",
+    "rotary_adjacent_pairs", "n_key_value_heads", "gated_mlp", "eps", "attn_only",
+    "default_prepend_bos", "original_architecture", "final_rms", "tokenizer_prepends_bos",
+    "d_vocab_out", "use_attn_result", "parallel_attn_mlp", "seed",
+)
+
+
+def save_model_dir(model: Any, tokenizer: Any, path: str | Path) -> Path:
+    """Write `model` (a HookedTransformer) and its tokenizer to `path`."""
+    from safetensors.torch import save_file
+
+    out = Path(path)
+    out.mkdir(parents=True, exist_ok=True)
+    cfg = model.cfg.to_dict()
+    config = {k: cfg[k] for k in _CONFIG_KEYS if k in cfg and _is_json(cfg[k])}
+    (out / TL_CONFIG_FILENAME).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+    state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+    save_file(state, str(out / MODEL_WEIGHTS_FILENAME))
+    tokenizer.save_pretrained(str(out))
+    return out
+
+
+def load_model_dir(path: str | Path, device: str = "cpu", dtype: str = "float32") -> Any:
+    """Rebuild the HookedTransformer saved by `save_model_dir`; no network is touched."""
+    import torch
+    from safetensors.torch import load_file
+    from transformer_lens import HookedTransformer, HookedTransformerConfig
+    from transformers import AutoTokenizer
+
+    src = Path(path)
+    config = json.loads((src / TL_CONFIG_FILENAME).read_text())
+    config["device"] = device
+    config["dtype"] = getattr(torch, dtype)
+    tokenizer = AutoTokenizer.from_pretrained(str(src))
+    model = HookedTransformer(HookedTransformerConfig(**config), tokenizer=tokenizer)
+    state = load_file(str(src / MODEL_WEIGHTS_FILENAME), device=device)
+    model.load_state_dict(state, strict=False)
+    model.to(device=device, dtype=getattr(torch, dtype))
+    return model.eval()
+
+
+def _is_json(value: Any) -> bool:
+    try:
+        json.dumps(value)
+    except TypeError:
+        return False
+    return True
