@@ -18,11 +18,32 @@ MODEL_WEIGHTS_FILENAME = "model.safetensors"
 
 # HookedTransformerConfig fields that are plain JSON and enough to rebuild the architecture.
 _CONFIG_KEYS = (
-    "n_layers", "d_model", "n_heads", "d_head", "d_mlp", "n_ctx", "d_vocab", "act_fn",
-    "normalization_type", "model_name", "positional_embedding_type", "rotary_dim", "rotary_base",
-    "rotary_adjacent_pairs", "n_key_value_heads", "gated_mlp", "eps", "attn_only",
-    "default_prepend_bos", "original_architecture", "final_rms", "tokenizer_prepends_bos",
-    "d_vocab_out", "use_attn_result", "parallel_attn_mlp", "seed",
+    "n_layers",
+    "d_model",
+    "n_heads",
+    "d_head",
+    "d_mlp",
+    "n_ctx",
+    "d_vocab",
+    "act_fn",
+    "normalization_type",
+    "model_name",
+    "positional_embedding_type",
+    "rotary_dim",
+    "rotary_base",
+    "rotary_adjacent_pairs",
+    "n_key_value_heads",
+    "gated_mlp",
+    "eps",
+    "attn_only",
+    "default_prepend_bos",
+    "original_architecture",
+    "final_rms",
+    "tokenizer_prepends_bos",
+    "d_vocab_out",
+    "use_attn_result",
+    "parallel_attn_mlp",
+    "seed",
 )
 
 

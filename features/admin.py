@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from features import models as m
+
+
+@admin.register(m.Model)
+class ModelAdmin(admin.ModelAdmin):
+    list_display = ("id", "display_name", "layers", "dimension", "visibility", "inference_enabled")
+    list_filter = ("visibility", "inference_enabled", "instruct")
+    search_fields = ("id", "display_name", "owner")
+
+
+@admin.register(m.SourceRelease)
+class SourceReleaseAdmin(admin.ModelAdmin):
+    list_display = ("name", "creator_name", "visibility", "featured")
+    list_filter = ("visibility", "featured")
+    search_fields = ("name", "description", "creator_name")
+
+
+@admin.register(m.SourceSet)
+class SourceSetAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "model",
+        "type",
+        "visibility",
+        "has_dashboards",
+        "allow_inference_search",
+    )
+    list_filter = ("visibility", "has_dashboards", "allow_inference_search", "model")
+    search_fields = ("name", "description", "creator_name")
+
+
+@admin.register(m.Source)
+class SourceAdmin(admin.ModelAdmin):
+    list_display = (
+        "source_id",
+        "model",
+        "set_name",
+        "visibility",
+        "inference_enabled",
+        "has_dashboards",
+    )
+    list_filter = ("visibility", "inference_enabled", "model", "set_name")
+    search_fields = ("source_id", "set_name", "saelens_release", "saelens_sae_id")
+
+
+@admin.register(m.Feature)
+class FeatureAdmin(admin.ModelAdmin):
+    list_display = ("model", "layer", "index", "max_act_approx", "frac_nonzero", "has_vector")
+    list_filter = ("has_vector", "model")
+    search_fields = ("=layer", "=index", "vector_label")
+    show_full_result_count = False  # tables of millions of rows: skip the COUNT(*)
+
+
+@admin.register(m.Activation)
+class ActivationAdmin(admin.ModelAdmin):
+    list_display = ("id", "model", "layer", "index", "max_value", "creator")
+    list_filter = ("model",)
+    search_fields = ("=id", "=layer", "=index")
+    raw_id_fields = ("creator",)
+    show_full_result_count = False
+
+
+@admin.register(m.Explanation)
+class ExplanationAdmin(admin.ModelAdmin):
+    list_display = (
+        "description",
+        "model",
+        "layer",
+        "index",
+        "type_name",
+        "explanation_model_name",
+        "score_v1",
+    )
+    list_filter = ("type_name", "explanation_model_name", "model")
+    search_fields = ("description", "=layer", "=index")
+    raw_id_fields = ("author", "triggered_by_user")
+    exclude = ("embedding",)
+    show_full_result_count = False
+
+
+@admin.register(m.ExplanationScore)
+class ExplanationScoreAdmin(admin.ModelAdmin):
+    list_display = (
+        "explanation",
+        "explanation_score_type_name",
+        "explanation_score_model_name",
+        "value",
+    )
+    list_filter = ("explanation_score_type_name", "explanation_score_model_name")
+    raw_id_fields = ("explanation", "initiated_by_user")
+
+
+for config_model in (
+    m.ExplanationType,
+    m.ExplanationModelType,
+    m.ExplanationScoreType,
+    m.ExplanationScoreModel,
+    m.EvalType,
+):
+    admin.site.register(
+        config_model,
+        list_display=("name", "display_name", "featured"),
+        list_filter=("featured",),
+        search_fields=("name", "display_name", "description"),
+    )
+
+
+@admin.register(m.List)
+class ListAdmin(admin.ModelAdmin):
+    list_display = ("name", "user", "created_at")
+    search_fields = ("name", "description", "user__username")
+
+
+@admin.register(m.ListsOnNeurons)
+class ListsOnNeuronsAdmin(admin.ModelAdmin):
+    list_display = ("list", "model", "layer", "index", "added_at")
+    search_fields = ("list__name", "=layer", "=index")
+
+
+@admin.register(m.Bookmark)
+class BookmarkAdmin(admin.ModelAdmin):
+    list_display = ("user", "model", "layer", "index", "created_at")
+    search_fields = ("user__username", "=layer", "=index")
+
+
+@admin.register(m.Comment)
+class CommentAdmin(admin.ModelAdmin):
+    list_display = ("user", "model", "layer", "index", "created_at")
+    search_fields = ("text", "user__username")
+
+
+@admin.register(m.Vote)
+class VoteAdmin(admin.ModelAdmin):
+    list_display = ("voter", "explanation", "points", "created_at")
+    raw_id_fields = ("voter", "explanation")
+
+
+@admin.register(m.SavedSearch)
+class SavedSearchAdmin(admin.ModelAdmin):
+    list_display = ("query", "model", "source_set", "num_results", "created_at")
+    list_filter = ("model",)
+    search_fields = ("query",)
+
+
+for extra in (
+    m.ListComment,
+    m.ListsOnActivations,
+    m.SavedSearchActivation,
+    m.InferenceHostSource,
+    m.InferenceHostSourceOnSource,
+):
+    admin.site.register(extra)

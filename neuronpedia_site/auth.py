@@ -1,0 +1,72 @@
+"""API authentication: the `X-Api-Key` header, and Neuronpedia's three access levels.
+
+Views pick a level with `permission_classes`: none (optional user), `ApiKeyRequired`, or
+`AdminRequired`. Browsers that are logged in reach the same API with their session (and CSRF).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import authentication, exceptions, permissions
+from rest_framework.request import Request
+
+from neuronpedia_site.models import User, user_for_api_key
+
+API_KEY_HEADER = "X-Api-Key"
+AUTH_REQUIRED_MESSAGE = (
+    "This endpoint requires authorization. Specify your API key in the header x-api-key. "
+    "Your API key is on your account page."
+)
+
+
+class NotAuthenticated(exceptions.NotAuthenticated):
+    default_detail = AUTH_REQUIRED_MESSAGE
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    """Authenticates by the `X-Api-Key` header; no header means "try the next scheme"."""
+
+    def authenticate(self, request: Request) -> tuple[User, str] | None:
+        key = request.headers.get(API_KEY_HEADER, "").strip()
+        if not key:
+            return None
+        user = user_for_api_key(key)
+        if user is None:
+            # Neuronpedia treats an unknown key as anonymous on optional endpoints; the
+            # permission classes turn that into 401 where a user is required.
+            request._invalid_api_key = True  # type: ignore[attr-defined]
+            return None
+        return user, key
+
+    def authenticate_header(self, request: Request) -> str:
+        return API_KEY_HEADER
+
+
+class SessionAuthentication(authentication.SessionAuthentication):
+    """The logged-in browser session (with CSRF), for the site's own pages calling the API."""
+
+
+def request_user(request: Request) -> User | None:
+    user: Any = getattr(request, "user", None)
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return user
+
+
+class ApiKeyRequired(permissions.BasePermission):
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if request_user(request) is None:
+            if getattr(request, "_invalid_api_key", False):
+                raise exceptions.AuthenticationFailed("Invalid API key in the header x-api-key.")
+            raise NotAuthenticated()
+        return True
+
+
+class AdminRequired(ApiKeyRequired):
+    message = "This endpoint requires an admin user."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        super().has_permission(request, view)
+        user = request_user(request)
+        return bool(user and user.admin)

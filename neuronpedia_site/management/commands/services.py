@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from neuronpedia_site import services
+
+
+class Command(BaseCommand):
+    help = "Start, stop or show the embedded PostgreSQL and Redis (used when *_URL are unset)."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("action", choices=["start", "stop", "status", "postgres-tcp"])
+        parser.add_argument("--port", type=int, default=55432, help="For postgres-tcp.")
+        parser.add_argument("--data", default=None, help="Data directory for postgres-tcp.")
+
+    def handle(self, *args: Any, **options: Any) -> str:
+        var_dir: Path = settings.VAR_DIR
+        action = options["action"]
+        if action == "start":
+            db = services.database_url(var_dir)
+            rd = services.redis_url(var_dir)
+            return f"postgres: {db}\nredis: {rd}"
+        if action == "stop":
+            pg = services.stop_postgres(var_dir)
+            rd = services.stop_redis(var_dir)
+            state = {True: "stopped", False: "not running"}
+            return f"postgres: {state[pg]}\nredis: {state[rd]}"
+        if action == "status":
+            pg = services.postgres_running(var_dir)
+            rd = services.redis_running(var_dir)
+            state = {True: "running", False: "stopped"}
+            return f"postgres: {state[pg]}\nredis: {state[rd]}"
+        data = Path(options["data"] or var_dir / "postgres-tcp")
+        try:
+            return services.start_tcp_postgres(data, options["port"])
+        except Exception as exc:
+            raise CommandError(
+                f"could not start PostgreSQL on port {options['port']}: {exc}"
+            ) from exc

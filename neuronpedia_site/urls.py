@@ -1,0 +1,31 @@
+"""URL map: site pages, the API under /api/, the inference contract under /v1/, then the
+feature pages at Neuronpedia's public URLs (`/{modelId}/{layer}/{index}`) last, as catch-alls."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from neuronpedia_site import views
+
+handler404 = "neuronpedia_site.errors.json_or_html_404"
+handler500 = "neuronpedia_site.errors.json_or_html_500"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("api/health", views.api_health, name="api-health"),
+    path("api/schema", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("login", auth_views.LoginView.as_view(), name="login"),
+    path("logout", auth_views.LogoutView.as_view(), name="logout"),
+    path("signup", views.signup, name="signup"),
+    path("account", views.account, name="account"),
+    path("account/rotate-key", views.rotate_api_key, name="rotate-api-key"),
+    path("admin/", admin.site.urls),
+    path("", include("importer.urls")),
+    path("", include("steering.urls")),
+    path("", include("features.urls")),
+    path("", include("features.page_urls")),
+]

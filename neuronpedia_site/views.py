@@ -1,0 +1,74 @@
+"""Site-wide pages (home, sign-up, account) and the health endpoint."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+from rest_framework.decorators import api_view
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from features.models import Model
+from neuronpedia_site.accounts import create_user
+from neuronpedia_site.health import health
+from neuronpedia_site.models import UserSecret, set_api_key
+
+NEW_KEY_SESSION = "new_api_key"
+
+
+@api_view(["GET"])
+def api_health(request: Request) -> Response:
+    """Database, Redis and live workers (with the queues they consume)."""
+    body = health()
+    return Response(body, status=200 if body["status"] == "ok" else 503)
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user if request.user.is_authenticated else None
+    models = Model.objects.listed_for(user).order_by("id").prefetch_related("source_sets")
+    return render(request, "home.html", {"models": models})
+
+
+def signup(request: HttpRequest) -> HttpResponse:
+    error = ""
+    if request.method == "POST":
+        name = request.POST.get("username", "")
+        password = request.POST.get("password", "")
+        if len(password) < 8:
+            error = "Choose a password of at least 8 characters."
+        else:
+            try:
+                user, key = create_user(
+                    name, password=password, email=request.POST.get("email", "")
+                )
+            except ValidationError as exc:
+                error = " ".join(exc.messages)
+            except Exception:
+                error = "That username is taken."
+            else:
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                request.session[NEW_KEY_SESSION] = key
+                return redirect("account")
+    return render(
+        request, "registration/signup.html", {"error": error}, status=400 if error else 200
+    )
+
+
+@login_required
+def account(request: HttpRequest) -> HttpResponse:
+    secret = UserSecret.objects.filter(user=request.user, type=UserSecret.Type.NEURONPEDIA).first()
+    new_key = request.session.pop(NEW_KEY_SESSION, None)
+    return render(request, "account.html", {"secret": secret, "new_key": new_key})
+
+
+@login_required
+@require_POST
+def rotate_api_key(request: HttpRequest) -> HttpResponse:
+    request.session[NEW_KEY_SESSION] = set_api_key(request.user)
+    messages.info(request, "Your API key was rotated. The old key no longer works.")
+    return redirect("account")

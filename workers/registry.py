@@ -1,0 +1,54 @@
+"""Which workers are alive and what they serve, kept in Redis by the workers themselves.
+
+Each worker writes `np:worker:<hostname>` (queues, served model and sources) with a short TTL and
+refreshes it from a heartbeat thread, so the web side can answer "no worker serves this queue"
+with a 503 at once instead of waiting for a task that nobody will take. No torch here: the web
+process imports this module.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any, TypedDict
+
+import redis
+from django.conf import settings
+
+KEY_PREFIX = "np:worker:"
+HEARTBEAT_SECONDS = 5
+TTL_SECONDS = 15
+
+
+class WorkerInfo(TypedDict):
+    hostname: str
+    queues: list[str]
+    model_id: str | None
+    sources: list[dict[str, Any]]
+    pid: int
+    seen_at: float
+
+
+def connection() -> redis.Redis:
+    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+
+
+def announce(info: WorkerInfo) -> None:
+    info["seen_at"] = time.time()
+    connection().set(KEY_PREFIX + info["hostname"], json.dumps(info), ex=TTL_SECONDS)
+
+
+def withdraw(hostname: str) -> None:
+    connection().delete(KEY_PREFIX + hostname)
+
+
+def live_workers() -> list[WorkerInfo]:
+    conn = connection()
+    keys = sorted(conn.scan_iter(match=KEY_PREFIX + "*", count=100))
+    if not keys:
+        return []
+    return [json.loads(raw) for raw in conn.mget(keys) if raw]
+
+
+def workers_for_queue(queue: str) -> list[WorkerInfo]:
+    return [w for w in live_workers() if queue in w["queues"]]
