@@ -1,4 +1,4 @@
-"""CORS for the API: like Neuronpedia, every /api answer carries `Access-Control-Allow-Origin: *`."""
+"""CORS for the API: every /api answer carries `Access-Control-Allow-Origin: *`, as Neuronpedia."""
 
 from __future__ import annotations
 

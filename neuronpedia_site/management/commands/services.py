@@ -13,7 +13,9 @@ class Command(BaseCommand):
     help = "Start, stop or show the embedded PostgreSQL and Redis (used when *_URL are unset)."
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("action", choices=["start", "stop", "status", "postgres-tcp"])
+        parser.add_argument(
+            "action", choices=["start", "stop", "status", "postgres-tcp", "postgres-tcp-stop"]
+        )
         parser.add_argument("--port", type=int, default=55432, help="For postgres-tcp.")
         parser.add_argument("--data", default=None, help="Data directory for postgres-tcp.")
 
@@ -35,6 +37,8 @@ class Command(BaseCommand):
             state = {True: "running", False: "stopped"}
             return f"postgres: {state[pg]}\nredis: {state[rd]}"
         data = Path(options["data"] or var_dir / "postgres-tcp")
+        if action == "postgres-tcp-stop":
+            return "stopped" if services.stop_postgres_dir(data) else "not running"
         try:
             return services.start_tcp_postgres(data, options["port"])
         except Exception as exc:

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+
+from neuronpedia_site.errors import ApiError
+from workers import client, registry
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_a_task_round_trips_through_redis_and_a_worker_process(start_worker) -> None:  # type: ignore[no-untyped-def]
+    start_worker()
+    assert client.call("ping", {"payload": "hello"}, queue="default", timeout=30) == "hello"
+
+
+def test_calling_a_queue_nobody_serves_is_a_503_naming_the_queue() -> None:
+    with pytest.raises(ApiError) as info:
+        client.call("ping", {}, queue="inference.nobody")
+    assert info.value.status_code == 503
+    assert "inference.nobody" in str(info.value.detail)
+
+
+def test_a_task_is_redelivered_when_its_worker_is_killed(start_worker) -> None:  # type: ignore[no-untyped-def]
+    # Redis redelivers an unacknowledged task once its visibility timeout has passed; a short
+    # one keeps the test fast (production uses CELERY_VISIBILITY_TIMEOUT=3600).
+    fast = {"CELERY_VISIBILITY_TIMEOUT": "3", "CELERY_RESTORE_INTERVAL": "1"}
+    key = f"redelivery-{uuid.uuid4().hex}"
+    doomed = start_worker(env=fast)
+    client.send("sleep_then_record", {"key": key, "seconds": 2.0})
+    conn = registry.connection()
+    deadline = time.monotonic() + 30
+    while conn.get(f"{key}:attempts") is None:
+        assert time.monotonic() < deadline, doomed.log.read_text()
+        time.sleep(0.05)
+    doomed.kill()
+    assert conn.get(f"{key}:done") is None
+    start_worker(env=fast)
+    deadline = time.monotonic() + 60
+    while conn.get(f"{key}:done") is None:
+        assert time.monotonic() < deadline, "task was not redelivered"
+        time.sleep(0.1)
+    assert int(conn.get(f"{key}:attempts")) == 2

@@ -1,0 +1,29 @@
+"""Test settings: the same services as the app, but Redis database 15, so a test run never
+touches the broker queues or caches of a running `make run`."""
+
+from __future__ import annotations
+
+from neuronpedia_site.services import celery_broker_url
+from neuronpedia_site.settings import *  # noqa: F403
+from neuronpedia_site.settings import REDIS_URL
+
+
+def _with_db(url: str, db: int) -> str:
+    if url.startswith("unix://"):
+        return url.split("?")[0] + f"?db={db}"
+    base = url.rstrip("/")
+    head, _, tail = base.rpartition("/")
+    return f"{head}/{db}" if tail.isdigit() and head.count("/") >= 2 else f"{base}/{db}"
+
+
+REDIS_URL = _with_db(REDIS_URL, 15)
+CELERY_BROKER_URL = celery_broker_url(REDIS_URL)
+CELERY_RESULT_BACKEND = CELERY_BROKER_URL
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
