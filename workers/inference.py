@@ -38,7 +38,7 @@ def tokenize(served: ServedModel, text: str, prepend_bos: bool | None = None) ->
     """`{tokens: [int], token_strings: [str], prepend_bos}`; `prepend_bos` None = model default."""
     if prepend_bos is None:
         prepend_bos = bool(served.model.cfg.default_prepend_bos)
-    ids = _encode(served, text, prepend_bos=prepend_bos)
+    ids = encode_text(served, text, prepend_bos=prepend_bos)
     return {"tokens": ids, "token_strings": _str_tokens(served, ids), "prepend_bos": prepend_bos}
 
 
@@ -54,7 +54,8 @@ def with_bos_text(served: ServedModel, prompt: str) -> str:
     return prompt
 
 
-def _encode(served: ServedModel, text: str, prepend_bos: bool) -> list[int]:
+def encode_text(served: ServedModel, text: str, prepend_bos: bool) -> list[int]:
+    """Token ids of `text`, never truncated (callers check the limit themselves)."""
     tokens = served.model.to_tokens(text, prepend_bos=prepend_bos, truncate=False)
     return [int(t) for t in tokens[0].tolist()]
 
@@ -146,7 +147,8 @@ def encode(
         return sae.encode(acts.to(device=sae.W_dec.device, dtype=sae.W_dec.dtype)).float()
 
 
-def _check_index(served: ServedModel, source: str, index: int) -> int:
+def check_feature_index(served: ServedModel, source: str, index: int) -> int:
+    """`index` as an int, or UnknownFeature (404) when `source` has no such feature."""
     index = int(index)
     d_sae = served.d_sae(source)
     if not 0 <= index < d_sae:
@@ -178,10 +180,10 @@ def activation_single_batch(
 ) -> dict[str, Any]:
     """`{results: [{activation, tokens}]}`, one forward pass for all prompts."""
     with served.lock:
-        index = _check_index(served, source, index)
+        index = check_feature_index(served, source, index)
         hook = served.hook_name(source)
         prepend_bos = served.uses_bos or bool(_sae_prepends_bos(served, source))
-        rows = [_encode(served, p, prepend_bos=prepend_bos) for p in prompts]
+        rows = [encode_text(served, p, prepend_bos=prepend_bos) for p in prompts]
         for row in rows:
             _check_limit(served, row)
         cache = run_hooks(served, rows, {hook})
@@ -230,7 +232,7 @@ def activation_vector_batch(
 ) -> dict[str, Any]:
     """`{results: [{activation, tokens}]}` for a raw vector at `hook`."""
     with served.lock:
-        rows = [_encode(served, p, prepend_bos=served.uses_bos) for p in prompts]
+        rows = [encode_text(served, p, prepend_bos=served.uses_bos) for p in prompts]
         for row in rows:
             _check_limit(served, row)
         cache = run_hooks(served, rows, {hook})
@@ -400,10 +402,10 @@ def _plan_search(served: ServedModel, req: SearchRequest) -> _SearchPlan:
         raise BadRequest("Feature filter can only be used with a single layer")
     if req.feature_filter:
         for index in req.feature_filter:
-            _check_index(served, selected[0], index)
+            check_feature_index(served, selected[0], index)
     if int(req.num_results) < 1:
         raise BadRequest("num_results must be at least 1")
-    ids = _encode(served, with_bos_text(served, req.prompt), prepend_bos=False)
+    ids = encode_text(served, with_bos_text(served, req.prompt), prepend_bos=False)
     _check_limit(served, ids)
     for index in req.sort_by_token_indexes:
         if not 0 <= int(index) < len(ids):
@@ -528,7 +530,7 @@ def topk_by_token_batch(
         if int(top_k) < 1:
             raise BadRequest("top_k must be at least 1")
         k = min(int(top_k), served.d_sae(source))
-        rows = [_encode(served, with_bos_text(served, p), prepend_bos=False) for p in prompts]
+        rows = [encode_text(served, with_bos_text(served, p), prepend_bos=False) for p in prompts]
         for row in rows:
             _check_limit(served, row)
         feats = encode(served, source, run_hooks(served, rows, {hook})[hook])
@@ -572,7 +574,7 @@ def source_activations(served: ServedModel, prompts: Sequence[str], source: str)
         limit = served.config.token_limit
         if len(prompts) > 1:
             limit //= SOURCE_BATCH_SIZE
-        rows = [_encode(served, with_bos_text(served, p), prepend_bos=False) for p in prompts]
+        rows = [encode_text(served, with_bos_text(served, p), prepend_bos=False) for p in prompts]
         for row in rows:
             _check_limit(served, row, limit)
         feats = encode(served, source, run_hooks(served, rows, {hook})[hook])
@@ -619,10 +621,10 @@ def decoder_cossim_topk(
         raise BadRequest("Invalid request data: exactly one of feature or vector must be provided")
     with served.lock:
         target = target_source or source
-        w_dec = _decoder(served, target).float()
+        w_dec = decoder_weights(served, target).float()
         if feature_index is not None:
-            index = _check_index(served, source, feature_index)
-            query = _decoder(served, source)[index].float()
+            index = check_feature_index(served, source, feature_index)
+            query = decoder_weights(served, source)[index].float()
             if query.numel() != w_dec.shape[1]:
                 raise BadRequest(f"Sources {source} and {target} have different widths")
         else:
@@ -646,7 +648,8 @@ def decoder_cossim_topk(
         return result
 
 
-def _decoder(served: ServedModel, source: str) -> torch.Tensor:
+def decoder_weights(served: ServedModel, source: str) -> torch.Tensor:
+    """`W_dec` `[d_sae, d_in]` of a source's SAE; 400 for MLP-neuron sources, which have none."""
     if served.is_neurons(source):
         raise BadRequest(f"Source {source} is an MLP-neuron source and has no decoder")
     return served.get_sae(source).W_dec.detach()
@@ -660,6 +663,6 @@ def feature_vector(served: ServedModel, source: str, index: int) -> dict[str, An
     exported here steers like the feature itself; for tied or near-tied SAEs the two agree.
     """
     with served.lock:
-        index = _check_index(served, source, index)
-        vector = _decoder(served, source)[index].float().tolist()
+        index = check_feature_index(served, source, index)
+        vector = decoder_weights(served, source)[index].float().tolist()
         return {"vector": vector, "hookName": served.hook_name(source)}

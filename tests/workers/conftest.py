@@ -146,13 +146,16 @@ def shared_model(model_dir: Path) -> Any:
     return load_model_dir(model_dir)
 
 
-def make_served(model_dir: Path, sae_root: Path, model: Any = None, **overrides: Any) -> Any:
+def make_served(
+    model_dir: Path, sae_dirs: Path | dict[str, str], model: Any = None, **overrides: Any
+) -> Any:
+    """A ServedModel of the tiny model; `model` reuses an already loaded one."""
     from workers.runtime import RuntimeConfig, ServedModel
 
     config = RuntimeConfig(
         model_id="tiny-demo",
         model_dir=str(model_dir),
-        sae_dirs=str(sae_root),
+        sae_dirs=sae_dirs if isinstance(sae_dirs, dict) else str(sae_dirs),
         device="cpu",
         **overrides,
     )

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import torch
 
+from tests.workers.conftest import make_served
 from workers import inference
 from workers.errors import BadRequest, TokenLimitExceeded, UnknownFeature, UnknownSource
 
@@ -93,8 +94,6 @@ def test_batch_variants_equal_single_calls(served: Any) -> None:
 
 
 def test_token_limit_error_names_counts(model_dir: Any, sae_root: Any, shared_model: Any) -> None:
-    from tests.workers.conftest import make_served
-
     served = make_served(model_dir, sae_root, model=shared_model, token_limit=5)
     with pytest.raises(TokenLimitExceeded) as error:
         inference.activations_all(served, PROMPT, "res-demo")
