@@ -36,6 +36,15 @@ SAE_SPECS = {
 }
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _one_torch_thread() -> None:
+    import torch
+
+    # The model is tiny: on a shared 2-core box extra intra-op threads only spin and wait,
+    # which made generation 10-50x slower under load.
+    torch.set_num_threads(1)
+
+
 @pytest.fixture(autouse=True)
 def _seed_everything() -> None:
     import numpy as np
