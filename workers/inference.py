@@ -142,7 +142,7 @@ def encode(
 
     with torch.no_grad():
         if served.is_neurons(source):
-            return acts.float()
+            return acts.float().clone()  # callers edit the result in place
         sae = served.get_sae(source)
         return sae.encode(acts.to(device=sae.W_dec.device, dtype=sae.W_dec.dtype)).float()
 
@@ -370,7 +370,8 @@ def activations_all_many(
        `max_value`, descending (stable: ties keep source order, then feature index); keep
        `num_results`. Each source is cut to its own top `num_results` first, which gives the same
        result as one global sort and keeps memory at num_results rows per source.
-    7. `source` is the source id (`{layer}-{source_set}`).
+    7. `source` is the source id, `{layer}-{source_set}` (PRE rebuilt it from layer and set,
+       which dropped a `__` suffix; the id itself is the same otherwise and never ambiguous).
     8. `counts[layer][token]` = features > 0 after steps 3-4, one row per layer up to the set's
        deepest layer.
     """
@@ -419,24 +420,23 @@ def _plan_search(served: ServedModel, req: SearchRequest) -> _SearchPlan:
 def _rank_all(
     served: ServedModel, plans: list[_SearchPlan], cache: dict[str, torch.Tensor]
 ) -> list[dict[str, Any]]:
+    """Steps 3-8 for every plan; each source is encoded and ranked once for all its rows."""
     import torch
 
-    # Encode each source once for every row that selected it.
     rows_by_source: dict[str, list[int]] = {}
     for row, plan in enumerate(plans):
         for source in plan.sources:
             rows_by_source.setdefault(source, []).append(row)
+    # Per plan: (position in its selection, source, top-candidate columns); per-layer counts.
     candidates: list[list[tuple[int, str, dict[str, torch.Tensor]]]] = [[] for _ in plans]
-    counts: list[dict[int, torch.Tensor]] = [{} for _ in plans]
+    counts: list[dict[int, list[int]]] = [{} for _ in plans]
     for source, rows in rows_by_source.items():
         feats = encode(served, source, cache[served.hook_name(source)][rows])
-        for batch_row, row in enumerate(rows):
-            plan = plans[row]
-            # A copy: steps 3-4 edit it in place.
-            acts = feats[batch_row, : len(plan.ids)].T.clone()  # [d_sae, n_tokens]
-            top, active = _rank_source(served, plan, acts)
-            candidates[row].append((plan.sources.index(source), source, top))
-            counts[row][sources.layer_of(source)] = active
+        tops, active = _rank_source([plans[r] for r in rows], feats, served.uses_bos)
+        layer = sources.layer_of(source)
+        for row, top, row_active in zip(rows, tops, active, strict=True):
+            candidates[row].append((plans[row].sources.index(source), source, top))
+            counts[row][layer] = row_active
 
     results = []
     for plan, cands, layer_counts in zip(plans, candidates, counts, strict=True):
@@ -448,7 +448,6 @@ def _rank_all(
             for name in ("index", "max_value", "max_value_index", "sum_values", "values")
         }
         source_of = [src for _, src, top in cands for _ in range(len(top["key"]))]
-        order_list = order.tolist()
         activations = [
             {
                 "source": source_of[pos],
@@ -458,49 +457,65 @@ def _rank_all(
                 "max_value": float(columns["max_value"][i]),
                 "max_value_index": int(columns["max_value_index"][i]),
             }
-            for i, pos in enumerate(order_list)
+            for i, pos in enumerate(order.tolist())
         ]
         n_layers = max(sources.layer_of(s) for s in plan.set_sources) + 1
         table = [[0] * len(plan.ids) for _ in range(n_layers)]
         for layer, active in layer_counts.items():
-            table[layer] = [int(v) for v in active.tolist()]
+            table[layer] = active
         results.append({"activations": activations, "tokens": plan.tokens, "counts": table})
     return results
 
 
 def _rank_source(
-    served: ServedModel,
-    plan: _SearchPlan,
-    acts: Float[torch.Tensor, "d_sae n_tokens"],  # noqa: F722 (jaxtyping shape)
-) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
-    """Steps 3-5 for one source, cut to its top `num_results`; also the per-token active count."""
+    plans: list[_SearchPlan],
+    feats: Float[torch.Tensor, "rows pos d_sae"],  # noqa: F722 (jaxtyping shape)
+    uses_bos: bool,
+) -> tuple[list[dict[str, torch.Tensor]], list[list[int]]]:
+    """Steps 3-5 for one source over all rows that selected it, each cut to its top
+    `num_results` candidates; also each row's count of active features per token.
+
+    Works on the padded batch at once (a handful of kernels per source, not per row): padding is
+    set to -inf so it never wins the max, and the per-row options become masks.
+    """
     import torch
 
-    req = plan.request
-    if req.feature_filter:
-        keep = torch.zeros(acts.shape[0], dtype=torch.bool, device=acts.device)
-        keep[torch.as_tensor(list(req.feature_filter), device=acts.device)] = True
-        acts = acts * keep[:, None]
-    if req.ignore_bos and served.uses_bos:
-        acts[:, 0] = 0
-    max_values, max_indices = acts.max(dim=1)
-    if req.sort_by_token_indexes:
-        idx = torch.as_tensor(list(req.sort_by_token_indexes), device=acts.device)
-        sum_values = acts[:, idx].sum(dim=1)
-        key = sum_values
-    else:
-        sum_values = torch.zeros_like(max_values)
-        key = max_values
-    top = torch.sort(key, descending=True, stable=True).indices[: req.num_results]
-    picked = {
-        "key": key[top],
-        "index": top,
-        "max_value": max_values[top],
-        "max_value_index": max_indices[top],
-        "sum_values": sum_values[top],
-        "values": acts[top],
-    }
-    return picked, (acts > 0).sum(dim=0)
+    lengths = [len(plan.ids) for plan in plans]
+    for row, plan in enumerate(plans):
+        req = plan.request
+        if req.feature_filter:
+            keep = torch.zeros(feats.shape[-1], dtype=feats.dtype, device=feats.device)
+            keep[torch.as_tensor(list(req.feature_filter), device=feats.device)] = 1
+            feats[row] *= keep
+        if req.ignore_bos and uses_bos:
+            feats[row, 0] = 0
+    active = (feats > 0).sum(dim=2).tolist()  # [rows, pos]; padding is cut off below
+    for row, length in enumerate(lengths):
+        feats[row, length:] = -math.inf
+    max_values, max_indices = feats.max(dim=1)  # [rows, d_sae]
+    sum_values = torch.zeros_like(max_values)
+    key = max_values.clone()
+    for row, plan in enumerate(plans):
+        if plan.request.sort_by_token_indexes:
+            idx = torch.as_tensor(list(plan.request.sort_by_token_indexes), device=feats.device)
+            sum_values[row] = feats[row, idx].sum(dim=0)
+            key[row] = sum_values[row]
+    width = max(plan.request.num_results for plan in plans)
+    order = torch.sort(key, dim=1, descending=True, stable=True).indices[:, :width]
+    tops = []
+    for row, plan in enumerate(plans):
+        top = order[row, : plan.request.num_results]
+        tops.append(
+            {
+                "key": key[row, top],
+                "index": top,
+                "max_value": max_values[row, top],
+                "max_value_index": max_indices[row, top],
+                "sum_values": sum_values[row, top],
+                "values": feats[row, : lengths[row], top].T,
+            }
+        )
+    return tops, [row_active[:length] for row_active, length in zip(active, lengths, strict=True)]
 
 
 # -- /activation/topk-by-token -----------------------------------------------------------------
@@ -541,7 +556,7 @@ def topk_by_token_batch(
             values, indices = values.tolist(), indices.tolist()
             tokens = _str_tokens(served, row)
             is_special = [t in special for t in row]
-            start = 1 if ignore_bos else 0
+            start = 1 if ignore_bos and served.uses_bos else 0
             per_token = [
                 {
                     "token_position": pos - start,
