@@ -76,8 +76,15 @@ def load_model_dir(path: str | Path, device: str = "cpu", dtype: str = "float32"
     tokenizer = AutoTokenizer.from_pretrained(str(src))
     model = HookedTransformer(HookedTransformerConfig(**config), tokenizer=tokenizer)
     state = load_file(str(src / MODEL_WEIGHTS_FILENAME), device=device)
-    model.load_state_dict(state, strict=False)
-    model.to(device=device, dtype=getattr(torch, dtype))
+    # Not strict: buffers such as attention masks are rebuilt by the constructor. A missing
+    # parameter, though, would silently leave random weights, so that is an error.
+    missing, _ = model.load_state_dict(state, strict=False)
+    params = {name for name, _ in model.named_parameters()}
+    if missing_params := sorted(set(missing) & params):
+        raise ValueError(f"{src} lacks weights for {', '.join(missing_params[:5])}")
+    # HookedTransformer.to takes one device or dtype at a time (and updates cfg to match).
+    model.to(device, print_details=False)
+    model.to(getattr(torch, dtype), print_details=False)
     return model.eval()
 
 
