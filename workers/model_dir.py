@@ -18,11 +18,32 @@ MODEL_WEIGHTS_FILENAME = "model.safetensors"
 
 # HookedTransformerConfig fields that are plain JSON and enough to rebuild the architecture.
 _CONFIG_KEYS = (
-    "n_layers", "d_model", "n_heads", "d_head", "d_mlp", "n_ctx", "d_vocab", "act_fn",
-    "normalization_type", "model_name", "positional_embedding_type", "rotary_dim", "rotary_base",
-    "rotary_adjacent_pairs", "n_key_value_heads", "gated_mlp", "eps", "attn_only",
-    "default_prepend_bos", "original_architecture", "final_rms", "tokenizer_prepends_bos",
-    "d_vocab_out", "use_attn_result", "parallel_attn_mlp", "seed",
+    "n_layers",
+    "d_model",
+    "n_heads",
+    "d_head",
+    "d_mlp",
+    "n_ctx",
+    "d_vocab",
+    "act_fn",
+    "normalization_type",
+    "model_name",
+    "positional_embedding_type",
+    "rotary_dim",
+    "rotary_base",
+    "rotary_adjacent_pairs",
+    "n_key_value_heads",
+    "gated_mlp",
+    "eps",
+    "attn_only",
+    "default_prepend_bos",
+    "original_architecture",
+    "final_rms",
+    "tokenizer_prepends_bos",
+    "d_vocab_out",
+    "use_attn_result",
+    "parallel_attn_mlp",
+    "seed",
 )
 
 
@@ -56,7 +77,9 @@ def load_model_dir(path: str | Path, device: str = "cpu", dtype: str = "float32"
     model = HookedTransformer(HookedTransformerConfig(**config), tokenizer=tokenizer)
     state = load_file(str(src / MODEL_WEIGHTS_FILENAME), device=device)
     model.load_state_dict(state, strict=False)
-    model.to(device=device, dtype=getattr(torch, dtype))
+    # HookedTransformer.to takes one device-or-dtype argument (no `device=`/`dtype=` keywords).
+    model.to(device, print_details=False)
+    model.to(getattr(torch, dtype), print_details=False)
     return model.eval()
 
 
