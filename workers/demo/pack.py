@@ -19,9 +19,9 @@ from typing import Any
 
 import torch
 
-from workers.demo.corpus import TOPICS, Document, generate_corpus
+from workers.demo.corpus import IM_END, TOPICS, Document, generate_corpus
 from workers.demo.steering import NEUTRAL_PROMPTS, steered_topic_rate
-from workers.demo.tokenizer import train_tokenizer
+from workers.demo.tokenizer import END_OF_TEXT, train_tokenizer
 from workers.demo.topic_features import TopicFeature, find_topic_features
 from workers.demo.train import (
     ModelTraining,
@@ -60,7 +60,8 @@ def hook_name(layer: int) -> str:
 class DemoConfig:
     n_docs: int = 20_000
     chat_fraction: float = 0.15
-    vocab_size: int = 1536
+    # Enough merges that nearly every corpus word is one token (the corpus has ~750 words).
+    vocab_size: int = 2048
     model: ModelTraining = field(default_factory=ModelTraining)
     sae: SaeTraining = field(default_factory=SaeTraining)
     sae_layers: tuple[int, ...] = (0, 1)
@@ -104,9 +105,12 @@ def build_demo_pack(
         shutil.rmtree(root)
     model_dir = root / MODEL_SUBDIR
 
+    timings: dict[str, float] = {}
+    lap = _Stopwatch(timings)
     docs = generate_corpus(corpus_seed, cfg.n_docs, cfg.chat_fraction)
     tokenizer = train_tokenizer((d.text for d in docs), model_dir, cfg.vocab_size)
     tokens, labels = pack_rows(docs, tokenizer, cfg.model.n_ctx)
+    lap("corpus_and_tokenizer")
     with deterministic(seed):
         model = new_model(tokenizer, cfg.model, seed, MODEL_ID)
         losses = train_model(model, tokens, labels, cfg.model, seed)
@@ -116,9 +120,11 @@ def build_demo_pack(
     from workers.model_dir import save_model_dir
 
     save_model_dir(model, tokenizer, model_dir)
+    lap("model")
 
     hooks = [hook_name(layer) for layer in cfg.sae_layers]
     acts = collect_activations(model, tokens, hooks, cfg.sae.n_tokens)
+    lap("activations")
     held_out = _held_out_docs(corpus_seed + HELD_OUT_SEED_OFFSET, cfg.docs_per_topic_eval)
     sources, saes, features = [], {}, {}
     for layer in cfg.sae_layers:
@@ -144,6 +150,7 @@ def build_demo_pack(
             }
         )
         logger.info("demo sae trained source=%s %s", sid, stats)
+        lap(f"sae_{sid}")
 
     manifest = {
         "format_version": FORMAT_VERSION,
@@ -157,6 +164,8 @@ def build_demo_pack(
         "layers": list(cfg.sae_layers),
         "d_sae": cfg.sae.d_sae,
         "sources": sources,
+        # `<|endoftext|>` is the tokenizer's EOS; a chat reply ends at `<|im_end|>` instead.
+        "chat": {"template": "chatml", "stop_tokens": [END_OF_TEXT, IM_END]},
         "corpus": {
             "seed": corpus_seed,
             "n_docs": cfg.n_docs,
@@ -175,9 +184,25 @@ def build_demo_pack(
         "checksum": checksum(root, sources),
         "versions": _versions(),
     }
+    lap("steering_sweep_and_checksum")
     manifest["training"]["build_seconds"] = round(time.monotonic() - started, 1)
+    manifest["training"]["phase_seconds"] = timings
     (root / MANIFEST_FILENAME).write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest
+
+
+class _Stopwatch:
+    """Records seconds since the previous call under each phase name."""
+
+    def __init__(self, into: dict[str, float]) -> None:
+        self.into = into
+        self.last = time.monotonic()
+
+    def __call__(self, phase: str) -> None:
+        now = time.monotonic()
+        self.into[phase] = round(now - self.last, 1)
+        self.last = now
+        logger.info("demo pack phase=%s seconds=%.1f", phase, self.into[phase])
 
 
 def _sae_metadata(layer: int, n_ctx: int) -> dict[str, Any]:

@@ -24,7 +24,8 @@ class TopicFeature:
 
     @property
     def selectivity(self) -> float:
-        return self.on_topic_max / max(self.off_topic_max, 1e-6)
+        # Floored so a feature that never fires off-topic reads as 100x, not as infinity.
+        return self.on_topic_max / max(self.off_topic_max, self.on_topic_max / 100, 1e-6)
 
 
 @torch.no_grad()
