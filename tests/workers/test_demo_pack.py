@@ -157,8 +157,8 @@ def test_steering_with_the_dinosaur_feature_pulls_generations_to_dinosaurs(
 
     plain_rate = sum(topic_word_rate(t, "dinosaurs") for t in plain) / len(prompts)
     pushed_rate = sum(topic_word_rate(t, "dinosaurs") for t in pushed) / len(prompts)
-    assert plain_rate < 0.1, plain
-    assert pushed_rate > plain_rate + 0.2, pushed
+    assert plain_rate < 0.15, plain
+    assert pushed_rate > plain_rate + 0.25, pushed
     # Most prompts, not one, should turn to dinosaurs.
     assert sum(topic_word_rate(t, "dinosaurs") > 0.1 for t in pushed) >= len(prompts) - 1, pushed
     # Outside the block, generation is back to normal.
