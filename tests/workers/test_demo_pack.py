@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,16 @@ from workers.demo.steering import NEUTRAL_PROMPTS, greedy, steered
 PACK = Path(__file__).resolve().parents[2] / "demo_pack" / MODEL_ID
 # A seed neither the training corpus (0) nor the build's held-out ranking set used.
 TEST_SEED = 4242
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread() -> Iterator[None]:
+    """These tensors are tiny; on a shared 2-core box two OpenMP threads spin against other
+    processes and run up to 10x slower than one."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
 
 
 @pytest.fixture(scope="module")
