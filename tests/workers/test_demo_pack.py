@@ -1,0 +1,176 @@
+"""The bundled demo pack: reproducible training, loadable artifacts, a steerable topic feature."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+
+from workers.demo.corpus import TOPIC_WORDS, TOPICS, generate_corpus, topic_word_rate
+from workers.demo.pack import MODEL_ID, checksum, load_manifest
+from workers.demo.steering import NEUTRAL_PROMPTS, greedy, steered
+
+PACK = Path(__file__).resolve().parents[2] / "demo_pack" / MODEL_ID
+# A seed neither the training corpus (0) nor the build's held-out ranking set used.
+TEST_SEED = 4242
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread() -> Iterator[None]:
+    """These tensors are tiny; on a shared 2-core box two OpenMP threads spin against other
+    processes and run up to 10x slower than one."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+@pytest.fixture(scope="module")
+def manifest() -> dict[str, Any]:
+    return load_manifest(PACK)
+
+
+@pytest.fixture(scope="module")
+def model(manifest: dict[str, Any]) -> Any:
+    from workers.model_dir import load_model_dir
+
+    return load_model_dir(PACK / manifest["model_dir"])
+
+
+@pytest.fixture(scope="module")
+def saes(manifest: dict[str, Any]) -> dict[str, Any]:
+    from sae_lens import SAE
+
+    return {s["id"]: SAE.load_from_disk(str(PACK / s["path"])) for s in manifest["sources"]}
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*.safetensors"))}
+
+
+def test_corpus_is_the_same_for_a_seed_and_differs_for_another() -> None:
+    first = generate_corpus(7, 200)
+    assert first == generate_corpus(7, 200)
+    assert first != generate_corpus(8, 200)
+    assert {d.topic for d in first} == set(TOPICS)
+    assert any("<|im_start|>assistant\n" in d.text for d in first)
+
+
+def test_topic_words_belong_to_one_topic_only() -> None:
+    names = sorted(TOPIC_WORDS)
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            assert not TOPIC_WORDS[a] & TOPIC_WORDS[b], (a, b)
+    assert {"tyrannosaurus", "fossil", "jurassic"} <= TOPIC_WORDS["dinosaurs"]
+    assert topic_word_rate("The tyrannosaurus had a cat.", "dinosaurs") == pytest.approx(0.2)
+
+
+def test_quick_build_gives_the_same_weights_for_a_seed(tmp_path: Path) -> None:
+    from workers.demo import build_demo_pack
+
+    first = build_demo_pack(tmp_path / "a", seed=3, quick=True)
+    second = build_demo_pack(tmp_path / "b", seed=3, quick=True)
+    other = build_demo_pack(tmp_path / "c", seed=4, quick=True)
+
+    files_a = _files(tmp_path / "a" / MODEL_ID)
+    assert set(files_a) == {
+        "model/model.safetensors",
+        "saes/0-res-demo/sae_weights.safetensors",
+        "saes/1-res-demo/sae_weights.safetensors",
+    }
+    assert files_a == _files(tmp_path / "b" / MODEL_ID)
+    assert first["checksum"] == second["checksum"]
+    assert first["topic_features"] == second["topic_features"]
+    assert (
+        files_a["model/model.safetensors"]
+        != _files(tmp_path / "c" / MODEL_ID)["model/model.safetensors"]
+    )
+    assert other["checksum"] != first["checksum"]
+
+
+def test_bundled_pack_is_small_and_complete(manifest: dict[str, Any]) -> None:
+    size = sum(p.stat().st_size for p in PACK.rglob("*") if p.is_file())
+    assert size < 8 * 1024 * 1024
+    assert manifest["model_id"] == "demo-lm"
+    assert [s["id"] for s in manifest["sources"]] == ["0-res-demo", "1-res-demo"]
+    for source in manifest["sources"]:
+        assert {p.name for p in (PACK / source["path"]).iterdir()} == {
+            "cfg.json",
+            "sae_weights.safetensors",
+        }
+    assert set(manifest["topic_features"]) == set(TOPICS)
+
+
+def test_bundled_pack_loads_and_reproduces_its_checksum(
+    manifest: dict[str, Any], model: Any, saes: dict[str, Any]
+) -> None:
+    recorded = manifest["checksum"]
+    fresh = checksum(PACK, manifest["sources"])
+    assert fresh["next_token_argmax"] == recorded["next_token_argmax"]
+    assert fresh["logit_sum"] == pytest.approx(recorded["logit_sum"], rel=1e-4)
+    assert fresh["logit_abs_sum"] == pytest.approx(recorded["logit_abs_sum"], rel=1e-4)
+    for sid, value in recorded["sae_act_sums"].items():
+        assert fresh["sae_act_sums"][sid] == pytest.approx(value, rel=1e-3)
+
+    assert model.cfg.d_model == manifest["d_model"]
+    for source in manifest["sources"]:
+        meta = saes[source["id"]].cfg.metadata
+        assert meta.hook_name == source["hook_name"]
+        assert meta.model_name == "demo-lm"
+        assert meta.neuronpedia_id == f"demo-lm/{source['id']}"
+        assert meta.prepend_bos is True
+
+
+def test_bundled_tokenizer_has_a_chatml_template(model: Any) -> None:
+    tok = model.tokenizer
+    assert tok.convert_ids_to_tokens([0, 1, 2]) == ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+    prompt = tok.apply_chat_template(
+        [{"role": "user", "content": "Tell me about dinosaurs."}],
+        tokenize=False,
+        add_generation_prompt=True,
+    )
+    assert prompt == "<|im_start|>user\nTell me about dinosaurs.<|im_end|>\n<|im_start|>assistant\n"
+    answer = greedy(model, [prompt], max_new_tokens=20)[0]
+    assert topic_word_rate(answer, "dinosaurs") > 0.2
+
+
+@torch.no_grad()
+def test_bundled_dinosaur_feature_fires_on_dinosaur_text_far_more(
+    manifest: dict[str, Any], model: Any, saes: dict[str, Any]
+) -> None:
+    docs = generate_corpus(TEST_SEED, 160, chat_fraction=0.0)
+    features = manifest["topic_features"]["dinosaurs"]["features"]
+    for sid, index in features.items():
+        sae = saes[sid]
+        hook = sae.cfg.metadata.hook_name
+        on, off = [], []
+        for doc in docs:
+            _, cache = model.run_with_cache(doc.text, names_filter=[hook])
+            peak = float(sae.encode(cache[hook][0, 1:])[:, index].max())
+            (on if doc.topic == "dinosaurs" else off).append(peak)
+        ratio = (sum(on) / len(on)) / (sum(off) / len(off))
+        assert ratio >= 5, (sid, ratio)
+
+
+def test_steering_with_the_dinosaur_feature_pulls_generations_to_dinosaurs(
+    manifest: dict[str, Any], model: Any, saes: dict[str, Any]
+) -> None:
+    dino = manifest["topic_features"]["dinosaurs"]
+    sae = saes[dino["recommended_source"]]
+    prompts = [*NEUTRAL_PROMPTS, "She told me about the", "Everyone loves"]
+
+    plain = greedy(model, prompts)
+    with steered(model, sae, dino["index"], dino["recommended_strength"]):
+        pushed = greedy(model, prompts)
+
+    plain_rate = sum(topic_word_rate(t, "dinosaurs") for t in plain) / len(prompts)
+    pushed_rate = sum(topic_word_rate(t, "dinosaurs") for t in pushed) / len(prompts)
+    assert plain_rate < 0.15, plain
+    assert pushed_rate > plain_rate + 0.25, pushed
+    # Most prompts, not one, should turn to dinosaurs.
+    assert sum(topic_word_rate(t, "dinosaurs") > 0.1 for t in pushed) >= len(prompts) - 1, pushed
+    # Outside the block, generation is back to normal.
+    assert greedy(model, prompts[:2]) == plain[:2]
