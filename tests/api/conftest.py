@@ -54,8 +54,18 @@ def gpt2(alice) -> Gpt2:  # type: ignore[no-untyped-def]
         correlated_features_pearson=[0.5, 0.25],
         correlated_features_l1=[0.1, 0.2],
     )
-    make_activation(feature, [0.0, 3.5, 1.0], ["The", " dinosaur", " roared"], creator_id=BOT_USER_ID)
-    make_activation(feature, [0.5, 2.0], ["A", " fossil"], creator_id=BOT_USER_ID, bin_min=1.0, bin_max=2.0, bin_contains=0.25)
+    make_activation(
+        feature, [0.0, 3.5, 1.0], ["The", " dinosaur", " roared"], creator_id=BOT_USER_ID
+    )
+    make_activation(
+        feature,
+        [0.5, 2.0],
+        ["A", " fossil"],
+        creator_id=BOT_USER_ID,
+        bin_min=1.0,
+        bin_max=2.0,
+        bin_contains=0.25,
+    )
     # Activations by anyone else (e.g. saved from alice's searches) stay off the feature page.
     make_activation(feature, [9.0], [" private"], creator=alice.user)
     ExplanationType.objects.create(name="oai_token-act-pair", display_name="OpenAI")
@@ -85,6 +95,10 @@ def gpt2(alice) -> Gpt2:  # type: ignore[no-untyped-def]
         list=saved, model_id=model.id, layer=source.source_id, index=feature.index, user=alice.user
     )
     Comment.objects.create(
-        model_id=model.id, layer=source.source_id, index=feature.index, text="Nice one!", user=alice.user
+        model_id=model.id,
+        layer=source.source_id,
+        index=feature.index,
+        text="Nice one!",
+        user=alice.user,
     )
     return Gpt2(model, source, feature)

@@ -71,10 +71,14 @@ def test_it_404s_for_a_missing_feature(anon: APIClient, gpt2: Gpt2) -> None:
 def test_private_rows_show_to_their_creator_and_admins_only(  # type: ignore[no-untyped-def]
     hidden: str, anon: APIClient, alice, bob, admin_account
 ) -> None:
-    model = make_model("mine", visibility=Visibility.PRIVATE if hidden == "model" else "PUBLIC", creator=alice.user)
+    model = make_model(
+        "mine", visibility=Visibility.PRIVATE if hidden == "model" else "PUBLIC", creator=alice.user
+    )
     source = make_source(model, "0-sae", visibility=Visibility.PUBLIC, creator=alice.user)
     if hidden == "set":
-        source.source_set.__class__.objects.filter(model=model).update(visibility=Visibility.PRIVATE, creator=alice.user)
+        source.source_set.__class__.objects.filter(model=model).update(
+            visibility=Visibility.PRIVATE, creator=alice.user
+        )
     if hidden == "source":
         source.__class__.objects.filter(pk=source.pk).update(visibility=Visibility.PRIVATE)
     make_feature(source, 3)

@@ -29,7 +29,14 @@ def test_it_returns_features_in_request_order(anon: APIClient, gpt2: Gpt2) -> No
     first = body[1]
     assert [a["maxValue"] for a in first["activations"]] == [3.5, 2.0]
     assert set(first["explanations"][0]) == {
-        "id", "modelId", "layer", "source", "index", "description", "explanationModelName", "typeName"
+        "id",
+        "modelId",
+        "layer",
+        "source",
+        "index",
+        "description",
+        "explanationModelName",
+        "typeName",
     }
     assert first["correlated_features_indices"] == []
 

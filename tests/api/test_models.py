@@ -47,7 +47,10 @@ def test_new_creates_an_unlisted_model_owned_by_the_caller(alice) -> None:  # ty
     assert response.status_code == 200
     body = response.json()
     assert (body["id"], body["layers"], body["displayName"], body["website"]) == (
-        "my-model.v2", 4, "My model", "https://example.com"
+        "my-model.v2",
+        4,
+        "My model",
+        "https://example.com",
     )
     model = Model.objects.get(id="my-model.v2")
     assert model.visibility == Visibility.UNLISTED and model.creator_id == alice.user.id
@@ -68,7 +71,9 @@ def test_new_needs_a_key(anon: APIClient) -> None:
 
 def test_new_rejects_a_bad_key(anon: APIClient) -> None:
     anon.credentials(HTTP_X_API_KEY="sk-np-wrong")
-    assert anon.post("/api/model/new", {"id": "tiny", "layers": 1}, format="json").status_code == 401
+    assert (
+        anon.post("/api/model/new", {"id": "tiny", "layers": 1}, format="json").status_code == 401
+    )
 
 
 @pytest.mark.parametrize(
@@ -91,6 +96,8 @@ def test_new_validates_naming_the_field(alice, body: dict, field: str) -> None: 
 
 def test_new_refuses_an_existing_id(alice) -> None:  # type: ignore[no-untyped-def]
     make_model("gpt2-small")
-    response = alice.client().post("/api/model/new", {"id": "gpt2-small", "layers": 1}, format="json")
+    response = alice.client().post(
+        "/api/model/new", {"id": "gpt2-small", "layers": 1}, format="json"
+    )
     assert response.status_code == 400
     assert "already exists" in response.json()["message"]

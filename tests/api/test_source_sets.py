@@ -15,7 +15,9 @@ def test_get_returns_the_set_with_model_release_and_listed_sources(anon: APIClie
     model = make_model("gpt2-small")
     make_source(model, "10-res-jb")
     make_source(model, "2-res-jb")
-    Source.objects.create(model=model, source_id="3-res-jb", set_name="res-jb", visibility=Visibility.UNLISTED)
+    Source.objects.create(
+        model=model, source_id="3-res-jb", set_name="res-jb", visibility=Visibility.UNLISTED
+    )
     SourceRelease.objects.create(name="gpt2sm-res-jb", visibility=Visibility.PUBLIC)
     SourceSet.objects.filter(name="res-jb").update(release_id="gpt2sm-res-jb")
     body = anon.get("/api/source-set/gpt2-small/res-jb").json()
@@ -44,7 +46,10 @@ def test_new_creates_an_unlisted_set_with_a_source_per_layer(alice) -> None:  # 
     assert response.status_code == 200
     body = response.json()
     assert (body["name"], body["modelId"], body["description"], body["urls"]) == (
-        "my-saes", "gpt2-small", "Mine", ["https://x.org"]
+        "my-saes",
+        "gpt2-small",
+        "Mine",
+        ["https://x.org"],
     )
     assert [(s["id"], s["modelId"], s["setName"]) for s in body["sources"]] == [
         ("0-my-saes", "gpt2-small", "my-saes"),
@@ -52,10 +57,15 @@ def test_new_creates_an_unlisted_set_with_a_source_per_layer(alice) -> None:  # 
         ("2-my-saes", "gpt2-small", "my-saes"),
     ]
     created = SourceSet.objects.get(name="my-saes")
-    assert (created.visibility, created.type, created.creator_id, created.allow_inference_search) == (
-        Visibility.UNLISTED, "Custom", alice.user.id, False
-    )
-    assert set(Source.objects.filter(set_name="my-saes").values_list("visibility", flat=True)) == {"UNLISTED"}
+    assert (
+        created.visibility,
+        created.type,
+        created.creator_id,
+        created.allow_inference_search,
+    ) == (Visibility.UNLISTED, "Custom", alice.user.id, False)
+    assert set(Source.objects.filter(set_name="my-saes").values_list("visibility", flat=True)) == {
+        "UNLISTED"
+    }
 
 
 @pytest.mark.parametrize(
@@ -79,13 +89,22 @@ def test_new_validates_naming_the_field(alice, body: dict, field: str) -> None: 
 def test_new_refuses_a_taken_name_and_hidden_models(alice, bob) -> None:  # type: ignore[no-untyped-def]
     model = make_model("gpt2-small")
     make_source(model, "6-res-jb")
-    taken = alice.client().post("/api/source-set/new", {"name": "res-jb", "modelId": "gpt2-small"}, format="json")
+    taken = alice.client().post(
+        "/api/source-set/new", {"name": "res-jb", "modelId": "gpt2-small"}, format="json"
+    )
     assert taken.status_code == 400 and "already exists" in taken.json()["message"]
     make_model("bobs", visibility=Visibility.PRIVATE, creator=bob.user)
-    hidden = alice.client().post("/api/source-set/new", {"name": "x", "modelId": "bobs"}, format="json")
+    hidden = alice.client().post(
+        "/api/source-set/new", {"name": "x", "modelId": "bobs"}, format="json"
+    )
     assert hidden.status_code == 400
 
 
 def test_new_needs_a_key(anon: APIClient) -> None:
     make_model("gpt2-small")
-    assert anon.post("/api/source-set/new", {"name": "x", "modelId": "gpt2-small"}, format="json").status_code == 401
+    assert (
+        anon.post(
+            "/api/source-set/new", {"name": "x", "modelId": "gpt2-small"}, format="json"
+        ).status_code
+        == 401
+    )
