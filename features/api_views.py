@@ -24,7 +24,12 @@ FEATURE_PATH = [
         "model_id", str, OpenApiParameter.PATH, description="Model id, e.g. gpt2-small"
     ),
     OpenApiParameter("layer", str, OpenApiParameter.PATH, description="Source id, e.g. 6-res-jb"),
-    OpenApiParameter("index", str, OpenApiParameter.PATH, description="Feature index, e.g. 14057"),
+    OpenApiParameter(
+        "index",
+        {"type": "string", "pattern": "^[0-9]+$"},
+        OpenApiParameter.PATH,
+        description="Feature index, e.g. 14057",
+    ),
 ]
 EXPLANATION_PATH = [OpenApiParameter("explanation_id", str, OpenApiParameter.PATH)]
 

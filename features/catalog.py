@@ -14,7 +14,7 @@ from neuronpedia_site.models import User
 
 def source_set_name(source_id: str) -> str:
     """`6-res-jb` → `res-jb`; `12-x__foo` → `x`; a bare integer is an MLP-neuron source."""
-    if source_id.isdigit():
+    if source_id.isascii() and source_id.isdigit():
         return "neurons"
     return source_id.split("-", 1)[1].split("__", 1)[0] if "-" in source_id else source_id
 
@@ -22,7 +22,7 @@ def source_set_name(source_id: str) -> str:
 def layer_number(source_id: str) -> int:
     """`6-res-jb` → 6; `e-...` (embeddings) → 0."""
     head = source_id.split("-", 1)[0]
-    return int(head) if head.isdigit() else 0
+    return int(head) if head.isascii() and head.isdigit() else 0
 
 
 def models_with_sources(user: User | None) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+DIGITS_RE = re.compile(r"[0-9]+")  # ASCII only: str.isdigit() accepts "²", which int() refuses
 MODEL_ID_RE = re.compile(r"^[a-z][a-z0-9.-]*[a-z0-9]$|^[a-z]$")
 SOURCE_SET_NAME_RE = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$|^[a-z0-9]$")
 RESERVED_SET_NAME = "neurons"  # MLP-neuron sources (bare integers) belong to this set
@@ -29,7 +30,7 @@ class FeatureIndexField(serializers.CharField):
         if isinstance(data, bool) or not isinstance(data, int | str):
             self.fail("invalid")
         value = str(data).strip()
-        if not value.isdigit():
+        if not DIGITS_RE.fullmatch(value):
             raise serializers.ValidationError("Must be a non-negative integer.")
         return str(int(value))
 

@@ -65,7 +65,7 @@ def _source_for_upload(user: User, model_id: str, source_id: str) -> Source:
     source = Source.objects.filter(model_id=model_id, source_id=source_id).first()
     if source is not None:
         return source
-    pattern = rf"^\d+-{re.escape(set_name)}(__[a-z0-9_.-]+)?$"
+    pattern = rf"^[0-9]+-{re.escape(set_name)}(__[a-z0-9_.-]+)?$"
     if not re.match(pattern, source_id):
         raise ApiError(f"source: Use '{{layer}}-{set_name}', e.g. '0-{set_name}'.")
     if layer_number(source_id) >= source_set.model.layers:

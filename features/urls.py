@@ -6,20 +6,35 @@ slash variant is a plain 404 and never a redirect that would drop a POST body.
 
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import path, register_converter
 
 from features import api_views as v
 from features import list_views as lv
 
+
+class KeyConverter:
+    """A path segment without NUL characters (PostgreSQL text cannot hold them): 404, not 500."""
+
+    regex = "[^/\\x00]+"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(KeyConverter, "key")
+
 urlpatterns = [
     path("api/feature/upload-batch", v.upload_batch, name="api-feature-upload-batch"),
-    path("api/feature/<str:model_id>/<str:layer>/<str:index>", v.feature, name="api-feature"),
+    path("api/feature/<key:model_id>/<key:layer>/<key:index>", v.feature, name="api-feature"),
     path("api/features", v.features_batch, name="api-features"),
     path("api/model/list", v.model_list, name="api-model-list"),
     path("api/model/get", v.model_get, name="api-model-get"),
     path("api/model/new", v.model_new, name="api-model-new"),
     path("api/source-set/new", v.source_set_new, name="api-source-set-new"),
-    path("api/source-set/<str:model_id>/<str:name>", v.source_set, name="api-source-set"),
+    path("api/source-set/<key:model_id>/<key:name>", v.source_set, name="api-source-set"),
     # The search routes come before `explanation/<id>`, which would otherwise take "search".
     path("api/explanation/search", v.explanation_search, name="api-explanation-search"),
     path("api/explanation/search-all", v.explanation_search_all, name="api-explanation-search-all"),
@@ -33,11 +48,11 @@ urlpatterns = [
         v.explanation_search_release,
         name="api-explanation-search-release",
     ),
-    path("api/explanation/<str:explanation_id>", v.explanation, name="api-explanation"),
-    path("api/explanation/<str:explanation_id>/vote", v.explanation_vote, name="api-vote"),
-    path("api/explanation/<str:explanation_id>/unvote", v.explanation_unvote, name="api-unvote"),
+    path("api/explanation/<key:explanation_id>", v.explanation, name="api-explanation"),
+    path("api/explanation/<key:explanation_id>/vote", v.explanation_vote, name="api-vote"),
+    path("api/explanation/<key:explanation_id>/unvote", v.explanation_unvote, name="api-unvote"),
     path(
-        "api/explanation/<str:explanation_id>/delete",
+        "api/explanation/<key:explanation_id>/delete",
         v.explanation_delete,
         name="api-explanation-delete",
     ),

@@ -70,6 +70,7 @@ def test_it_answers_an_empty_list_with_an_empty_list(anon: APIClient) -> None:
     ("body", "field"),
     [
         ([{"modelId": "gpt2-small", "layer": "6-res-jb", "index": "x"}], "index"),
+        ([{"modelId": "gpt2-small", "layer": "6-res-jb", "index": "²"}], "index"),  # isdigit()
         ([{"layer": "6-res-jb", "index": 1}], "modelId"),
         ({"modelId": "gpt2-small"}, "list"),
     ],

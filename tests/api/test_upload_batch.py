@@ -140,6 +140,8 @@ def test_it_creates_a_missing_source_of_the_set(alice, alices_set: SourceSet) ->
     )
     too_deep = alice.client().post(URL, _body(source="9-my-saes"), format="json")
     assert too_deep.status_code == 400 and too_deep.json()["message"].startswith("source:")
+    not_ascii = alice.client().post(URL, _body(source="²-my-saes"), format="json")
+    assert not_ascii.status_code == 400
 
 
 def test_only_the_sets_creator_may_upload(bob, alices_set: SourceSet) -> None:  # type: ignore[no-untyped-def]
