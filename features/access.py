@@ -8,6 +8,8 @@ goes through this module, so the rule lives in one place.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Exists, OuterRef, QuerySet
 
 from features.models import Feature, Model, Source, SourceSet, Visibility
@@ -49,11 +51,17 @@ def get_visible_feature(model_id: str, layer: str, index: str | int, user: User 
     return feature
 
 
-def visible_sql(alias: str, user: User | None) -> tuple[str, list[str]]:
-    """The `viewable_by` rule as a SQL condition on a table with visibility and creatorId."""
-    if user is not None and user.admin:
-        return "TRUE", []
-    shown = f"{alias}.\"visibility\" IN ('{Visibility.PUBLIC}', '{Visibility.UNLISTED}')"
-    if user is None:
-        return shown, []
-    return f'({shown} OR {alias}."creatorId" = %s)', [user.id]
+def visible_sql(alias: str) -> str:
+    """The `viewable_by` rule as SQL on a table with visibility and creatorId.
+
+    One text for every caller (so it can be prepared once): the parameters from
+    `visibility_params` decide, `%(user_id)s` NULL for anonymous callers.
+    """
+    return (
+        f"({alias}.\"visibility\" IN ('{Visibility.PUBLIC}', '{Visibility.UNLISTED}') "
+        f'OR {alias}."creatorId" = %(user_id)s OR %(admin)s::boolean)'
+    )
+
+
+def visibility_params(user: User | None) -> dict[str, Any]:
+    return {"user_id": user.id if user else None, "admin": bool(user and user.admin)}

@@ -34,9 +34,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
-
-from features.access import visible_sql
+from features import prepared
+from features.access import visibility_params, visible_sql
 from features.models import (
     Activation,
     Comment,
@@ -78,7 +77,7 @@ def _same_feature(alias: str, feature: str = "n") -> str:
 def _public_activation(alias: str) -> str:
     # %(public)s is PUBLIC_ACTIVATIONS_USER_IDS; a vector's owner sees their own examples.
     return (
-        f'({alias}."creatorId" = ANY(%(public)s) '
+        f'({alias}."creatorId" = ANY(%(public)s::text[]) '
         f'OR (n."hasVector" AND {alias}."creatorId" = n."creatorId"))'
     )
 
@@ -169,36 +168,34 @@ def _detail_select() -> str:
     )
 
 
-def _visible_joins(user: User | None) -> tuple[str, dict[str, Any]]:
-    """Joins to the feature's model, source and set, keeping only what `user` may see."""
-    clauses, params = [], {}
-    for alias in ("m", "s", "ss"):
-        sql, args = visible_sql(alias, user)
-        if args:
-            sql = sql.replace("%s", "%(user_id)s")
-            params["user_id"] = args[0]
-        clauses.append(sql)
-    joins = (
-        f'JOIN {table(Model)} m ON m."id" = n."modelId" '
+def _from_visible(feature_source: str) -> str:
+    """The feature's model, source and set joined in, keeping only what the caller may see."""
+    return (
+        f'{feature_source} JOIN {table(Model)} m ON m."id" = n."modelId" '
         f'JOIN {table(Source)} s ON s."modelId" = n."modelId" AND s."id" = n."layer" '
-        f'JOIN {table(SourceSet)} ss ON ss."modelId" = s."modelId" AND ss."name" = s."setName"'
+        f'JOIN {table(SourceSet)} ss ON ss."modelId" = s."modelId" AND ss."name" = s."setName" '
+        f"WHERE {visible_sql('m')} AND {visible_sql('s')} AND {visible_sql('ss')}"
     )
-    return f"{joins} WHERE {' AND '.join(clauses)}", params
+
+
+@functools.cache
+def _detail_query() -> str:
+    return (
+        f"SELECT ({_detail_select()})::text FROM {_from_visible(f'{table(Feature)} n')} "
+        'AND n."modelId" = %(model_id)s AND n."layer" = %(layer)s AND n."index" = %(index)s'
+    )
 
 
 def feature_json(model_id: str, layer: str, index: str, user: User | None) -> str | None:
     """The feature as JSON text, or None when it is missing or hidden from `user`."""
-    joins, params = _visible_joins(user)
-    sql = (
-        f"SELECT ({_detail_select()})::text FROM {table(Feature)} n {joins} "
-        'AND n."modelId" = %(model_id)s AND n."layer" = %(layer)s AND n."index" = %(index)s'
-    )
-    params.update(
-        model_id=model_id, layer=layer, index=index, public=list(PUBLIC_ACTIVATIONS_USER_IDS)
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
+    params = {
+        "model_id": model_id,
+        "layer": layer,
+        "index": index,
+        "public": list(PUBLIC_ACTIVATIONS_USER_IDS),
+        **visibility_params(user),
+    }
+    row = prepared.fetch_one("np_feature_detail", _detail_query(), params)
     return row[0] if row else None
 
 
@@ -226,21 +223,27 @@ def features_json(refs: Sequence[FeatureRef], user: User | None) -> str:
     """
     if not refs:
         return "[]"
-    joins, params = _visible_joins(user)
-    sql = (
-        f"SELECT COALESCE(json_agg(({_batch_select()}) ORDER BY req.ord), '[]'::json)::text "
-        "FROM unnest(%(models)s::text[], %(layers)s::text[], %(indexes)s::text[], "
-        "%(max_acts)s::int[]) WITH ORDINALITY AS req(model_id, layer, idx, max_acts, ord) "
+    params = {
+        "models": [r.model_id for r in refs],
+        "layers": [r.layer for r in refs],
+        "indexes": [r.index for r in refs],
+        "max_acts": [r.max_acts for r in refs],
+        "public": list(PUBLIC_ACTIVATIONS_USER_IDS),
+        **visibility_params(user),
+    }
+    row = prepared.fetch_one("np_features_batch", _batch_query(), params)
+    return row[0] if row else "[]"
+
+
+@functools.cache
+def _batch_query() -> str:
+    requests = (
+        "unnest(%(models)s::text[], %(layers)s::text[], %(indexes)s::text[], %(max_acts)s::int[]) "
+        "WITH ORDINALITY AS req(model_id, layer, idx, max_acts, ord) "
         f'JOIN {table(Feature)} n ON n."modelId" = req.model_id AND n."layer" = req.layer '
-        f'AND n."index" = req.idx {joins}'
+        'AND n."index" = req.idx'
     )
-    params.update(
-        models=[r.model_id for r in refs],
-        layers=[r.layer for r in refs],
-        indexes=[r.index for r in refs],
-        max_acts=[r.max_acts for r in refs],
-        public=list(PUBLIC_ACTIVATIONS_USER_IDS),
+    return (
+        f"SELECT COALESCE(json_agg(({_batch_select()}) ORDER BY req.ord), '[]'::json)::text "
+        f"FROM {_from_visible(requests)}"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchone()[0]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from rest_framework.test import APIClient
 
+from features import prepared
 from features.feature_detail import get_feature
 from features.models import Visibility
 from neuronpedia_site.models import BOT_USER_ID
@@ -101,9 +103,21 @@ def test_an_unknown_key_reads_as_anonymous(gpt2: Gpt2) -> None:
     assert client.get(URL).status_code == 200
 
 
+def test_the_first_request_on_a_connection_prepares_the_statement(  # type: ignore[no-untyped-def]
+    anon: APIClient, gpt2: Gpt2, django_assert_num_queries
+) -> None:
+    with connection.cursor() as cursor:  # as on a new connection: nothing prepared
+        cursor.execute("DEALLOCATE ALL")
+    prepared._prepared.clear()
+    with django_assert_num_queries(2) as captured:
+        assert anon.get(URL).status_code == 200
+    assert [q["sql"].split()[0] for q in captured.captured_queries] == ["PREPARE", "EXECUTE"]
+
+
 def test_it_takes_one_query_anonymous_and_two_with_a_key(  # type: ignore[no-untyped-def]
     anon: APIClient, gpt2: Gpt2, alice, django_assert_num_queries
 ) -> None:
+    anon.get(URL)  # prepares the statement on this connection
     with django_assert_num_queries(1):
         assert anon.get(URL).status_code == 200
     client = alice.client()
@@ -116,6 +130,7 @@ def test_the_query_count_does_not_grow_with_the_rows(  # type: ignore[no-untyped
 ) -> None:
     for i in range(20):
         make_activation(gpt2.feature, [float(i)], creator_id=BOT_USER_ID)
+    anon.get(URL)
     with django_assert_num_queries(1):
         assert len(anon.get(URL).json()["activations"]) == 22
 

@@ -25,9 +25,8 @@ from features.models import ExplanationType
 from neuronpedia_site.models import BOT_USER_ID
 from tests.factories import make_activation, make_explanation, make_feature, make_model, make_source
 
-# The live server runs in a thread on committed data; serialized_rollback restores the seeded
-# bot users after the flush, for the transactional tests that come after.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# The live server runs in a thread, so the data must be committed.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture

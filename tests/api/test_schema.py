@@ -99,7 +99,7 @@ def populated(alice) -> dict[str, str]:  # type: ignore[no-untyped-def]
     return {"explanation": explanation.id}
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_schemathesis_finds_no_server_errors(live_server, settings, alice, populated) -> None:  # type: ignore[no-untyped-def]
     settings.ENABLE_RATE_LIMITER = False
     schema = schemathesis.openapi.from_dict(_schema(APIClient()))
