@@ -15,9 +15,8 @@ from rest_framework.response import Response
 from features import catalog, explanations, feature_detail, schemas, search, uploads
 from features import serializers as s
 from features.access import NOT_FOUND_MESSAGE
-from neuronpedia_site.auth import AUTH_REQUIRED_MESSAGE, ApiKeyRequired, request_user
+from neuronpedia_site.auth import ApiKeyRequired, authed_user, request_user
 from neuronpedia_site.errors import ApiError
-from neuronpedia_site.models import User
 
 FEATURE_PATH = [
     OpenApiParameter(
@@ -37,14 +36,6 @@ EXPLANATION_PATH = [OpenApiParameter("explanation_id", str, OpenApiParameter.PAT
 def _json_text(text: str) -> HttpResponse:
     """A body PostgreSQL already wrote as JSON, sent as is."""
     return HttpResponse(text, content_type="application/json")
-
-
-def authed_user(request: Request) -> User:
-    """The caller of a view with `ApiKeyRequired` (which has already turned anonymous away)."""
-    user = request_user(request)
-    if user is None:
-        raise ApiError(AUTH_REQUIRED_MESSAGE, status=401)
-    return user
 
 
 @extend_schema(

@@ -12,10 +12,9 @@ from rest_framework.response import Response
 
 from features import bookmarks, comments, lists, schemas
 from features import serializers as s
-from features.api_views import authed_user
 from features.models import List
 from features.rows import row_dict
-from neuronpedia_site.auth import ApiKeyRequired, request_user
+from neuronpedia_site.auth import ApiKeyRequired, authed_user, request_user
 from neuronpedia_site.errors import ApiError
 from neuronpedia_site.models import User, UserSecret, set_api_key
 

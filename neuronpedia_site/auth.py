@@ -67,6 +67,14 @@ def request_user(request: Request) -> User | None:
     return user
 
 
+def authed_user(request: Request) -> User:
+    """The caller of a view guarded by `ApiKeyRequired` (which has turned anonymous away)."""
+    user = request_user(request)
+    if user is None:
+        raise NotAuthenticated()
+    return user
+
+
 class ApiKeyRequired(permissions.BasePermission):
     def has_permission(self, request: Request, view: Any) -> bool:
         if request_user(request) is None:
