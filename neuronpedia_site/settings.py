@@ -142,7 +142,13 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Neuronpedia (self-hosted) API",
-    "DESCRIPTION": "Neuronpedia-compatible REST API. Authenticate with the X-Api-Key header.",
+    "DESCRIPTION": (
+        "Neuronpedia-compatible REST API (see docs/api.md). Authenticate with the X-Api-Key "
+        "header; endpoints whose security lists `{}` also answer anonymous callers. Errors are "
+        "JSON `{error, message}`. Requests are rate-limited per hour (429 with "
+        "`{endpoint, limitPerWindow, requestWindow, remainingRequests}`); answers carry "
+        "`x-limit-remaining`."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
 }
