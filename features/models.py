@@ -10,6 +10,8 @@ migration 0002): Django 5.2 cannot declare multi-column foreign keys.
 from __future__ import annotations
 
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector
 from django.db import models
 from django.db.models import Q
 
@@ -548,8 +550,14 @@ class Explanation(FeatureKeyMixin):
 
     class Meta:
         db_table = "Explanation"
-        # Used by the feature page and API: a feature's explanations.
-        indexes = [models.Index(fields=["model", "layer", "index"], name="explanation_feature")]
+        indexes = [
+            # Used by the feature page and API: a feature's explanations.
+            models.Index(fields=["model", "layer", "index"], name="explanation_feature"),
+            # Used by features.search.FullTextBackend (the same expression as its query).
+            GinIndex(
+                SearchVector("description", config="english"), name="explanation_description_fts"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.description[:80]
@@ -691,6 +699,8 @@ class Comment(FeatureKeyMixin):
 
     class Meta:
         db_table = "Comment"
+        # Used by the feature page and API: a feature's comments.
+        indexes = [models.Index(fields=["model", "layer", "index"], name="comment_feature")]
 
 
 class SavedSearch(models.Model):

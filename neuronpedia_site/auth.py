@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpRequest
 from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
 
@@ -24,14 +25,26 @@ class NotAuthenticated(exceptions.NotAuthenticated):
     default_detail = AUTH_REQUIRED_MESSAGE
 
 
+def api_key_user(request: HttpRequest) -> tuple[str, User | None]:
+    """The `X-Api-Key` header and its user (None if unknown), looked up once per request.
+
+    The rate limiter needs the user before DRF authenticates; both share this one query.
+    """
+    cached = getattr(request, "_api_key_user", None)
+    if cached is None:
+        key = request.headers.get(API_KEY_HEADER, "").strip()
+        cached = (key, user_for_api_key(key) if key else None)
+        request._api_key_user = cached  # type: ignore[attr-defined]
+    return cached
+
+
 class ApiKeyAuthentication(authentication.BaseAuthentication):
     """Authenticates by the `X-Api-Key` header; no header means "try the next scheme"."""
 
     def authenticate(self, request: Request) -> tuple[User, str] | None:
-        key = request.headers.get(API_KEY_HEADER, "").strip()
+        key, user = api_key_user(request._request)
         if not key:
             return None
-        user = user_for_api_key(key)
         if user is None:
             # Neuronpedia treats an unknown key as anonymous on optional endpoints; the
             # permission classes turn that into 401 where a user is required.
@@ -51,6 +64,14 @@ def request_user(request: Request) -> User | None:
     user: Any = getattr(request, "user", None)
     if user is None or not getattr(user, "is_authenticated", False):
         return None
+    return user
+
+
+def authed_user(request: Request) -> User:
+    """The caller of a view guarded by `ApiKeyRequired` (which has turned anonymous away)."""
+    user = request_user(request)
+    if user is None:
+        raise NotAuthenticated()
     return user
 
 

@@ -81,6 +81,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "neuronpedia_site.middleware.ApiCorsMiddleware",
+    "neuronpedia_site.ratelimit.RateLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -128,7 +129,10 @@ CACHES = {
 }
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["neuronpedia_site.auth.ApiKeyAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "neuronpedia_site.auth.ApiKeyAuthentication",
+        "neuronpedia_site.auth.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
@@ -138,7 +142,13 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Neuronpedia (self-hosted) API",
-    "DESCRIPTION": "Neuronpedia-compatible REST API. Authenticate with the X-Api-Key header.",
+    "DESCRIPTION": (
+        "Neuronpedia-compatible REST API (see docs/api.md). Authenticate with the X-Api-Key "
+        "header; endpoints whose security lists `{}` also answer anonymous callers. Errors are "
+        "JSON `{error, message}`. Requests are rate-limited per hour (429 with "
+        "`{endpoint, limitPerWindow, requestWindow, remainingRequests}`); answers carry "
+        "`x-limit-remaining`."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
 }
@@ -171,6 +181,8 @@ INFERENCE_SECRET = env_secret("INFERENCE_SECRET")
 # Rate limiting (Neuronpedia's middleware table); on unless turned off.
 ENABLE_RATE_LIMITER = env_bool("ENABLE_RATE_LIMITER", "True")
 HIGHER_LIMIT_API_TOKENS = [t for t in os.getenv("HIGHER_LIMIT_API_TOKENS", "").split(",") if t]
+# Ranking of /api/explanation/search*: "fulltext" (PostgreSQL); see features/search.py.
+EXPLANATION_SEARCH_BACKEND = os.getenv("EXPLANATION_SEARCH_BACKEND", "fulltext")
 
 # Where the bundled demo pack lives (model, SAEs, dashboards).
 DEMO_PACK_DIR = Path(os.getenv("DEMO_PACK_DIR", str(BASE_DIR / "demo_pack")))

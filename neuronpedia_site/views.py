@@ -9,6 +9,8 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -21,11 +23,17 @@ from neuronpedia_site.models import UserSecret, set_api_key
 NEW_KEY_SESSION = "new_api_key"
 
 
+@extend_schema(tags=["Health"], responses={200: OpenApiTypes.OBJECT, 503: OpenApiTypes.OBJECT})
 @api_view(["GET"])
 def api_health(request: Request) -> Response:
     """Database, Redis and live workers (with the queues they consume)."""
     body = health()
     return Response(body, status=200 if body["status"] == "ok" else 503)
+
+
+def api_docs(request: HttpRequest) -> HttpResponse:
+    """The API reference, rendered in the browser from /api/schema (no CDN: works offline)."""
+    return render(request, "api_docs.html")
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -1,0 +1,505 @@
+"""Throughput and latency of GET /api/feature against a trivial endpoint, on one server.
+
+1. Creates the database `np_bench_api` next to the app's (the same PostgreSQL server), migrates
+   it, and seeds it with SQL (`INSERT ... SELECT generate_series`) unless it already holds the
+   requested size: one public model, 10 sources, `--features` features (default 100,000) with
+   logits and histograms, `--acts` public activations per feature (default 20, so 2,000,000) of
+   `--tokens` tokens each, and one explanation per feature.
+2. Runs the app under gunicorn (gthread) on a free loopback port, against that database.
+3. Drives each endpoint in turn with the same bounded load: `--concurrency` keep-alive
+   connections, each sending its next request when the previous answer is in, for
+   `--duration` seconds after a warm-up. Feature requests pick a random feature each time.
+4. Prints requests/s, p50 and p99 latency per endpoint, and the feature endpoint's ratio to the
+   reference (/api/health; goal >= 0.5x, p99 <= 50 ms).
+
+Usage: python bench/api.py [--features N] [--acts N] [--tokens N] [--duration S]
+       [--concurrency N] [--workers N] [--threads N] [--rate-limiter] [--reseed]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "neuronpedia_site.settings")
+
+BENCH_DB = "np_bench_api"
+MODEL_ID = "bench-model"
+SET_NAME = "res-bench"
+SOURCES = 10
+
+
+# --- database ------------------------------------------------------------------------------
+
+
+def bench_database_url(app_url: str) -> str:
+    parts = urlsplit(app_url)
+    return urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
+
+
+def ensure_database(app_url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(app_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
+
+
+def migrate(env: dict[str, str]) -> None:
+    subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), "migrate", "--verbosity", "0"],
+        env=env,
+        check=True,
+    )
+
+
+def _insert_sql(model: type, overrides: dict[str, str], source: str) -> str:
+    """INSERT ... SELECT giving every column of `model` a value: an override, else its default."""
+    from django.contrib.postgres.fields import ArrayField
+    from django.db import models
+
+    columns, values = [], []
+    for field in model._meta.concrete_fields:
+        if isinstance(field, models.AutoField) or field.column in ("_key",):
+            continue
+        columns.append(f'"{field.column}"')
+        if field.column in overrides:
+            values.append(overrides[field.column])
+        elif isinstance(field, ArrayField):
+            values.append("'{}'")
+        elif isinstance(field, models.DateTimeField):
+            values.append("now()")
+        elif field.null:
+            values.append("NULL")
+        else:
+            default = field.get_default()
+            values.append(
+                "'" + str(default).replace("'", "''") + "'" if default is not None else "NULL"
+            )
+    table = f'"{model._meta.db_table}"'
+    return f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(values)} FROM {source}"
+
+
+def seed(features: int, acts: int, tokens: int) -> None:
+    """Fill the bench database (connected through DATABASE_URL) with SQL only."""
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from features.models import Activation, Explanation, Feature, Model, Source, SourceSet
+    from neuronpedia_site.models import BOT_USER_ID
+
+    # The WHERE refers to the outer row, so PostgreSQL draws new numbers for every row instead
+    # of evaluating the subquery once.
+    def floats(n: int, scale: str = "1", row: str = "g.g") -> str:
+        return (
+            f"ARRAY(SELECT round((random() * {scale})::numeric, 4)::float8 "
+            f"FROM generate_series(1, {n}) WHERE {row} IS NOT NULL)"
+        )
+
+    def words(n: int, prefix: str) -> str:
+        return (
+            f"ARRAY(SELECT ' {prefix}' || i || '_' || (g.g % 997) FROM generate_series(1, {n}) i)"
+        )
+
+    started = time.monotonic()
+    with connection.cursor() as cur:
+        # Bulk load: no per-row foreign-key triggers (the rows are consistent by construction).
+        cur.execute("SET session_replication_role = replica")
+        for table in ("Activation", "Explanation", "Neuron", "Source", "SourceSet", "Model"):
+            cur.execute(f'TRUNCATE "{table}" CASCADE')
+        cur.execute(
+            _insert_sql(
+                Model,
+                {
+                    "id": f"'{MODEL_ID}'",
+                    "displayName": "'Bench'",
+                    "visibility": "'PUBLIC'",
+                    "layers": "12",
+                    "creatorId": f"'{BOT_USER_ID}'",
+                },
+                "(SELECT 1) g",
+            )
+        )
+        cur.execute(
+            _insert_sql(
+                SourceSet,
+                {
+                    "modelId": f"'{MODEL_ID}'",
+                    "name": f"'{SET_NAME}'",
+                    "visibility": "'PUBLIC'",
+                    "creatorId": f"'{BOT_USER_ID}'",
+                },
+                "(SELECT 1) g",
+            )
+        )
+        cur.execute(
+            _insert_sql(
+                Source,
+                {
+                    "id": f"g || '-{SET_NAME}'",
+                    "modelId": f"'{MODEL_ID}'",
+                    "setName": f"'{SET_NAME}'",
+                    "visibility": "'PUBLIC'",
+                    "creatorId": f"'{BOT_USER_ID}'",
+                },
+                f"generate_series(0, {SOURCES - 1}) g",
+            )
+        )
+        cur.execute(
+            _insert_sql(
+                Feature,
+                {
+                    "modelId": f"'{MODEL_ID}'",
+                    "layer": f"(g.g % {SOURCES}) || '-{SET_NAME}'",
+                    "index": f"(g.g / {SOURCES})::text",
+                    "sourceSetName": f"'{SET_NAME}'",
+                    "maxActApprox": "random() * 10",
+                    "frac_nonzero": "random() / 100",
+                    "pos_str": words(10, "pos"),
+                    "pos_values": floats(10),
+                    "neg_str": words(10, "neg"),
+                    "neg_values": floats(10, "-1"),
+                    "topkCosSimIndices": (
+                        f"ARRAY(SELECT (g.g + i) % {features} FROM generate_series(1, 10) i)"
+                    ),
+                    "topkCosSimValues": floats(10),
+                    "freq_hist_data_bar_heights": floats(50, "100"),
+                    "freq_hist_data_bar_values": floats(50),
+                    "logits_hist_data_bar_heights": floats(50, "100"),
+                    "logits_hist_data_bar_values": floats(50),
+                },
+                f"generate_series(0, {features - 1}) g",
+            )
+        )
+        print(f"  features: {time.monotonic() - started:.0f} s", flush=True)
+        token_array = "ARRAY[" + ", ".join(f"' tok{i}'" for i in range(tokens)) + "]"
+        cur.execute(
+            _insert_sql(
+                Activation,
+                {
+                    "id": "'b' || n._key || '-' || k.k",
+                    "modelId": 'n."modelId"',
+                    "layer": "n.layer",
+                    "index": "n.index",
+                    "tokens": token_array,
+                    "values": floats(tokens, "5", row="k.k + n._key"),
+                    "maxValue": "random() * 10",
+                    "maxValueTokenIndex": f"(k.k * 7) % {tokens}",
+                    "creatorId": f"'{BOT_USER_ID}'",
+                    "dataSource": "'bench'",
+                },
+                f'"Neuron" n CROSS JOIN generate_series(1, {acts}) k',
+            )
+        )
+        print(f"  activations: {time.monotonic() - started:.0f} s", flush=True)
+        cur.execute(
+            _insert_sql(
+                Explanation,
+                {
+                    "id": "'e' || n._key",
+                    "modelId": 'n."modelId"',
+                    "layer": "n.layer",
+                    "index": "n.index",
+                    "description": "'tokens about topic ' || n.index",
+                    "authorId": f"'{BOT_USER_ID}'",
+                    "scoreV1": "random()",
+                },
+                '"Neuron" n',
+            )
+        )
+        cur.execute("SET session_replication_role = DEFAULT")
+        cur.execute('ANALYZE "Neuron"; ANALYZE "Activation"; ANALYZE "Explanation"')
+    print(f"  seeded in {time.monotonic() - started:.0f} s", flush=True)
+
+
+def counts() -> tuple[int, int]:
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute('SELECT (SELECT count(*) FROM "Neuron"), (SELECT count(*) FROM "Activation")')
+        return cur.fetchone()
+
+
+# --- server --------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(
+    env: dict[str, str], port: int, workers: int, threads: int, log: Path
+) -> subprocess.Popen:
+    # The server's log (Django logs every 404 of the floor endpoint) goes to a file.
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "neuronpedia_site.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--worker-class",
+            "gthread",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--keep-alive",
+            "30",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2):
+                return proc
+        except Exception:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"gunicorn did not start; see {log}") from None
+            time.sleep(0.3)
+
+
+# --- load ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    name: str
+    requests: int
+    errors: int
+    seconds: float
+    latencies: list[float]
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(len(ordered) * p))] * 1000
+
+
+async def _read_response(reader: asyncio.StreamReader) -> int:
+    status = int((await reader.readline()).split()[1])
+    length, chunked = None, False
+    while (line := await reader.readline()) not in (b"\r\n", b""):
+        name, _, value = line.decode("latin-1").partition(":")
+        name = name.strip().lower()
+        if name == "content-length":
+            length = int(value)
+        elif name == "transfer-encoding" and "chunked" in value:
+            chunked = True
+    if chunked:
+        while (size := int((await reader.readline()).strip(), 16)) > 0:
+            await reader.readexactly(size + 2)
+        await reader.readline()
+    elif length:
+        await reader.readexactly(length)
+    return status
+
+
+async def _connection(
+    port: int, next_path, until: float, latencies: list[float] | None, errors: list[int]
+) -> int:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    done = 0
+    while time.perf_counter() < until:
+        request = f"GET {next_path()} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
+        started = time.perf_counter()
+        writer.write(request)
+        status = await _read_response(reader)
+        if latencies is not None:
+            latencies.append(time.perf_counter() - started)
+        if status != 200:
+            errors.append(status)
+        done += 1
+    writer.close()
+    return done
+
+
+async def _drive(
+    port: int, next_path, seconds: float, concurrency: int, record: bool
+) -> tuple[int, list[float], list[int], float]:
+    latencies: list[float] = []
+    errors: list[int] = []
+    started = time.perf_counter()
+    until = started + seconds
+    done = await asyncio.gather(
+        *(
+            _connection(port, next_path, until, latencies if record else None, errors)
+            for _ in range(concurrency)
+        )
+    )
+    return sum(done), latencies, errors, time.perf_counter() - started
+
+
+def run_load(
+    name: str, port: int, next_path, duration: float, concurrency: int, warmup: float
+) -> Result:
+    asyncio.run(_drive(port, next_path, warmup, concurrency, record=False))
+    total, latencies, errors, seconds = asyncio.run(
+        _drive(port, next_path, duration, concurrency, record=True)
+    )
+    return Result(name, total, len(errors), seconds, latencies)
+
+
+def clear_rate_limits(redis_url: str) -> None:
+    import redis
+
+    conn = redis.Redis.from_url(redis_url)
+    keys = list(conn.scan_iter(match="np:rl:*", count=1000))
+    if keys:
+        conn.delete(*keys)
+
+
+# --- main ----------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--features", type=int, default=100_000)
+    parser.add_argument("--acts", type=int, default=20, help="activations per feature")
+    parser.add_argument("--tokens", type=int, default=24, help="tokens per activation")
+    parser.add_argument("--duration", type=float, default=15)
+    parser.add_argument("--warmup", type=float, default=3)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--rate-limiter", action="store_true", help="keep the rate limiter on")
+    parser.add_argument("--reseed", action="store_true")
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    app_url = settings.DATABASE_URL
+    url = bench_database_url(app_url)
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "REDIS_URL": settings.REDIS_URL,
+        "DEBUG": "False",
+        "LOG_LEVEL": "ERROR",
+        "ENABLE_RATE_LIMITER": "True" if args.rate_limiter else "False",
+    }
+    print(f"database {BENCH_DB}: migrating", flush=True)
+    ensure_database(app_url)
+    migrate(env)
+    seed_env = [
+        sys.executable,
+        __file__,
+        "--_seed",
+        str(args.features),
+        str(args.acts),
+        str(args.tokens),
+    ]
+    have = subprocess.run(
+        [sys.executable, __file__, "--_counts"], env=env, check=True, capture_output=True, text=True
+    ).stdout.split()
+    if args.reseed or int(have[0]) != args.features or int(have[1]) != args.features * args.acts:
+        print(
+            f"seeding {args.features:,} features x {args.acts} activations x {args.tokens} tokens",
+            flush=True,
+        )
+        subprocess.run(seed_env, env=env, check=True)
+    features, activations = (
+        int(x)
+        for x in subprocess.run(
+            [sys.executable, __file__, "--_counts"],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.split()
+    )
+    print(f"database holds {features:,} features, {activations:,} activations")
+
+    port = free_port()
+    log = Path(tempfile.gettempdir()) / "np_bench_api_server.log"
+    server = start_server(env, port, args.workers, args.threads, log)
+    try:
+        indexes = args.features // SOURCES
+
+        def feature_path() -> str:
+            source = f"{random.randrange(SOURCES)}-{SET_NAME}"
+            return f"/api/feature/{MODEL_ID}/{source}/{random.randrange(indexes)}"
+
+        targets = [
+            ("GET /api/health (reference)", lambda: "/api/health"),
+            ("GET /api/feature/{m}/{l}/{i}", feature_path),
+            ("GET /api/nothing (JSON 404 floor)", lambda: "/api/nothing"),
+        ]
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{feature_path()}") as response:
+            size = len(response.read())
+        results = []
+        for name, next_path in targets:
+            if args.rate_limiter:
+                clear_rate_limits(settings.REDIS_URL)
+            results.append(
+                run_load(name, port, next_path, args.duration, args.concurrency, args.warmup)
+            )
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(20)
+
+    limiter = "on" if args.rate_limiter else "off"
+    print(
+        f"\ngunicorn gthread {args.workers} workers x {args.threads} threads, "
+        f"{os.cpu_count()} CPUs, {args.concurrency} connections, {args.duration:.0f} s per "
+        f"endpoint, rate limiter {limiter}; a feature response is ~{size / 1024:.0f} KiB"
+    )
+    print(f"{'endpoint':<36} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'non-200':>8}")
+    for r in results:
+        p50, p99 = r.percentile(0.5), r.percentile(0.99)
+        print(f"{r.name:<36} {r.rps:>8.0f} {p50:>8.1f} {p99:>8.1f} {r.errors:>8}")
+    reference, feature = results[0], results[1]
+    ratio = feature.rps / reference.rps
+    p99 = feature.percentile(0.99)
+    floor = feature.rps / results[2].rps
+    print(
+        f"\nfeature / reference throughput: {ratio:.2f}x "
+        f"(goal >= 0.5x: {'met' if ratio >= 0.5 else 'NOT met'}); "
+        f"feature p99 {p99:.1f} ms (goal <= 50 ms: {'met' if p99 <= 50 else 'NOT met'}); "
+        f"feature / JSON 404 floor: {floor:.2f}x"
+    )
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--_seed":
+        seed(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
+    elif len(sys.argv) > 1 and sys.argv[1] == "--_counts":
+        print(*counts())
+    else:
+        main()
