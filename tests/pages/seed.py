@@ -32,7 +32,18 @@ MODEL = "gpt2-small"
 SOURCE = "6-res-jb"
 FEATURE = "7"  # the feature with a full dashboard
 FEATURES_IN_SOURCE = 55  # more than one page (50)
-EXAMPLE_TOKENS = ["The", " big", " dinosaur", " ate", " leaves", " in", " the", " forest", "\n", "Then"]
+EXAMPLE_TOKENS = [
+    "The",
+    " big",
+    " dinosaur",
+    " ate",
+    " leaves",
+    " in",
+    " the",
+    " forest",
+    "\n",
+    "Then",
+]
 EXAMPLE_VALUES = [0.0, 0.5, 4.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
 
 
@@ -57,7 +68,9 @@ def seed_site(owner: User) -> Site:
         release=release, default_range=2, description="Residual stream SAEs (Joseph Bloom)"
     )
     Feature.objects.bulk_create(
-        Feature(model=model, layer=SOURCE, index=str(i), source_set_name="res-jb", max_act_approx=i / 10)
+        Feature(
+            model=model, layer=SOURCE, index=str(i), source_set_name="res-jb", max_act_approx=i / 10
+        )
         for i in range(FEATURES_IN_SOURCE)
         if str(i) != FEATURE
     )
@@ -102,9 +115,16 @@ def seed_site(owner: User) -> Site:
     )
     found = List.objects.create(name="Dino features", description="Prehistory", user=owner)
     ListsOnNeurons.objects.create(
-        list=found, model=model, layer=SOURCE, index=FEATURE, description="the T-rex one", user=owner
+        list=found,
+        model=model,
+        layer=SOURCE,
+        index=FEATURE,
+        description="the T-rex one",
+        user=owner,
     )
-    Comment.objects.create(model=model, layer=SOURCE, index=FEATURE, text="Fires on sauropods too.", user=owner)
+    Comment.objects.create(
+        model=model, layer=SOURCE, index=FEATURE, text="Fires on sauropods too.", user=owner
+    )
     make_model("hidden-lm", Visibility.UNLISTED, display_name="Hidden LM")
     make_model("secret-lm", Visibility.PRIVATE, display_name="Secret LM", creator=owner)
     return Site(model=model, feature=feature, owner=owner, list=found)

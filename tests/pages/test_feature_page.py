@@ -28,7 +28,10 @@ def _examples(page: str) -> list[str]:
 def test_tokens_are_shaded_by_value_over_the_feature_max(site: Site) -> None:
     first = _examples(_page())[0]
     assert '<span class="tok max" style="background-color: rgba(16, 185, 129, 1.000)"' in first
-    assert 'style="background-color: rgba(16, 185, 129, 0.125)" title="0.500" tabindex="0" data-v="0.500"> big' in first
+    assert (
+        'style="background-color: rgba(16, 185, 129, 0.125)" title="0.500" tabindex="0" data-v="0.500"> big'
+        in first
+    )
     # Zero-valued tokens carry no shading and no tab stop, but still their value on hover.
     assert '<span class="tok" title="0.000">The</span>' in first
     # The second example is shaded against the same (feature-wide) max: 2.0 / 4.0.
@@ -37,7 +40,14 @@ def test_tokens_are_shaded_by_value_over_the_feature_max(site: Site) -> None:
 
 def test_examples_show_the_sets_default_range_around_the_max_token(site: Site) -> None:
     first = _examples(_page())[0]  # defaultRange 2 around " dinosaur" (index 2)
-    assert re.findall(r">([^<]*)</span>", first) == ["The", " big", " dinosaur", " ate", " leaves", "…"]
+    assert re.findall(r">([^<]*)</span>", first) == [
+        "The",
+        " big",
+        " dinosaur",
+        " ate",
+        " leaves",
+        "…",
+    ]
     assert "5 later tokens hidden" in first
 
 
@@ -83,7 +93,10 @@ def test_it_shows_explanations_best_first_with_scores(site: Site) -> None:
 
 def test_similar_features_link_with_their_explanations(site: Site) -> None:
     page = _page()
-    assert '<a href="/gpt2-small/6-res-jb/12">6-res-jb · 12</a> <span class="muted">cos 0.620</span> · fossil records' in page
+    assert (
+        '<a href="/gpt2-small/6-res-jb/12">6-res-jb · 12</a> <span class="muted">cos 0.620</span> · fossil records'
+        in page
+    )
     assert 'href="/gpt2-small/6-res-jb/3"' in page
     assert '<a href="/gpt2-small/6-res-jb/7">' not in page  # not itself
 
@@ -111,7 +124,10 @@ def test_logged_in_users_can_add_to_their_lists(site: Site, alice: Account, bob:
 
 def test_it_has_the_test_your_text_box(site: Site) -> None:
     page = _page()
-    assert '<form id="test-form" data-model="gpt2-small" data-source="6-res-jb" data-index="7">' in page
+    assert (
+        '<form id="test-form" data-model="gpt2-small" data-source="6-res-jb" data-index="7">'
+        in page
+    )
     assert '<label for="test-text">' in page
     assert '<div id="test-output" aria-live="polite">' in page
     assert "/static/js/feature.js" in page
@@ -126,7 +142,11 @@ def test_a_feature_without_activations_says_so(site: Site) -> None:
 def test_vectors_show_their_owners_examples(site: Site, bob: Account) -> None:
     source = make_source(site.model, "3-neuronpedia-resid-pre", visibility="UNLISTED")
     vector = make_feature(
-        source, 90000001, has_vector=True, creator=bob.user, vector_label="dino direction",
+        source,
+        90000001,
+        has_vector=True,
+        creator=bob.user,
+        vector_label="dino direction",
         hook_name="blocks.3.hook_resid_pre",
     )
     make_activation(vector, [0.0, 3.0], ["a", " stegosaurus"], creator=bob.user)
