@@ -8,7 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from features import dashboard, pages
-from features.search_page import search_explanations
+from features.search_page import MIN_QUERY_LENGTH, search_explanations
 from neuronpedia_site.models import User
 
 
@@ -95,15 +95,16 @@ def search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     model_id = request.GET.get("model") or None
     offset = _int_param(request, "offset")
-    found = (
-        search_explanations(query, model_id=model_id, offset=offset, user=user) if query else None
-    )
+    too_short = bool(query) and len(query) < MIN_QUERY_LENGTH
+    found = None
+    if query and not too_short:
+        found = search_explanations(query, model_id=model_id, offset=offset, user=user)
     context = {
         "query": query,
         "model_id": model_id,
         "models": pages.listed_models(user),
         "found": found,
         "offset": offset,
-        "too_short": bool(query) and found is not None and not found["results"] and len(query) < 3,
+        "too_short": too_short,
     }
     return render(request, "features/search.html", context)

@@ -4,6 +4,7 @@ no script errors)."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -17,15 +18,17 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from features.models import ListsOnNeurons
+from neuronpedia_site.accounts import seed_users
 from neuronpedia_site.models import user_for_api_key
 from tests.browser.conftest import LAPTOP, PHONE
-from tests.conftest import Account
-from tests.factories import make_feature, make_source
+from tests.conftest import ROOT, Account
+from tests.factories import make_feature, make_model, make_source
 from tests.pages.seed import FEATURE, MODEL, SOURCE, Site, seed_site
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 Shot = Callable[[str], Path]
 WAIT = 10
+DEMO_PACK = ROOT / "demo_pack" / "demo-lm"
 
 
 def _routed(path: str) -> bool:
@@ -56,12 +59,23 @@ def _log_in(browser: WebDriver, base: str, account: Account) -> None:
 
 
 def _script_errors(browser: WebDriver) -> list[str]:
-    return [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    """Script errors since the last call; HTTP error statuses (which the pages handle, and
+    Chromium logs as "Failed to load resource") are not errors here."""
+    return [
+        e["message"]
+        for e in browser.get_log("browser")
+        if e["level"] == "SEVERE" and "Failed to load resource" not in e["message"]
+    ]
 
 
 @pytest.fixture
 def site(alice: Account) -> Site:
     return seed_site(alice.user)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_console(browser: WebDriver) -> None:
+    browser.get_log("browser")  # the session's browser keeps earlier tests' entries
 
 
 def test_home_to_model_to_source_to_feature(
@@ -111,9 +125,6 @@ def test_home_to_model_to_source_to_feature(
 def test_the_test_box_explains_that_no_worker_is_running(
     browser: WebDriver, live_server: object, site: Site, screenshot: Shot
 ) -> None:
-    # TODO(merge): with the inference branch in, add a variant that starts a real worker
-    # (`start_worker("--model", "demo-lm", ...)` on the bundled demo pack, with demo-lm rows
-    # seeded) and checks that the typed text comes back as shaded tokens in #test-result.
     browser.set_window_size(*LAPTOP)
     browser.get(f"{live_server}/{MODEL}/{SOURCE}/{FEATURE}")
     browser.find_element(By.ID, "test-text").send_keys("The dinosaur ate leaves")
@@ -123,6 +134,43 @@ def test_the_test_box_explains_that_no_worker_is_running(
     assert browser.find_element(By.ID, "test-result").get_attribute("hidden") is not None
     assert browser.find_element(By.ID, "test-submit").is_enabled()
     screenshot("feature-test-box-no-worker")
+
+
+@pytest.mark.skipif(
+    not _routed("/api/activation/new") or not (DEMO_PACK / "manifest.json").exists(),
+    reason="needs /api/activation/new (the inference branch) and the bundled demo pack",
+)
+def test_the_test_box_shades_a_real_workers_activations(
+    browser: WebDriver,
+    live_server: object,
+    alice: Account,
+    start_worker: Callable[..., object],
+    screenshot: Shot,
+) -> None:
+    seed_users()
+    manifest = json.loads((DEMO_PACK / "manifest.json").read_text())
+    index = manifest["topic_features"]["dinosaurs"]["features"]["1-res-demo"]
+    model = make_model("demo-lm", layers=2, dimension=manifest["d_model"])
+    make_feature(make_source(model, "1-res-demo"), index)
+    start_worker(
+        "--model", "demo-lm", "--model-dir", str(DEMO_PACK / "model"),
+        "--sae-dir", str(DEMO_PACK / "saes"), "--device", "cpu", "--no-default-queue",
+        wait=120,
+    )  # fmt: skip
+    browser.set_window_size(*LAPTOP)
+    browser.get(f"{live_server}/demo-lm/1-res-demo/{index}")
+    browser.find_element(By.ID, "test-text").send_keys("What did a tyrannosaurus eat?")
+    browser.find_element(By.ID, "test-submit").click()
+    _wait_text(browser, "#test-status", r"Max activation [\d.]+ on")
+    tokens = browser.find_elements(By.CSS_SELECTOR, "#test-result .tok")
+    assert len(tokens) > 3
+    shaded = [t for t in tokens if t.get_attribute("data-v")]
+    assert shaded and all(
+        "rgba(16, 185, 129" in t.value_of_css_property("background-color") for t in shaded
+    )
+    assert browser.find_element(By.CSS_SELECTOR, "#test-result .tok.max").get_attribute("title")
+    screenshot("feature-test-box-worker")
+    assert _script_errors(browser) == []
 
 
 @pytest.mark.skipif(
@@ -193,7 +241,6 @@ def test_every_page_fits_a_laptop_and_a_phone(
         "not-found": "/no-such-model/x/1",
     }
     _log_in(browser, base, alice)  # logged in, so the owner-only parts render too
-    browser.get_log("browser")  # drop earlier entries
     for size_name, size in (("laptop", LAPTOP), ("phone", PHONE)):
         browser.set_window_size(*size)
         for name, path in pages.items():
@@ -204,5 +251,4 @@ def test_every_page_fits_a_laptop_and_a_phone(
             )
             assert overflow <= 1, f"{path} scrolls sideways on a {size_name} by {overflow}px"
             screenshot(f"{name}-{size_name}" if size_name == "phone" else name)
-    errors = [e for e in _script_errors(browser) if "404 (Not Found)" not in e]
-    assert errors == []
+    assert _script_errors(browser) == []
