@@ -34,8 +34,8 @@ def browse(request: HttpRequest, model_id: str, source_or_set: str) -> HttpRespo
     target = pages.browse_target(pages.viewable_model(model_id, user), source_or_set, user)
     jump_error = ""
     jump = request.GET.get("jump", "").strip()
-    if jump:
-        layer = request.GET.get("source") or (target.source or target.sources[0]).source_id
+    if jump and target.sources:
+        layer = request.GET.get("source") or target.sources[0].source_id
         if layer in {s.source_id for s in target.sources} and pages.feature_exists(
             target.model, layer, jump
         ):

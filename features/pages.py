@@ -137,30 +137,35 @@ def public_activations() -> QuerySet[Activation]:
     return Activation.objects.filter(creator_id__in=PUBLIC_ACTIVATIONS_USER_IDS)
 
 
-def feature_page(target: BrowseTarget, page_number: str | int | None) -> Page:
-    """One page of the target's features in (layer, numeric index) order, each annotated with
-    its top explanation (`top_explanation`) and its largest public activation (`top_activation`).
-    """
-    same_feature = {
+def _same_feature() -> dict[str, OuterRef]:
+    return {
         "model_id": OuterRef("model_id"),
         "layer": OuterRef("layer"),
         "index": OuterRef("index"),
     }
-    best_explanation = (
-        Explanation.objects.filter(**same_feature)
-        .order_by(*explanation_order())
-        .values("description")[:1]
-    )
-    best_activation = (
-        public_activations().filter(**same_feature).order_by("-max_value").values("max_value")[:1]
-    )
+
+
+def top_explanation() -> Subquery:
+    """The outer row's feature's best explanation text (for `.annotate`)."""
+    best = Explanation.objects.filter(**_same_feature()).order_by(*explanation_order())
+    return Subquery(best.values("description")[:1])
+
+
+def top_activation() -> Subquery:
+    """The outer row's feature's largest public activation (for `.annotate`); the activation
+    index (`activation_feature`) answers it without a sort."""
+    best = public_activations().filter(**_same_feature()).order_by("-max_value")
+    return Subquery(best.values("max_value")[:1])
+
+
+def feature_page(target: BrowseTarget, page_number: str | int | None) -> Page:
+    """One page of the target's features in (layer, numeric index) order, each annotated with
+    its top explanation (`top_explanation`) and its largest public activation (`top_activation`).
+    """
     layer_order = {s.source_id: i for i, s in enumerate(target.sources)}
     features = (
         Feature.objects.filter(model=target.model, layer__in=list(layer_order))
-        .annotate(
-            top_explanation=Subquery(best_explanation),
-            top_activation=Subquery(best_activation),
-        )
+        .annotate(top_explanation=top_explanation(), top_activation=top_activation())
         # Indexes are decimal strings: length first gives numeric order without a cast.
         .order_by("layer", Length("index"), "index")
         .only("model_id", "layer", "index", "max_act_approx", "frac_nonzero", "has_vector")
@@ -219,30 +224,13 @@ def visible_sources(user: User | None, *, listed: bool = False) -> QuerySet[Sour
 
 def list_entries(found: List, user: User | None) -> list[ListEntry]:
     """The list's features the reader may see, in the order they were added."""
-    same_feature = {
-        "model_id": OuterRef("model_id"),
-        "layer": OuterRef("layer"),
-        "index": OuterRef("index"),
-    }
     in_scope = visible_sources(user).filter(
         model_id=OuterRef("model_id"), source_id=OuterRef("layer")
     )
     items = (
         ListsOnNeurons.objects.filter(list=found)
         .filter(Exists(in_scope))
-        .annotate(
-            top_explanation=Subquery(
-                Explanation.objects.filter(**same_feature)
-                .order_by(*explanation_order())
-                .values("description")[:1]
-            ),
-            top_activation=Subquery(
-                public_activations()
-                .filter(**same_feature)
-                .order_by("-max_value")
-                .values("max_value")[:1]
-            ),
-        )
+        .annotate(top_explanation=top_explanation(), top_activation=top_activation())
         .order_by("added_at", "key")[:LIST_FEATURES_SHOWN]
     )
     return [ListEntry(i, i.top_explanation, i.top_activation) for i in items]

@@ -122,7 +122,7 @@ def test_home_to_model_to_source_to_feature(
     not _routed("/api/activation/new"),
     reason="/api/activation/new comes with the inference branch; not routed in this checkout",
 )
-def test_the_test_box_explains_that_no_worker_is_running(
+def test_the_test_box_and_inference_search_explain_that_no_worker_is_running(
     browser: WebDriver, live_server: object, site: Site, screenshot: Shot
 ) -> None:
     browser.set_window_size(*LAPTOP)
@@ -134,6 +134,12 @@ def test_the_test_box_explains_that_no_worker_is_running(
     assert browser.find_element(By.ID, "test-result").get_attribute("hidden") is not None
     assert browser.find_element(By.ID, "test-submit").is_enabled()
     screenshot("feature-test-box-no-worker")
+    # Search via inference says the same.
+    browser.get(f"{live_server}/{MODEL}/search")
+    browser.find_element(By.ID, "infer-text").send_keys("The dinosaur ate leaves")
+    browser.find_element(By.ID, "infer-submit").click()
+    _wait_text(browser, "#infer-status", "No inference worker is running")
+    assert browser.find_element(By.ID, "infer-results").get_attribute("hidden") is not None
 
 
 @pytest.mark.skipif(
@@ -170,6 +176,16 @@ def test_the_test_box_shades_a_real_workers_activations(
     )
     assert browser.find_element(By.CSS_SELECTOR, "#test-result .tok.max").get_attribute("title")
     screenshot("feature-test-box-worker")
+
+    # Search via inference on the same worker lists the feature among those that fire.
+    browser.get(f"{live_server}/demo-lm/search")
+    browser.find_element(By.ID, "infer-text").send_keys("What did a tyrannosaurus eat?")
+    browser.find_element(By.ID, "infer-submit").click()
+    _wait_text(browser, "#infer-status", r"\d+ features fire on your text")
+    links = browser.find_elements(By.CSS_SELECTOR, "#infer-results tbody a")
+    assert f"/demo-lm/1-res-demo/{index}" in {a.get_attribute("pathname") for a in links}
+    assert browser.find_elements(By.CSS_SELECTOR, "#infer-tokens .tok.max")
+    screenshot("inference-search-worker")
     assert _script_errors(browser) == []
 
 

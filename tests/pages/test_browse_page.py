@@ -79,5 +79,12 @@ def test_an_empty_source_says_so(site: Site) -> None:
     assert "No features here yet." in page
 
 
+def test_a_set_without_listed_sources_has_no_jump_box(site: Site) -> None:
+    make_source(site.model, "1-solo", visibility="UNLISTED")
+    response = Client().get("/gpt2-small/solo", {"jump": "1"})
+    assert response.status_code == 200
+    assert 'id="jump-index"' not in response.content.decode()
+
+
 def test_unknown_names_are_404(site: Site) -> None:
     assert Client().get("/gpt2-small/nope").status_code == 404
