@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from features.models import SourceSet
+from features.models import Feature, Source, SourceSet
+from neuronpedia_site.models import User
 from tests.conftest import Account
 from tests.factories import make_feature, make_model, make_source
 from tests.pages.conftest import logged_in
@@ -12,7 +13,7 @@ from tests.pages.seed import Site
 pytestmark = pytest.mark.django_db
 
 
-def _vector(source, index: int, owner, label: str):  # type: ignore[no-untyped-def]
+def _vector(source: Source, index: int, owner: User, label: str) -> Feature:
     return make_feature(
         source,
         index,
