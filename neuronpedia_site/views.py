@@ -15,7 +15,7 @@ from rest_framework.decorators import api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from features.models import Model
+from features import pages
 from neuronpedia_site.accounts import create_user
 from neuronpedia_site.health import health
 from neuronpedia_site.models import UserSecret, set_api_key
@@ -38,8 +38,7 @@ def api_docs(request: HttpRequest) -> HttpResponse:
 
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user if request.user.is_authenticated else None
-    models = Model.objects.listed_for(user).order_by("id").prefetch_related("source_sets")
-    return render(request, "home.html", {"models": models})
+    return render(request, "home.html", pages.home_context(user))
 
 
 def signup(request: HttpRequest) -> HttpResponse:
@@ -71,7 +70,8 @@ def signup(request: HttpRequest) -> HttpResponse:
 def account(request: HttpRequest) -> HttpResponse:
     secret = UserSecret.objects.filter(user=request.user, type=UserSecret.Type.NEURONPEDIA).first()
     new_key = request.session.pop(NEW_KEY_SESSION, None)
-    return render(request, "account.html", {"secret": secret, "new_key": new_key})
+    context = {"secret": secret, "new_key": new_key, "lists": pages.lists_of(request.user)}
+    return render(request, "account.html", context)
 
 
 @login_required
