@@ -2,7 +2,7 @@
 
 Two steps, so the page and the feature API share one data shape:
 
-1. `load_feature()` reads the feature from the ORM as the feature API returns it
+1. `features.feature_detail.get_feature()` reads the feature as the feature API returns it
    (`GET /api/feature/{modelId}/{layer}/{index}`: the whole Neuron row by column name, plus
    `model`, `source`, `sourceSet`, `creator`, `lists`, `comments`, public `activations` and
    `explanations` with `scores`).
@@ -20,12 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q
-
-from features.models import Activation, Comment, Explanation, Feature, ListsOnNeurons, SourceSet
-from features.pages import explanation_order, visible_sources
-from features.rows import row_dict
-from neuronpedia_site.models import PUBLIC_ACTIVATIONS_USER_IDS, User
+from features.models import Explanation
+from features.pages import explanation_order
 
 MAX_EXAMPLES = 100  # top activating examples rendered on the page
 MAX_LOGITS = 10  # rows in each of the top and bottom logit tables
@@ -34,65 +30,6 @@ RANGE_CHOICES = (1, 3, 5, 10, 20, 40)  # context widths offered besides the set'
 # Token shading colour (RGB); the alpha channel carries value / max value.
 SHADE_RGB = "16, 185, 129"
 BREAK_TOKENS = {"\n", "\r\n", "\r"}
-
-
-# 1. Loading -----------------------------------------------------------------------------------
-
-
-def load_feature(model_id: str, layer: str, index: str, user: User | None) -> dict[str, Any] | None:
-    """The feature in the feature API's shape, or None when missing or hidden from `user`."""
-    source = (
-        visible_sources(user)
-        .filter(model_id=model_id, source_id=layer)
-        .select_related("model")
-        .first()
-    )
-    if source is None:
-        return None
-    feature = (
-        Feature.objects.filter(model_id=model_id, layer=layer, index=index)
-        .select_related("creator")
-        .first()
-    )
-    if feature is None:
-        return None
-    source_set = SourceSet.objects.get(model_id=model_id, name=source.set_name)
-    key = {"model_id": model_id, "layer": layer, "index": index}
-    public = Q(creator_id__in=PUBLIC_ACTIVATIONS_USER_IDS)
-    if feature.has_vector and feature.creator_id:
-        public |= Q(creator_id=feature.creator_id)  # a vector's owner sees their own examples
-    activations = Activation.objects.filter(public, **key).order_by("-max_value", "id")
-    explanations = (
-        Explanation.objects.filter(**key)
-        .select_related("triggered_by_user")
-        .prefetch_related("scores")
-        .order_by(*explanation_order())
-    )
-    lists = ListsOnNeurons.objects.filter(**key).select_related("list").order_by("added_at", "key")
-    comments = Comment.objects.filter(**key).select_related("user").order_by("created_at", "id")
-    return {
-        **row_dict(feature),
-        "model": row_dict(source.model),
-        "source": row_dict(source),
-        "sourceSet": row_dict(source_set),
-        "creator": {"name": feature.creator.username} if feature.creator else None,
-        "lists": [{**row_dict(e), "list": row_dict(e.list)} for e in lists],
-        "comments": [{**row_dict(c), "user": {"name": c.user.username}} for c in comments],
-        "activations": [row_dict(a) for a in activations[:MAX_EXAMPLES]],
-        "explanations": [_explanation_dict(e) for e in explanations],
-    }
-
-
-def _explanation_dict(explanation: Explanation) -> dict[str, Any]:
-    user = explanation.triggered_by_user
-    return {
-        "id": explanation.id,
-        "description": explanation.description,
-        "explanationModelName": explanation.explanation_model_name_id,
-        "typeName": explanation.type_name_id,
-        "scores": [row_dict(s) for s in explanation.scores.all()],
-        "triggeredByUser": {"id": user.id, "name": user.username} if user else None,
-    }
 
 
 # 2. Display pieces ----------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from features import dashboard, pages
+from features.feature_detail import get_feature
 from features.search_page import MIN_QUERY_LENGTH, search_explanations
 from neuronpedia_site.models import User
 
@@ -52,7 +53,7 @@ def browse(request: HttpRequest, model_id: str, source_or_set: str) -> HttpRespo
 
 def feature_page(request: HttpRequest, model_id: str, layer: str, index: str) -> HttpResponse:
     user = _viewer(request)
-    feature = dashboard.load_feature(model_id, layer, index, user)
+    feature = get_feature(model_id, layer, index, user)
     if feature is None:
         raise Http404("No such feature.")
     default_range = feature["sourceSet"].get("defaultRange", 1)

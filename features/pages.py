@@ -27,6 +27,7 @@ from django.db.models import (
 from django.db.models.functions import Length
 from django.http import Http404
 
+from features.access import visible_sources
 from features.catalog import layer_number
 from features.models import (
     Activation,
@@ -203,23 +204,6 @@ def get_list(list_id: str) -> List:
     if found is None:
         raise Http404("No such list.")
     return found
-
-
-def visible_sources(user: User | None, *, listed: bool = False) -> QuerySet[Source]:
-    """Sources whose model, set and self the user may see: by URL (`viewable_by`), or in
-    listings (`listed_for`, which hides UNLISTED rows of others)."""
-
-    def scope(qs: QuerySet) -> QuerySet:
-        return qs.listed_for(user) if listed else qs.viewable_by(user)
-
-    sets = scope(SourceSet.objects.all()).filter(
-        model_id=OuterRef("model_id"), name=OuterRef("set_name")
-    )
-    return (
-        scope(Source.objects.all())
-        .filter(model__in=scope(Model.objects.all()))
-        .filter(Exists(sets))
-    )
 
 
 def list_entries(found: List, user: User | None) -> list[ListEntry]:
