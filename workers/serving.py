@@ -1,8 +1,9 @@
 """What this worker process serves, configured by `run_worker` through the environment.
 
 `run_worker` writes its model options to `NP_WORKER_*` variables (so a plain
-`celery -A neuronpedia_site worker` line with the same variables behaves the same); `config_from_env`
-turns them into a `RuntimeConfig`, and `served()` loads the model once per process. The runtime
+`celery -A neuronpedia_site worker` line with the same variables behaves the same);
+`config_from_env` turns them into a `RuntimeConfig`, and `served()` loads the model once per
+process. The runtime
 (torch, transformer-lens, sae-lens) is imported on first use, inside the worker only.
 
 Tasks go through `answer()`, which checks the requested model id and turns an `InferenceError`
