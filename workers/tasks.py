@@ -121,3 +121,7 @@ def decoder_cossim_topk(
 def feature_vector(model: str, source: str, index: int) -> dict[str, Any]:
     """`{vector, hookName}`: a feature's decoder direction."""
     return serving.answer(model, lambda s: inference.feature_vector(s, source, index))
+
+
+# Steering tasks live in their own module; importing it registers them with Celery.
+from workers import steer_tasks  # noqa: E402, F401
