@@ -99,23 +99,28 @@ def camel_logprobs(logprobs: list[dict[str, Any]] | None) -> list[dict[str, Any]
     ]
 
 
+def _text(text: str) -> str:
+    """Postgres text cannot hold NUL, which a byte-level tokenizer may generate; the same
+    replacement goes into the answer, so a cached repeat is identical."""
+    return text.replace("\x00", "\ufffd")
+
+
 def outputs_from_result(plan: SteerPlan, result: dict[str, Any]) -> dict[str, Output]:
     inputs = result.get("inputs") or {}
     outputs = {}
     for item in result["outputs"]:
         steer_type = item["type"]
+        logprobs = camel_logprobs(item.get("logprobs"))
         if plan.chat:
+            messages = [
+                {"role": m["role"], "content": _text(m["content"])} for m in item["chat_template"]
+            ]
+            raw_input = (inputs.get(steer_type) or {}).get("raw")
             outputs[steer_type] = Output(
-                steer_type,
-                item["raw"],
-                item["chat_template"],
-                camel_logprobs(item.get("logprobs")),
-                (inputs.get(steer_type) or {}).get("raw"),
+                steer_type, _text(item["raw"]), messages, logprobs, raw_input
             )
         else:
-            outputs[steer_type] = Output(
-                steer_type, item["output"], None, camel_logprobs(item.get("logprobs"))
-            )
+            outputs[steer_type] = Output(steer_type, _text(item["output"]), None, logprobs)
     return outputs
 
 
