@@ -223,3 +223,68 @@ def test_no_worker_is_a_503_naming_the_queue(api: APIClient, tiny_model: Any) ->
     response = api.post(URL, _body(modelId="unserved", features=[]), format="json")
     assert response.status_code == 503
     assert "inference.unserved" in response.json()["message"]
+
+
+@pytest.mark.parametrize("method", ["SIMPLE_ADDITIVE", "ORTHOGONAL_DECOMP"])
+def test_steering_matches_a_hand_computed_residual_edit(
+    alice: Account, tiny_model: Any, tiny_dirs: Any, steer_worker: WorkerProcess, method: str
+) -> None:
+    import torch
+
+    from steering import vectors
+    from workers.model_dir import load_model_dir
+
+    v = torch.randn(64, generator=torch.Generator().manual_seed(5))
+    vector = vectors.create_vector(
+        alice.user,
+        model_id=MODEL_ID,
+        layer=1,
+        hook_type="hook_resid_pre",
+        values=v.tolist(),
+        default_strength=1,
+        label="random",
+    )
+    feature = {"modelId": MODEL_ID, "layer": vector.layer, "index": vector.index, "strength": 3}
+    body = _body(features=[feature], strength_multiplier=2, n_tokens=6, steer_method=method)
+    steered = alice.client().post(URL, body, format="json").json()["STEERED"]
+
+    # The same edit written out by hand on a copy of the model in this process, greedy.
+    coeff = 2 * 3
+    v64 = torch.tensor(vector.vector, dtype=torch.float32)
+
+    def edit(act: torch.Tensor, hook: Any) -> torch.Tensor:
+        if method == "SIMPLE_ADDITIVE":
+            return act + coeff * v64
+        along = ((act @ v64) / (v64 @ v64))[..., None] * v64
+        return act - along + coeff * along
+
+    model = load_model_dir(tiny_dirs[0])
+    tokens = model.to_tokens(PROMPT)
+    with model.hooks(fwd_hooks=[("blocks.1.hook_resid_pre", edit)]):
+        out = model.generate(
+            tokens, max_new_tokens=6, do_sample=False, stop_at_eos=False, verbose=False
+        )
+    generated = out[0, tokens.shape[1] :].tolist()
+    eos = model.tokenizer.eos_token_id
+    if eos in generated:
+        generated = generated[: generated.index(eos)]
+    assert steered == model.tokenizer.decode(generated).replace("\x00", "\ufffd")
+
+
+def test_a_saved_answer_needs_no_worker(
+    api: APIClient, tiny_model: Any, tiny_dirs: Any, start_worker: Any
+) -> None:
+    from tests.factories import make_source
+    from tests.steering.conftest import tiny_worker_args
+
+    # Its own worker (serving the tiny model as `tiny-cache`), so it can be stopped.
+    make_source(make_model("tiny-cache", layers=2, dimension=64), "1-res-demo")
+    worker = start_worker(*tiny_worker_args(tiny_dirs), "--override-model-id", "tiny-cache")
+    body = _body(modelId="tiny-cache", features=[{**FEATURE, "modelId": "tiny-cache"}])
+    first = api.post(URL, body, format="json").json()
+    assert first["STEERED"] is not None
+    worker.stop()
+    again = api.post(URL, body, format="json")
+    assert again.status_code == 200
+    assert again.json() == first
+    assert api.post(URL, {**body, "seed": 17}, format="json").status_code == 503
