@@ -70,7 +70,8 @@ def search_features(
     match = _FEATURE_ID.match(query)
     if match:
         for feature in features.filter(layer=match["layer"], index=match["index"]):
-            if feature.layer in sources or feature.creator_id == getattr(user, "id", None):
+            own = user is not None and feature.creator_id == user.id
+            if feature.layer in sources or own:
                 add(feature, _best_explanation(feature))
     elif query.isdigit():
         for feature in features.filter(layer__in=sources, index=query)[:limit]:
