@@ -1,7 +1,9 @@
 """Steering test fixtures: the tiny model served by a real worker, and its database rows.
 
 Starting a worker process costs ~10 s (torch imports, model load), so the steering tests share
-one (`steer_worker`, package scope), consuming its model's queue only (`--no-default-queue`). Between tests the
+one (`steer_worker`, package scope), consuming its model's queue only (`--no-default-queue`).
+The worker never reads the database (features are resolved on the web side), so worker tests
+run inside the test's transaction like any other; only the live-server test must commit. Between tests the
 suite's Redis flush would drop that worker's registry entry and the broker's queue bindings, so
 here the flush spares exactly those keys.
 """

@@ -14,7 +14,7 @@ from steering.models import SteerOutput
 from tests.conftest import WorkerProcess
 from tests.steering.conftest import MODEL_ID, sse_frames, streamed
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 URL = "/api/steer-chat/"
 MESSAGES = [{"role": "user", "content": "tell me about the cat"}]

@@ -21,7 +21,7 @@ from tests.conftest import WorkerProcess
 from tests.factories import make_model, make_source
 from tests.steering.conftest import seed_users, spawn_worker
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 DEMO_MODEL_ID = "demo-lm"
 TOPIC = "dinosaurs"
@@ -59,7 +59,7 @@ def demo_worker(
         env={"DEMO_PACK_DIR": str(settings.DEMO_PACK_DIR)},
     )
     yield worker
-    worker.stop()
+    worker.kill()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from steering.models import SteerOutput
 from tests.conftest import WorkerProcess
 from tests.steering.conftest import MODEL_ID, sse_frames, streamed
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 COMPLETION = "/v1/steer/completion"
 CHAT = "/v1/steer/completion-chat"

@@ -83,7 +83,7 @@ def test_bad_bodies_are_400(anon: APIClient, model: Any) -> None:
     assert anon.post(URL, [1, 2], format="json").status_code == 400
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_an_sae_latent_comes_back_as_its_decoder_row(
     anon: APIClient, tiny_model: Any, tiny_dirs: Any, steer_worker: WorkerProcess
 ) -> None:
