@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from django.http import StreamingHttpResponse
-from rest_framework.decorators import api_view, authentication_classes, permission_classes
+from rest_framework.decorators import (
+    api_view,
+    authentication_classes,
+    permission_classes,
+    renderer_classes,
+)
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from steering import serializers, v1
-from steering.views import event_stream, valid_body
+from steering.views import STREAMING_RENDERERS, event_stream, valid_body
 
 
 def _run(request: Request, serializer: type, chat: bool) -> Response | StreamingHttpResponse:
@@ -22,6 +27,7 @@ def _run(request: Request, serializer: type, chat: bool) -> Response | Streaming
 @api_view(["POST"])
 @authentication_classes([])
 @permission_classes([])
+@renderer_classes(STREAMING_RENDERERS)
 def steer_completion(request: Request) -> Response | StreamingHttpResponse:
     """Steered and default continuations of `prompt` (types STEERED and/or DEFAULT)."""
     return _run(request, serializers.V1SteerCompletion, chat=False)
@@ -30,6 +36,7 @@ def steer_completion(request: Request) -> Response | StreamingHttpResponse:
 @api_view(["POST"])
 @authentication_classes([])
 @permission_classes([])
+@renderer_classes(STREAMING_RENDERERS)
 def steer_completion_chat(request: Request) -> Response | StreamingHttpResponse:
     """Steered and default assistant replies to the `prompt` messages."""
     return _run(request, serializers.V1SteerCompletionChat, chat=True)

@@ -7,7 +7,13 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.http import StreamingHttpResponse
-from rest_framework.decorators import api_view, authentication_classes, permission_classes
+from rest_framework import renderers
+from rest_framework.decorators import (
+    api_view,
+    authentication_classes,
+    permission_classes,
+    renderer_classes,
+)
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -19,6 +25,7 @@ from neuronpedia_site.auth import (
 )
 from neuronpedia_site.errors import ApiError
 from steering import search, serializers, share, steer, vectors
+from steering.dispatch import sse
 
 
 def valid_body(serializer_class: type[serializers.serializers.Serializer], request: Request) -> Any:
@@ -36,6 +43,23 @@ def _limit(request: Request) -> str | None:
 
 # The steer page calls these from the browser with its session (and CSRF token).
 KEY_OR_SESSION = [ApiKeyAuthentication, SessionAuthentication]
+
+
+class EventStreamRenderer(renderers.BaseRenderer):
+    """Lets clients that ask for `text/event-stream`, as SSE clients do, reach the steering
+    views. What DRF renders through it (an error, a whole answer) goes out as one event."""
+
+    media_type = "text/event-stream"
+    format = "sse"
+    charset = None
+
+    def render(
+        self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None
+    ) -> bytes:
+        return b"" if data is None else sse(data)
+
+
+STREAMING_RENDERERS = [renderers.JSONRenderer, EventStreamRenderer]
 
 
 def event_stream(frames: Iterator[bytes]) -> StreamingHttpResponse:
@@ -112,6 +136,7 @@ def activation_upload_batch(request: Request) -> Response:
 
 @api_view(["POST"])
 @authentication_classes(KEY_OR_SESSION)
+@renderer_classes(STREAMING_RENDERERS)
 def steer_completion(request: Request) -> Response | StreamingHttpResponse:
     """Continue a prompt with and without steering; `stream: true` answers with SSE frames."""
     data = valid_body(serializers.SteerCompletion, request)
@@ -123,6 +148,7 @@ def steer_completion(request: Request) -> Response | StreamingHttpResponse:
 
 @api_view(["POST"])
 @authentication_classes(KEY_OR_SESSION)
+@renderer_classes(STREAMING_RENDERERS)
 def steer_chat(request: Request) -> Response | StreamingHttpResponse:
     """Reply to a chat with and without steering; each side keeps its own conversation."""
     data = valid_body(serializers.SteerChat, request)

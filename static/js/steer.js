@@ -158,11 +158,13 @@
       body: JSON.stringify(Object.assign({}, body, { stream: true })),
     });
     if (!response.ok) {
+      // An error comes as JSON, or as one SSE event when the server honoured our Accept.
+      const text = await response.text();
       let message = response.statusText;
       try {
-        message = (await response.json()).message || message;
+        message = JSON.parse(text.replace(/^data:\s*/, "")).message || message;
       } catch (_) {
-        // not JSON: keep the status text
+        // neither: keep the status text
       }
       throw new Error(message);
     }

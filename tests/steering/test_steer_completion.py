@@ -127,7 +127,9 @@ def test_it_streams_cumulative_frames_and_the_last_carries_the_share_link(
 ) -> None:
     from tests.steering.conftest import sse_frames, streamed
 
-    response = api.post(URL, _body(n_tokens=16, stream=True), format="json")
+    response = api.post(
+        URL, _body(n_tokens=16, stream=True), format="json", HTTP_ACCEPT="text/event-stream"
+    )
     assert response.status_code == 200
     assert response["Content-Type"] == "text/event-stream"
     frames = sse_frames(streamed(response))
@@ -183,6 +185,18 @@ def test_it_rejects_bad_requests(
     assert response.status_code == 400, response.json()
     assert message in response.json()["message"]
     assert not SteerOutput.objects.exists()
+
+
+def test_an_sse_client_gets_errors_as_one_event(api: APIClient, tiny_model: Any) -> None:
+    from tests.steering.conftest import sse_frames
+
+    response = api.post(
+        URL, _body(n_tokens=0, stream=True), format="json", HTTP_ACCEPT="text/event-stream"
+    )
+    assert response.status_code == 400
+    assert response["Content-Type"] == "text/event-stream"
+    [event] = sse_frames(response.content)
+    assert "n_tokens" in event["message"]
 
 
 def test_vectors_and_sae_features_cannot_be_mixed(alice: Account, tiny_model: Any) -> None:
