@@ -15,8 +15,9 @@ downloaded. Prints:
    the same code path without hooks). Goal: with hooks >= 0.9x without.
 
 Every run generates exactly `--tokens` tokens (the tokenizer has no EOS). The variants run
-interleaved, round after round after one warm-up round, and each one's median is reported: on a
-shared machine the load drifts, and interleaving lets every variant see the same drift.
+interleaved, round after round (every other round in reverse order) after one warm-up round, and
+each one's median is reported: on a shared machine the load drifts, and interleaving lets every
+variant see the same drift.
 """
 
 from __future__ import annotations
@@ -92,7 +93,9 @@ def timed(runs: dict[str, Callable[[], Any]], repeats: int) -> dict[str, float]:
     """Median seconds of each run over `repeats` interleaved rounds, after a warm-up round."""
     times: dict[str, list[float]] = {name: [] for name in runs}
     for round_ in range(repeats + 1):
-        for name, run in runs.items():
+        # Every other round runs backwards, so no variant always follows the same neighbour.
+        order = list(runs.items())[:: -1 if round_ % 2 else 1]
+        for name, run in order:
             start = time.perf_counter()
             run()
             if round_:
@@ -106,7 +109,7 @@ def main() -> None:
     parser.add_argument("--layers", type=int, default=6)
     parser.add_argument("--vocab", type=int, default=8192)
     parser.add_argument("--tokens", type=int, default=64)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument(
         "--threads", type=int, default=1, help="torch threads (1 suits a small shared box)"
     )
