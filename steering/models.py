@@ -45,6 +45,9 @@ class SteerOutput(models.Model):
     steer_method = models.CharField(
         max_length=32, default="SIMPLE_ADDITIVE", db_column="steerMethod"
     )
+    # Not a Neuronpedia column (its webapp never normalises); part of our cache key, since
+    # /api/steer accepts `normalize_steering` as the inference server does.
+    normalize_steering = models.BooleanField(default=False, db_column="normalizeSteering")
     version = models.IntegerField(default=STEER_OUTPUT_VERSION)
     logprobs = models.TextField(null=True, blank=True)
     creator = models.ForeignKey(

@@ -1,3 +1,31 @@
+"""Steering routes: the API (Neuronpedia's exact paths; `/api/steer/` and `/api/steer-chat/` take
+the trailing slash the official client sends, or none), the /v1 inference contract, and the
+pages. Included before the features app's `/{modelId}/...` catch-alls."""
+
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import path, re_path
+
+from steering import pages, v1_views, views
+
+urlpatterns = [
+    re_path(r"^api/steer/?$", views.steer_completion, name="api-steer"),
+    re_path(r"^api/steer-chat/?$", views.steer_chat, name="api-steer-chat"),
+    path("api/steer-load", views.steer_load, name="api-steer-load"),
+    path("api/vector/new", views.vector_new, name="api-vector-new"),
+    path("api/vector/get", views.vector_get, name="api-vector-get"),
+    path("api/vector/delete", views.vector_delete, name="api-vector-delete"),
+    path("api/vector/list-owned", views.vector_list_owned, name="api-vector-list-owned"),
+    path(
+        "api/activation/upload-batch",
+        views.activation_upload_batch,
+        name="api-activation-upload-batch",
+    ),
+    path("api/feature-search", views.feature_search, name="api-feature-search"),
+    path("v1/steer/completion", v1_views.steer_completion, name="v1-steer-completion"),
+    path(
+        "v1/steer/completion-chat", v1_views.steer_completion_chat, name="v1-steer-completion-chat"
+    ),
+    path("steer/<str:steer_output_id>", pages.share_page, name="steer-share"),
+    path("<str:model_id>/steer", pages.steer_page, name="steer-page"),
+]

@@ -15,22 +15,24 @@ _stop = threading.Event()
 
 
 def start(hostname: str, queues: list[str], describe: Callable[[], dict[str, Any]]) -> None:
-    """Announce now and every HEARTBEAT_SECONDS; `describe()` gives model_id and sources."""
+    """Announce now and every HEARTBEAT_SECONDS; `describe()` gives the model and its sources."""
 
     def beat() -> None:
         while not _stop.is_set():
             try:
                 extra = describe()
-                registry.announce(
-                    registry.WorkerInfo(
-                        hostname=hostname,
-                        queues=queues,
-                        model_id=extra.get("model_id"),
-                        sources=extra.get("sources", []),
-                        pid=os.getpid(),
-                        seen_at=0.0,
-                    )
+                info = registry.WorkerInfo(
+                    hostname=hostname,
+                    queues=queues,
+                    model_id=extra.get("model_id"),
+                    sources=extra.get("sources", []),
+                    pid=os.getpid(),
+                    seen_at=0.0,
                 )
+                for key in ("model_ids", "token_limit", "device", "batching"):
+                    if key in extra:
+                        info[key] = extra[key]  # type: ignore[literal-required]
+                registry.announce(info)
             except Exception:  # the heartbeat must never kill the worker
                 log.exception("worker heartbeat failed")
             _stop.wait(registry.HEARTBEAT_SECONDS)

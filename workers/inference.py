@@ -167,7 +167,8 @@ def _max(values: list[float]) -> tuple[float, int]:
 
 
 def activation_single(served: ServedModel, prompt: str, source: str, index: int) -> dict[str, Any]:
-    """`{activation: {values, max_value, max_value_index}, tokens}` for one SAE feature.
+    """`{activation: {values, max_value, max_value_index}, tokens, tokens_is_special}` for one
+    SAE feature.
 
     As the PRE server: BOS positions are zeroed, and when the prompt starts with BOS its value and
     token are dropped, so `values` and `tokens` line up with the user's text.
@@ -189,14 +190,16 @@ def activation_single_batch(
         cache = run_hooks(served, rows, {hook})
         feats = encode(served, source, cache[hook])[..., index]  # [batch, pos]
         bos_id = served.tokenizer.bos_token_id
+        special = _special_ids(served)
         results = []
         for i, row in enumerate(rows):
             values = feats[i, : len(row)].tolist()
             tokens = _str_tokens(served, row)
+            is_special = [t in special for t in row]
             if bos_id is not None:
                 values = [0.0 if t == bos_id else v for t, v in zip(row, values, strict=True)]
                 if row[0] == bos_id:
-                    values, tokens = values[1:], tokens[1:]
+                    values, tokens, is_special = values[1:], tokens[1:], is_special[1:]
             best, best_index = _max(values)
             results.append(
                 {
@@ -206,6 +209,7 @@ def activation_single_batch(
                         "max_value_index": best_index,
                     },
                     "tokens": tokens,
+                    "tokens_is_special": is_special,
                 }
             )
         return {"results": results}
@@ -240,6 +244,7 @@ def activation_vector_batch(
         acts = acts.reshape(*acts.shape[:2], -1)  # attn.hook_z is [b, pos, heads, d_head]
         vec = _as_vector(vector, acts.shape[-1], acts.device)
         dots = acts @ vec
+        special = _special_ids(served)
         results = []
         for i, row in enumerate(rows):
             values = dots[i, : len(row)].tolist()
@@ -252,6 +257,7 @@ def activation_vector_batch(
                         "max_value_index": best_index,
                     },
                     "tokens": _str_tokens(served, row),
+                    "tokens_is_special": [t in special for t in row],
                 }
             )
         return {"results": results}

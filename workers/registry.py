@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 import redis
 from django.conf import settings
@@ -23,10 +23,14 @@ TTL_SECONDS = 15
 class WorkerInfo(TypedDict):
     hostname: str
     queues: list[str]
-    model_id: str | None
-    sources: list[dict[str, Any]]
+    model_id: str | None  # the Neuronpedia model id; its queue is inference.<model_id>
+    sources: list[dict[str, Any]]  # [{source, source_set, hook_name, d_sae}] once loaded
     pid: int
     seen_at: float
+    model_ids: NotRequired[list[str]]  # every id requests may use (model id and override)
+    token_limit: NotRequired[int]
+    device: NotRequired[str]
+    batching: NotRequired[dict[str, Any]]
 
 
 def connection() -> redis.Redis:

@@ -1,16 +1,28 @@
-"""Celery worker lifecycle: announce in the registry when ready, withdraw on shutdown."""
+"""Celery worker lifecycle: load the model, announce in the registry when ready, withdraw on
+shutdown."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from celery.signals import worker_ready, worker_shutdown
 
 from workers import heartbeat, serving
 
+log = logging.getLogger(__name__)
+
 
 @worker_ready.connect
 def _announce(sender: Any = None, **kwargs: Any) -> None:
+    # run_worker has loaded the model already; a plain `celery worker` line loads it here. A
+    # worker whose model fails to load never announces itself, so the web side answers 503
+    # (naming the queue) instead of sending it tasks it cannot run.
+    try:
+        serving.load()
+    except Exception:
+        log.exception("could not load the model; this worker will not announce itself")
+        return
     queues = sorted(q.name for q in sender.app.amqp.queues.consume_from.values())
     heartbeat.start(sender.hostname, queues, serving.describe)
 

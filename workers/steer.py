@@ -14,7 +14,7 @@ seeded with the request's seed (see `workers.generation.generate`), so results a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -458,3 +458,70 @@ def chat_stop_ids(served: ServedModel) -> set[int]:
     if served.tokenizer.eos_token_id is not None:
         stops.add(served.tokenizer.eos_token_id)
     return stops
+
+
+def steer_chat_conversations(
+    served: ServedModel,
+    conversations: Mapping[str, Sequence[dict[str, str]]],
+    *,
+    types: Sequence[str] = (STEERED, DEFAULT),
+    on_frame: Frame | None = None,
+    **options: Any,
+) -> dict[str, Any]:
+    """`steer_chat` where each type continues its own conversation (`{type: messages}`).
+
+    Neuronpedia's chat UI keeps separate histories for the steered and the default side. Types
+    whose conversations are equal share one batched generation; otherwise each runs on its own,
+    STEERED first, with the same seed. Returns `steer_chat`'s shape plus `inputs: {type: input}`
+    (`input` is the first type's). Frames carry every type, an empty reply for one not started.
+    """
+    missing = [t for t in types if t not in conversations]
+    if missing:
+        raise BadRequest(f"No conversation for {', '.join(missing)}")
+    groups: list[tuple[list[dict[str, str]], list[str]]] = []
+    for steer_type in [t for t in STEER_TYPES if t in types]:
+        messages = [
+            {"role": m.get("role"), "content": m.get("content")} for m in conversations[steer_type]
+        ]
+        for group_messages, group_types in groups:
+            if group_messages == messages:
+                group_types.append(steer_type)
+                break
+        else:
+            groups.append((messages, [steer_type]))  # type: ignore[arg-type]
+
+    latest: dict[str, dict[str, Any]] = {}
+    for messages, group_types in groups:
+        rendered = render_chat(served, messages)
+        for steer_type in group_types:
+            reply = {"role": "assistant", "content": ""}
+            latest[steer_type] = {
+                "type": steer_type,
+                "raw": rendered,
+                "chat_template": [*messages, reply],
+                "logprobs": None,
+            }
+
+    def merged() -> dict[str, Any]:
+        return {"outputs": [latest[t] for t in types]}
+
+    inputs: dict[str, Any] = {}
+    for messages, group_types in groups:
+
+        def forward(frame: dict[str, Any]) -> None:
+            for output in frame["outputs"]:
+                latest[output["type"]] = output
+            if on_frame is not None:
+                on_frame(merged())
+
+        result = steer_chat(
+            served,
+            messages,
+            types=group_types,
+            on_frame=forward if on_frame is not None else None,
+            **options,
+        )
+        for output in result["outputs"]:
+            latest[output["type"]] = output
+            inputs[output["type"]] = result["input"]
+    return {**merged(), "input": inputs[types[0]], "inputs": inputs}

@@ -1,10 +1,21 @@
-"""Celery tasks. Each is a thin wrapper around a plain function in a noun module."""
+"""Celery tasks. Each is a thin wrapper around a plain function in a noun module.
+
+The web process imports this module too (task discovery), so nothing here imports torch at
+module level: `workers.inference` and `workers.serving` load the runtime on first use.
+"""
 
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING, Any
 
 from celery import shared_task
+
+from workers import inference, serving
+from workers.errors import BadRequest
+
+if TYPE_CHECKING:
+    from workers.runtime import ServedModel
 
 
 @shared_task(name="workers.tasks.ping")
@@ -26,3 +37,91 @@ def sleep_then_record(key: str, seconds: float) -> int:
     time.sleep(seconds)
     conn.set(f"{key}:done", attempt)
     return attempt
+
+
+# -- inference (queue inference.<modelId>; the web side names the queue when it sends) ----------
+#
+# Each task answers through `serving.answer`, so errors come back as `{"error", "status"}`
+# results. Arguments are the runtime's snake_case names; the web side validates shapes first.
+
+
+@shared_task(name="workers.tasks.tokenize")
+def tokenize(model: str, text: str, prepend_bos: bool | None = None) -> dict[str, Any]:
+    """`{tokens, token_strings, prepend_bos}`."""
+    return serving.answer(model, lambda s: inference.tokenize(s, text, prepend_bos))
+
+
+@shared_task(name="workers.tasks.activation_single")
+def activation_single(
+    model: str,
+    prompts: list[str],
+    source: str | None = None,
+    index: int | None = None,
+    vector: list[float] | None = None,
+    hook: str | None = None,
+) -> dict[str, Any]:
+    """`{results: [{activation, tokens, tokens_is_special}]}` of one feature, or of a raw vector
+    at `hook` (exactly one of the two)."""
+
+    def work(served: ServedModel) -> dict[str, Any]:
+        if vector is not None and hook:
+            return inference.activation_vector_batch(served, prompts, vector, hook)
+        if source is not None and index is not None:
+            return inference.activation_single_batch(served, prompts, source, index)
+        raise BadRequest("Send either source and index, or vector and hook")
+
+    return serving.answer(model, work)
+
+
+@shared_task(name="workers.tasks.activations_all")
+def activations_all(model: str, requests: list[dict[str, Any]]) -> dict[str, Any]:
+    """`{results: [{activations, tokens, counts}]}` for search-all requests (SearchRequest
+    fields), answered through the micro-batcher with other threads' requests; the first failing
+    request fails the call."""
+    return serving.answer(
+        model, lambda _: {"results": serving.search_batcher().submit_many(requests)}
+    )
+
+
+@shared_task(name="workers.tasks.topk_by_token")
+def topk_by_token(
+    model: str, prompts: list[str], source: str, top_k: int = 5, ignore_bos: bool = True
+) -> dict[str, Any]:
+    """`{results: [{results: [{token_position, token, is_special, top_features}], tokens}]}`."""
+    return serving.answer(
+        model, lambda s: inference.topk_by_token_batch(s, prompts, source, top_k, ignore_bos)
+    )
+
+
+@shared_task(name="workers.tasks.source_activations")
+def source_activations(model: str, prompts: list[str], source: str) -> dict[str, Any]:
+    """`{results: [{tokens, activeFeatures}]}`: every non-zero feature of one source."""
+    return serving.answer(model, lambda s: inference.source_activations(s, prompts, source))
+
+
+@shared_task(name="workers.tasks.decoder_cossim_topk")
+def decoder_cossim_topk(
+    model: str,
+    source: str,
+    num_results: int = 10,
+    feature_index: int | None = None,
+    vector: list[float] | None = None,
+    target_source: str | None = None,
+) -> dict[str, Any]:
+    """`{feature?, topk_decoder_cossim_features: [{feature, cosine_similarity}]}`."""
+    return serving.answer(
+        model,
+        lambda s: inference.decoder_cossim_topk(
+            s, source, num_results, feature_index, vector, target_source
+        ),
+    )
+
+
+@shared_task(name="workers.tasks.feature_vector")
+def feature_vector(model: str, source: str, index: int) -> dict[str, Any]:
+    """`{vector, hookName}`: a feature's decoder direction."""
+    return serving.answer(model, lambda s: inference.feature_vector(s, source, index))
+
+
+# Steering tasks live in their own module; importing it registers them with Celery.
+from workers import steer_tasks  # noqa: E402, F401

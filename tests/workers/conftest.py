@@ -82,11 +82,15 @@ def build_tokenizer(path: Path) -> Any:
 
 @pytest.fixture(scope="session")
 def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_model_dir(tmp_path_factory.mktemp("tokenizer"), tmp_path_factory.mktemp("model"))
+
+
+def build_model_dir(tok_dir: Path, out_dir: Path) -> Path:
+    """The tiny model, saved with `save_model_dir` into `out_dir` (tokenizer built in `tok_dir`)."""
     from transformer_lens import HookedTransformer, HookedTransformerConfig
 
     from workers.model_dir import save_model_dir
 
-    tok_dir = tmp_path_factory.mktemp("tokenizer")
     tokenizer = build_tokenizer(tok_dir)
     cfg = HookedTransformerConfig(
         n_layers=2,
@@ -103,7 +107,7 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         device="cpu",
     )
     model = HookedTransformer(cfg, tokenizer=tokenizer).eval()
-    return save_model_dir(model, tokenizer, tmp_path_factory.mktemp("model"))
+    return save_model_dir(model, tokenizer, out_dir)
 
 
 def build_sae(architecture: str, hook: str, source: str) -> Any:
@@ -136,9 +140,13 @@ def build_sae(architecture: str, hook: str, source: str) -> Any:
 
 @pytest.fixture(scope="session")
 def sae_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_sae_root(tmp_path_factory.mktemp("saes"))
+
+
+def build_sae_root(root: Path) -> Path:
+    """One folder per SAE_SPECS source under `root`, written with `save_model`."""
     import torch
 
-    root = tmp_path_factory.mktemp("saes")
     torch.manual_seed(1)
     for source, (architecture, hook) in SAE_SPECS.items():
         sae = build_sae(architecture, hook, source)

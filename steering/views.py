@@ -1,0 +1,178 @@
+"""Steering and vector API views (Neuronpedia's paths and shapes); the work happens in
+`steering.steer`, `steering.vectors`, `steering.share` and `steering.search`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from django.http import StreamingHttpResponse
+from rest_framework import renderers
+from rest_framework.decorators import (
+    api_view,
+    authentication_classes,
+    permission_classes,
+    renderer_classes,
+)
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import Serializer
+
+from neuronpedia_site.auth import (
+    ApiKeyAuthentication,
+    ApiKeyRequired,
+    SessionAuthentication,
+    request_user,
+)
+from neuronpedia_site.errors import ApiError
+from steering import search, serializers, share, steer, vectors
+from steering.dispatch import sse
+
+
+def valid_body(serializer_class: type[Serializer], request: Request) -> Any:
+    """The validated body, or a 400 naming the first bad fields."""
+    if not isinstance(request.data, dict):
+        raise ApiError("The request body must be a JSON object.")
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _limit(request: Request) -> str | None:
+    """The rate limiter's remaining count (x-limit-remaining), echoed as `limit`."""
+    return request.META.get("HTTP_X_LIMIT_REMAINING")
+
+
+# The steer page calls these from the browser with its session (and CSRF token).
+KEY_OR_SESSION = [ApiKeyAuthentication, SessionAuthentication]
+
+
+class EventStreamRenderer(renderers.BaseRenderer):
+    """Lets clients that ask for `text/event-stream`, as SSE clients do, reach the steering
+    views. What DRF renders through it (an error, a whole answer) goes out as one event."""
+
+    media_type = "text/event-stream"
+    format = "sse"
+    charset = None
+
+    def render(
+        self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None
+    ) -> bytes:
+        return b"" if data is None else sse(data)
+
+
+STREAMING_RENDERERS = [renderers.JSONRenderer, EventStreamRenderer]
+
+
+def event_stream(frames: Iterator[bytes]) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(frames, content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"  # nginx: pass frames on as they come
+    return response
+
+
+# -- vectors -----------------------------------------------------------------------------------
+
+
+@api_view(["POST"])
+@permission_classes([ApiKeyRequired])
+def vector_new(request: Request) -> Response:
+    """Upload a steering vector for a model's residual stream at one layer."""
+    data = valid_body(serializers.VectorNew, request)
+    feature = vectors.create_vector(
+        request_user(request),  # type: ignore[arg-type]
+        model_id=data["modelId"],
+        layer=data["layerNumber"],
+        hook_type=data["hookType"],
+        values=data["vector"],
+        default_strength=data["vectorDefaultSteerStrength"],
+        label=data["vectorLabel"],
+    )
+    return Response(vectors.new_vector_response(feature))
+
+
+@api_view(["POST"])
+def vector_get(request: Request) -> Response:
+    """A stored vector, or an SAE latent's decoder direction."""
+    data = valid_body(serializers.FeatureKey, request)
+    found = vectors.get_vector(
+        data["modelId"], data["source"], data["index"], request_user(request)
+    )
+    return Response({"vector": found})
+
+
+@api_view(["POST"])
+@permission_classes([ApiKeyRequired])
+def vector_delete(request: Request) -> Response:
+    """Delete one of your vectors. Answers "Success" even when there was nothing of yours."""
+    data = valid_body(serializers.FeatureKey, request)
+    user = request_user(request)
+    vectors.delete_vector(user, data["modelId"], data["source"], data["index"])  # type: ignore[arg-type]
+    return Response({"message": "Success"})
+
+
+@api_view(["POST"])
+@permission_classes([ApiKeyRequired])
+def vector_list_owned(request: Request) -> Response:
+    """Your vectors, newest first."""
+    return Response({"vectors": vectors.owned_vectors(request_user(request))})  # type: ignore[arg-type]
+
+
+@api_view(["POST"])
+@permission_classes([ApiKeyRequired])
+def activation_upload_batch(request: Request) -> Response:
+    """Add example texts (tokens and activation values) to one of your vectors."""
+    data = valid_body(serializers.ActivationUploadBatch, request)
+    n = vectors.upload_activations(
+        request_user(request),  # type: ignore[arg-type]
+        data["modelId"],
+        data["source"],
+        data["index"],
+        data["activations"],
+    )
+    return Response({"message": f"{n} activations created."})
+
+
+# -- steering ----------------------------------------------------------------------------------
+
+
+@api_view(["POST"])
+@authentication_classes(KEY_OR_SESSION)
+@renderer_classes(STREAMING_RENDERERS)
+def steer_completion(request: Request) -> Response | StreamingHttpResponse:
+    """Continue a prompt with and without steering; `stream: true` answers with SSE frames."""
+    data = valid_body(serializers.SteerCompletion, request)
+    plan = steer.plan_completion(data, request_user(request), _limit(request))
+    if plan.stream:
+        return event_stream(steer.stream_steer(plan))
+    return Response(steer.answer_steer(plan))
+
+
+@api_view(["POST"])
+@authentication_classes(KEY_OR_SESSION)
+@renderer_classes(STREAMING_RENDERERS)
+def steer_chat(request: Request) -> Response | StreamingHttpResponse:
+    """Reply to a chat with and without steering; each side keeps its own conversation."""
+    data = valid_body(serializers.SteerChat, request)
+    plan = steer.plan_chat(data, request_user(request), _limit(request))
+    if plan.stream:
+        return event_stream(steer.stream_steer(plan))
+    return Response(steer.answer_steer(plan))
+
+
+@api_view(["POST"])
+@authentication_classes(KEY_OR_SESSION)
+def steer_load(request: Request) -> Response:
+    """A saved steering result (what a /steer/{id} share link shows)."""
+    if not isinstance(request.data, dict) or not isinstance(request.data.get("steerOutputId"), str):
+        raise ApiError("steerOutputId: This field is required.")
+    return Response(share.load(request.data["steerOutputId"], request_user(request)))
+
+
+@api_view(["GET"])
+@authentication_classes(KEY_OR_SESSION)
+def feature_search(request: Request) -> Response:
+    """Features and vectors of a model whose explanation, label or id matches `q` (steer page)."""
+    model_id = request.query_params.get("modelId", "")
+    query = request.query_params.get("q", "")
+    return Response({"results": search.search_features(model_id, query, request_user(request))})

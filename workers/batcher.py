@@ -1,0 +1,154 @@
+"""Micro-batching: many task threads submit requests, one model thread answers them in batches.
+
+A model worker runs its Celery tasks on a thread pool, but the model itself runs one forward pass
+at a time (`ServedModel.lock`). Neuronpedia's server serialises requests the same way, so eight
+concurrent searches cost eight passes. Here concurrent searches are handed to one model thread,
+which takes whatever is pending (up to `max_batch`, waiting at most `max_wait` seconds for more
+after the first) and answers them with one padded forward pass (`activations_all_many`), then
+hands each caller its own result. A request that arrives alone waits at most `max_wait`.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+log = logging.getLogger(__name__)
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+DEFAULT_MAX_BATCH = 8
+DEFAULT_MAX_WAIT = 0.003  # seconds; a few ms is short next to one forward pass
+
+
+@dataclass
+class BatchStats:
+    """Counters read by tests and the benchmark."""
+
+    batches: int = 0
+    items: int = 0
+    largest: int = 0
+    sizes: list[int] = field(default_factory=list)  # the last 100 batch sizes
+
+    def record(self, size: int) -> None:
+        self.batches += 1
+        self.items += size
+        self.largest = max(self.largest, size)
+        self.sizes = [*self.sizes[-99:], size]
+
+
+class MicroBatcher(Generic[Item, Result]):
+    """Run `handler` on batches of submitted items, in one background thread.
+
+    `handler(items)` returns one entry per item, in order: its result, or an exception instance
+    that is raised to that item's caller only. If `handler` itself raises, every item of the batch
+    gets that exception.
+    """
+
+    def __init__(
+        self,
+        handler: Callable[[list[Item]], Sequence[Result | BaseException]],
+        max_batch: int = DEFAULT_MAX_BATCH,
+        max_wait: float = DEFAULT_MAX_WAIT,
+        name: str = "np-batcher",
+    ) -> None:
+        if max_batch < 1:
+            raise ValueError(f"max_batch must be at least 1, got {max_batch}")
+        if max_wait < 0:
+            raise ValueError(f"max_wait must not be negative, got {max_wait}")
+        self.handler = handler
+        self.max_batch = max_batch
+        self.max_wait = max_wait
+        self.name = name
+        self.stats = BatchStats()
+        self._queue: queue.SimpleQueue[tuple[Item, Future[Result]] | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+
+    def submit(self, item: Item) -> Result:
+        """Block until `item` has been answered; raise its error if it had one."""
+        return self.submit_many([item])[0]
+
+    def submit_many(self, items: Sequence[Item]) -> list[Result]:
+        """Queue several items (they may share batches with other callers); results in order.
+
+        The first failing item's error is raised, after all of them have finished.
+        """
+        self._ensure_thread()
+        futures: list[Future[Result]] = []
+        for item in items:
+            future: Future[Result] = Future()
+            self._queue.put((item, future))
+            futures.append(future)
+        return [future.result() for future in futures]
+
+    def close(self) -> None:
+        """Stop the model thread once the items already queued are answered."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+
+    def _ensure_thread(self) -> None:
+        with self._start_lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            deadline = time.monotonic() + self.max_wait
+            while len(batch) < self.max_batch:
+                # Wait for latecomers until the deadline, then only take what is already queued.
+                remaining = deadline - time.monotonic()
+                try:
+                    entry = (
+                        self._queue.get(timeout=remaining)
+                        if remaining > 0
+                        else self._queue.get_nowait()
+                    )
+                except queue.Empty:
+                    break
+                if entry is None:
+                    stopping = True
+                    break
+                batch.append(entry)
+            self._answer(batch)
+
+    def _answer(self, batch: list[tuple[Item, Future[Result]]]) -> None:
+        self.stats.record(len(batch))
+        try:
+            results = list(self.handler([item for item, _ in batch]))
+            if len(results) != len(batch):
+                raise RuntimeError(f"handler answered {len(results)} of {len(batch)} items")
+        except BaseException as error:  # every caller must be woken, whatever happened
+            log.exception("batch of %d failed", len(batch))
+            for _, future in batch:
+                future.set_exception(error)
+            return
+        for (_, future), result in zip(batch, results, strict=True):
+            if isinstance(result, BaseException):
+                future.set_exception(result)
+            else:
+                future.set_result(result)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "max_batch": self.max_batch,
+            "max_wait_ms": round(self.max_wait * 1000, 3),
+            "batches": self.stats.batches,
+            "items": self.stats.items,
+            "largest": self.stats.largest,
+        }
