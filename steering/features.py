@@ -8,7 +8,8 @@ from typing import Any
 
 from django.db.models import Q
 
-from features.models import Feature, Model, Source, SourceSet
+from features import access
+from features.models import Feature, Model
 from neuronpedia_site.errors import ApiError
 from neuronpedia_site.models import User
 from steering.plan import SteerFeature
@@ -25,16 +26,9 @@ def get_model(model_id: str, user: User | None) -> Model:
 
 
 def visible_sources(model: Model, source_ids: Iterable[str], user: User | None) -> set[str]:
-    """Those of `source_ids` whose source and source set the user may see (two queries)."""
-    sources = list(
-        Source.objects.viewable_by(user).filter(model=model, source_id__in=set(source_ids))
-    )
-    sets = set(
-        SourceSet.objects.viewable_by(user)
-        .filter(model=model, name__in={s.set_name for s in sources})
-        .values_list("name", flat=True)
-    )
-    return {s.source_id for s in sources if s.set_name in sets}
+    """Those of `source_ids` whose model, source and source set the user may see."""
+    visible = access.visible_sources(user).filter(model=model, source_id__in=set(source_ids))
+    return set(visible.values_list("source_id", flat=True))
 
 
 def resolve_features(

@@ -91,6 +91,7 @@ def test_a_repeat_is_answered_from_the_database_whatever_the_key_order(
     again = api.post(
         URL, _body(defaultChatMessages=reordered, steeredChatMessages=reordered), format="json"
     ).json()
+    assert int(again.pop("limit")) == int(first.pop("limit")) - 1
     assert again == first
     assert SteerOutput.objects.count() == 2
     # steer_special_tokens is part of the key.
