@@ -121,3 +121,10 @@ def decoder_cossim_topk(
 def feature_vector(model: str, source: str, index: int) -> dict[str, Any]:
     """`{vector, hookName}`: a feature's decoder direction."""
     return serving.answer(model, lambda s: inference.feature_vector(s, source, index))
+
+
+@shared_task(name="workers.tasks.worker_status")
+def worker_status() -> dict[str, Any]:
+    """What this worker serves and how its search batches went (what the registry shows, but
+    current rather than as of the last heartbeat)."""
+    return serving.describe()
