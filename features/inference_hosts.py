@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from features.catalog import layer_number, source_set_name
-from features.models import Model, Source
+from features.models import Model, Source, Visibility
 from neuronpedia_site.errors import ApiError
 from neuronpedia_site.models import User
 from workers import client, registry
@@ -97,11 +97,14 @@ def check_sources_visible(model_id: str, sources: Iterable[str], user: User | No
     may see the model.
     """
     wanted = set(sources)
-    hidden = Source.objects.filter(model_id=model_id, source_id__in=wanted).exclude(
-        key__in=Source.objects.viewable_by(user).filter(model_id=model_id, source_id__in=wanted)
+    if user is not None and user.admin:
+        return
+    rows = Source.objects.filter(model_id=model_id, source_id__in=wanted).values_list(
+        "source_id", "visibility", "creator_id"
     )
-    for source in hidden.values_list("source_id", flat=True)[:1]:
-        raise ApiError(f"Source not found: {source}", status=404)
+    for source, visibility, creator_id in rows:
+        if visibility == Visibility.PRIVATE and (user is None or creator_id != user.id):
+            raise ApiError(f"Source not found: {source}", status=404)
 
 
 def require_for_contract(model_id: str) -> LiveModel:

@@ -10,10 +10,13 @@ as an Activation with a SavedSearch, and answer an identical later request from 
 from __future__ import annotations
 
 import json
+import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
 
 from features import inference_hosts
 from features.feature_rows import FeatureKey, features_by_key, neuron_dicts
@@ -21,6 +24,7 @@ from features.models import Activation, Feature, Model, SavedSearch, SavedSearch
 from neuronpedia_site.errors import ApiError
 from neuronpedia_site.models import INFERENCE_ACTIVATION_USER_ID, User
 
+log = logging.getLogger(__name__)
 DENSITY_OFF = -1.0
 # topk-by-token asks the worker for this many times the features it returns, so that features
 # dropped by the density filter leave enough behind.
@@ -76,7 +80,9 @@ def search_all(search: SearchAll, user: User | None) -> dict[str, Any]:
        indexes) are dropped, then features denser than `density_threshold`.
     4. Single text: join the DB features, save each result whose feature exists as an Activation
        (by the user, or the inferenceactivation bot), and when all of them could be saved, a
-       SavedSearch with its ordered SavedSearchActivation rows.
+       SavedSearch with its ordered SavedSearchActivation rows. With
+       `INFERENCE_BACKGROUND_SAVES` (the default) the rows are written after the answer is
+       returned, by one background thread.
     """
     model = inference_hosts.visible_model(search.model_id, user)
     single = isinstance(search.text, str)
@@ -106,7 +112,10 @@ def search_all(search: SearchAll, user: User | None) -> dict[str, Any]:
     features = features_by_key(model.id, [_key(a) for a in acts])
     neurons = neuron_dicts(model, features)
     results = [_result(model, a, neurons.get(_key(a))) for a in acts]
-    _save_search(model, search, answer, acts, features, user)
+    if settings.INFERENCE_BACKGROUND_SAVES:
+        _saver.submit(_save_in_background, model, search, answer, acts, features, user)
+    else:
+        _save_search(model, search, answer, acts, features, user)
     return {"tokens": answer["tokens"], "result": results, "sortIndexes": search.sort_indexes}
 
 
@@ -187,6 +196,26 @@ def _cached_search(model: Model, search: SearchAll) -> dict[str, Any] | None:
         for a in activations
     ]
     return {"tokens": saved.tokens, "result": results, "sortIndexes": saved.sort_by_indexes}
+
+
+# One thread per web process writes the saved searches in order; a search answered a moment
+# before its rows land is simply computed again, and rows still queued when the process stops
+# are lost (they are a cache and a history, not part of the answer).
+_saver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="np-search-saves")
+
+
+def _save_in_background(*args: Any) -> None:
+    try:
+        _save_search(*args)
+    except Exception:
+        log.exception("could not save a search-all result")
+    finally:
+        connection.close()  # this thread's own connection; the next job opens a fresh one
+
+
+def wait_for_saves(timeout: float = 30) -> None:
+    """Block until every save queued so far is written (tests, and orderly shutdowns)."""
+    _saver.submit(lambda: None).result(timeout)
 
 
 def _save_search(

@@ -64,6 +64,13 @@ def _one_torch_thread() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _saves_in_the_request(settings: Any) -> None:
+    """Search results are saved before the answer, so tests can look at the rows at once (the
+    background thread's own connection would not see a test's uncommitted rows anyway)."""
+    settings.INFERENCE_BACKGROUND_SAVES = False
+
+
+@pytest.fixture(autouse=True)
 def _clean_redis() -> Iterator[None]:
     """Overrides the root fixture: empty Redis between tests, except what the package's worker
     needs to stay reachable (its registry entry and the broker's queue bindings)."""

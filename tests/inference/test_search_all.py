@@ -254,3 +254,16 @@ def test_the_path_without_a_trailing_slash_works_too(anon: APIClient, tiny_model
         format="json",
     )
     assert response.status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_background_saves_land_after_the_answer(anon: APIClient, tiny_model, settings) -> None:  # type: ignore[no-untyped-def]
+    from features import inference_search
+
+    settings.INFERENCE_BACKGROUND_SAVES = True
+    make_features(tiny_model, "1-res-demo", range(256))
+    answer = _search(anon, text=TEXTS[2], selectedLayers=["1-res-demo"], numResults=4).json()
+    inference_search.wait_for_saves()
+    saved = SavedSearch.objects.get()
+    rows = SavedSearchActivation.objects.filter(saved_search=saved).order_by("order")
+    assert [(r.activation.layer, r.activation.index) for r in rows] == _pairs(answer["result"])
