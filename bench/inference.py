@@ -60,8 +60,10 @@ def main() -> None:
     parser.add_argument(
         "--torch-threads",
         type=int,
-        default=None,
-        help="torch CPU threads, here and in the worker (default: torch's, one per core)",
+        default=1,
+        help="torch CPU threads, here and in the worker (0: torch's default, one per core). "
+        "1 by default: on a shared machine two-thread torch ops stall whenever another job "
+        "takes a core, which makes the comparison meaningless",
     )
     parser.add_argument("--pack", type=Path, help="keep the random model here (built if absent)")
     args = parser.parse_args()
