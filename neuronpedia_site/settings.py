@@ -177,6 +177,9 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 INFERENCE_TIMEOUT = env_int("INFERENCE_TIMEOUT", "120")
 # The inference server contract (/v1/...) checks X-SECRET-KEY against this when it is set.
 INFERENCE_SECRET = env_secret("INFERENCE_SECRET")
+# Save search-all results (Activation + SavedSearch rows) on a background thread after the answer
+# is ready, instead of making the request wait for the inserts.
+INFERENCE_BACKGROUND_SAVES = env_bool("INFERENCE_BACKGROUND_SAVES", "True")
 
 # Rate limiting (Neuronpedia's middleware table); on unless turned off.
 ENABLE_RATE_LIMITER = env_bool("ENABLE_RATE_LIMITER", "True")

@@ -26,6 +26,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("importer.urls")),
     path("", include("steering.urls")),
+    path("", include("features.inference_urls")),
     path("", include("features.urls")),
     path("", include("features.page_urls")),
 ]

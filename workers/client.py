@@ -25,9 +25,13 @@ def inference_queue(model_id: str) -> str:
 
 def require_worker(queue: str) -> None:
     if not registry.workers_for_queue(queue):
+        prefix = inference_queue("")
+        start = (
+            f"--model {queue[len(prefix) :]}" if queue.startswith(prefix) else f"--queues {queue}"
+        )
         raise ApiError(
             f"No worker is serving the queue '{queue}'. Start one with: "
-            f"python manage.py run_worker --queues {queue}",
+            f"python manage.py run_worker {start}",
             status=503,
             extra={"queue": queue},
         )

@@ -46,6 +46,7 @@ CONFIG_ENV = {
 }
 BATCH_SIZE_ENV = "NP_WORKER_BATCH_SIZE"
 BATCH_WAIT_ENV = "NP_WORKER_BATCH_WAIT_MS"
+TORCH_THREADS_ENV = "NP_WORKER_TORCH_THREADS"
 _LIST_FIELDS = ("sae_sets", "include_sae", "exclude_sae")
 _INT_FIELDS = ("token_limit", "max_loaded_saes")
 
@@ -74,7 +75,11 @@ def options_to_env(model: str, options: Mapping[str, Any]) -> dict[str, str]:
         if value is None or value == []:
             continue
         env[var] = json.dumps(value) if isinstance(value, list | dict) else str(value)
-    for name, var in (("batch_size", BATCH_SIZE_ENV), ("batch_wait_ms", BATCH_WAIT_ENV)):
+    for name, var in (
+        ("batch_size", BATCH_SIZE_ENV),
+        ("batch_wait_ms", BATCH_WAIT_ENV),
+        ("torch_threads", TORCH_THREADS_ENV),
+    ):
         if options.get(name) is not None:
             env[var] = str(options[name])
     return env
@@ -166,6 +171,18 @@ def check_config(config: RuntimeConfig) -> None:
     resolve_device(config.device)
 
 
+def torch_threads(environ: Mapping[str, str] | None = None) -> int | None:
+    """CPU threads torch may use per operation (None: torch's default, one per core)."""
+    env = os.environ if environ is None else environ
+    raw = env.get(TORCH_THREADS_ENV)
+    if not raw:
+        return None
+    threads = int(raw)
+    if threads < 1:
+        raise ValueError("--torch-threads must be at least 1")
+    return threads
+
+
 def batch_options(environ: Mapping[str, str] | None = None) -> tuple[int, float]:
     """(max batch size, max wait in seconds) for the search-all micro-batcher."""
     from workers.batcher import DEFAULT_MAX_BATCH, DEFAULT_MAX_WAIT
@@ -191,6 +208,13 @@ def load() -> ServedModel | None:
                 return None
             from workers.runtime import ServedModel
 
+            threads = torch_threads()
+            if threads is not None:
+                import torch
+
+                # Several CPU workers on one machine (or a busy one) do better with fewer
+                # threads each than with one per core fighting over the same cores.
+                torch.set_num_threads(threads)
             log.info("loading model %s on %s", config.model_id, config.device)
             _served = ServedModel(config)
             log.info(

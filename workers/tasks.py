@@ -123,5 +123,12 @@ def feature_vector(model: str, source: str, index: int) -> dict[str, Any]:
     return serving.answer(model, lambda s: inference.feature_vector(s, source, index))
 
 
+@shared_task(name="workers.tasks.worker_status")
+def worker_status() -> dict[str, Any]:
+    """What this worker serves and how its search batches went (what the registry shows, but
+    current rather than as of the last heartbeat)."""
+    return serving.describe()
+
+
 # Steering tasks live in their own module; importing it registers them with Celery.
 from workers import steer_tasks  # noqa: E402, F401

@@ -62,6 +62,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--batch-wait-ms", type=float, help="How long a search waits for others (3 ms)."
         )
+        parser.add_argument(
+            "--torch-threads", type=int, help="CPU threads per torch op (default: one per core)."
+        )
         parser.add_argument("--queues", default="", help="Comma-separated extra queues.")
         parser.add_argument("--no-default-queue", action="store_true")
         parser.add_argument(
@@ -128,6 +131,7 @@ class Command(BaseCommand):
                 "max_loaded_saes": options["max_loaded_saes"],
                 "batch_size": options["batch_size"],
                 "batch_wait_ms": options["batch_wait_ms"],
+                "torch_threads": options["torch_threads"],
             },
         )
         try:
@@ -135,6 +139,7 @@ class Command(BaseCommand):
             assert config is not None
             serving.check_config(config)
             serving.batch_options(env)
+            serving.torch_threads(env)
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         os.environ.update(env)

@@ -1,0 +1,442 @@
+"""Search-all benchmark: the API end to end against the bare in-process call, and 8 concurrent
+requests against the same requests one at a time.
+
+    python bench/inference.py [--d-model 512 --layers 6 --d-sae 4096 --tokens 64 ...]
+
+It builds a random model (a BPE tokenizer, a TransformerLens model of the given size, one
+Standard SAE per layer on `hook_resid_pre`, all features in the DB so results are joined and
+saved like real ones) in a temporary directory, creates a scratch database (`np_bench`), starts
+one inference worker (`run_worker --model bench-lm`, thread pool + micro-batcher) and the web
+server (gunicorn, as `manage.py serve` runs it), then measures:
+
+1. bare: `workers.inference.activations_all` in this process, one request at a time;
+2. API, one at a time: `POST /api/search-all/` (the same requests, the SavedSearch cache
+   emptied between phases so every request runs the model);
+3. API, N concurrent: the same requests with N in flight.
+
+Each phase runs `--rounds` times, interleaved, and the medians are printed. Nothing is
+downloaded; everything is removed at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
+
+MODEL_ID = "bench-lm"
+SOURCE_SET = "res-bench"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--d-model", type=int, default=512)
+    parser.add_argument("--layers", type=int, default=6)
+    parser.add_argument("--d-sae", type=int, default=4096)
+    parser.add_argument("--tokens", type=int, default=64, help="tokens per text, BOS included")
+    parser.add_argument("--requests", type=int, default=16, help="requests per phase and round")
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--num-results", type=int, default=50)
+    parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument(
+        "--torch-threads",
+        type=int,
+        default=1,
+        help="torch CPU threads, here and in the worker (0: torch's default, one per core). "
+        "1 by default: on a shared machine two-thread torch ops stall whenever another job "
+        "takes a core, which makes the comparison meaningless",
+    )
+    parser.add_argument("--pack", type=Path, help="keep the random model here (built if absent)")
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    from django.test.utils import setup_databases, teardown_databases
+
+    if args.torch_threads:
+        import torch
+
+        torch.set_num_threads(args.torch_threads)
+    with tempfile.TemporaryDirectory(prefix="np-bench-") as tmp:
+        pack = args.pack or Path(tmp)
+        if not (pack / "model").exists():
+            print(
+                f"building a random model: d_model {args.d_model}, {args.layers} layers, "
+                f"SAEs of {args.d_sae} features on every layer ...",
+                flush=True,
+            )
+            build_pack(pack, args.d_model, args.layers, args.d_sae)
+        old_config = setup_databases(verbosity=0, interactive=False)
+        processes: list[subprocess.Popen] = []
+        try:
+            seed_database(args.layers, args.d_sae)
+            env = child_env()
+            processes.append(start_worker(pack, env, args.torch_threads))
+            port = free_port()
+            processes.append(start_web(port, env, args.web_workers))
+            run(args, pack, f"http://127.0.0.1:{port}")
+        finally:
+            for process in processes:
+                stop(process)
+            teardown_databases(old_config, verbosity=0)
+
+
+# -- setup -------------------------------------------------------------------------------------
+
+
+def build_pack(root: Path, d_model: int, layers: int, d_sae: int) -> None:
+    import torch
+    from sae_lens import StandardSAE, StandardSAEConfig
+    from sae_lens.saes.sae import SAEMetadata
+    from transformer_lens import HookedTransformer, HookedTransformerConfig
+
+    from tests.workers.conftest import build_tokenizer
+    from workers.model_dir import save_model_dir
+
+    torch.manual_seed(0)
+    tokenizer = build_tokenizer(root / "tokenizer")
+    cfg = HookedTransformerConfig(
+        n_layers=layers,
+        d_model=d_model,
+        n_heads=8,
+        d_head=d_model // 8,
+        d_mlp=4 * d_model,
+        n_ctx=256,
+        d_vocab=len(tokenizer),
+        act_fn="gelu",
+        normalization_type="LN",
+        model_name=MODEL_ID,
+        seed=0,
+        device="cpu",
+    )
+    save_model_dir(HookedTransformer(cfg, tokenizer=tokenizer).eval(), tokenizer, root / "model")
+    for layer in range(layers):
+        meta = SAEMetadata(
+            model_name=MODEL_ID,
+            hook_name=f"blocks.{layer}.hook_resid_pre",
+            hook_head_index=None,
+            prepend_bos=True,
+            context_size=128,
+            neuronpedia_id=f"{MODEL_ID}/{layer}-{SOURCE_SET}",
+        )
+        sae = StandardSAE(StandardSAEConfig(d_in=d_model, d_sae=d_sae, metadata=meta))
+        with torch.no_grad():
+            sae.b_enc.fill_(-0.5)  # sparse-ish, as trained SAEs are
+        sae.save_model(str(root / "saes" / f"{layer}-{SOURCE_SET}"))
+
+
+def seed_database(layers: int, d_sae: int) -> None:
+    from features.models import Feature, Model, Source, SourceSet
+    from neuronpedia_site.accounts import seed_users
+
+    seed_users()
+    model = Model.objects.create(id=MODEL_ID, visibility="PUBLIC", layers=layers)
+    SourceSet.objects.create(model=model, name=SOURCE_SET, visibility="PUBLIC")
+    for layer in range(layers):
+        source = f"{layer}-{SOURCE_SET}"
+        Source.objects.create(
+            model=model, source_id=source, set_name=SOURCE_SET, visibility="PUBLIC"
+        )
+        Feature.objects.bulk_create(
+            (
+                Feature(model=model, layer=source, index=str(i), source_set_name=SOURCE_SET)
+                for i in range(d_sae)
+            ),
+            batch_size=5000,
+        )
+
+
+def child_env() -> dict[str, str]:
+    """The environment of the worker and web processes: this scratch database, same Redis."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    from django.conf import settings
+    from django.db import connection
+
+    url = urlunsplit(
+        urlsplit(settings.DATABASE_URL)._replace(path=f"/{connection.settings_dict['NAME']}")
+    )
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DATABASE_URL": url,
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+def start_worker(pack: Path, env: dict[str, str], torch_threads: int | None) -> subprocess.Popen:
+    from workers import registry
+
+    hostname = f"bench-{uuid.uuid4().hex[:6]}@localhost"
+    log = (pack / "worker.log").open("w")  # the child keeps its own copy of the descriptor
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "manage.py"),
+            "run_worker",
+            "--model",
+            MODEL_ID,
+            "--model-dir",
+            str(pack / "model"),
+            "--sae-dir",
+            str(pack / "saes"),
+            "--device",
+            "cpu",
+            "--token-limit",
+            "256",
+            "--no-default-queue",
+            "--hostname",
+            hostname,
+            "--loglevel",
+            "WARNING",
+            *(["--torch-threads", str(torch_threads)] if torch_threads else []),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 180
+    while not any(w["hostname"] == hostname for w in registry.live_workers()):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"worker did not start:\n{(pack / 'worker.log').read_text()[-3000:]}")
+        time.sleep(0.2)
+    return proc
+
+
+def start_web(port: int, env: dict[str, str], workers: int) -> subprocess.Popen:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "neuronpedia_site.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--worker-class",
+            "gthread",
+            "--workers",
+            str(workers),
+            "--threads",
+            "8",
+            "--timeout",
+            "300",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2)
+            return proc
+        except urllib.error.HTTPError:
+            return proc  # it answers (health may say "degraded": no default-queue worker here)
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("the web server did not start") from None
+            time.sleep(0.3)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+# -- measurements ------------------------------------------------------------------------------
+
+
+def make_texts(tokenizer: Any, count: int, n_tokens: int, seed: int) -> list[str]:
+    """Texts of exactly `n_tokens` tokens once the BOS token is added."""
+    from tests.workers.conftest import CORPUS
+
+    words_in_corpus = " ".join(CORPUS).replace(".", "").replace(",", "").split()
+    rng = random.Random(seed)
+    texts = []
+    for _ in range(count):
+        words: list[str] = []
+        while len(tokenizer(" ".join(words))["input_ids"]) < n_tokens - 1:
+            words.append(rng.choice(words_in_corpus))
+        ids = tokenizer(" ".join(words))["input_ids"][: n_tokens - 1]
+        texts.append(tokenizer.decode(ids))
+    return texts
+
+
+def post(url: str, body: dict[str, Any]) -> dict[str, Any]:
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=300) as response:
+        return json.loads(response.read())
+
+
+def timed(fn: Any, items: list[Any], concurrency: int = 1) -> float:
+    started = time.perf_counter()
+    if concurrency == 1:
+        for item in items:
+            fn(item)
+    else:
+        with ThreadPoolExecutor(concurrency) as pool:
+            list(pool.map(fn, items))
+    return time.perf_counter() - started
+
+
+def run(args: argparse.Namespace, pack: Path, base: str) -> None:
+    from features.models import Activation, SavedSearch
+    from workers import client, inference
+    from workers.runtime import RuntimeConfig, ServedModel
+
+    served = ServedModel(
+        RuntimeConfig(
+            model_id=MODEL_ID,
+            model_dir=str(pack / "model"),
+            sae_dirs=str(pack / "saes"),
+            device="cpu",
+            token_limit=256,
+        )
+    )
+    texts = make_texts(served.tokenizer, args.requests, args.tokens, seed=1)
+    url = f"{base}/api/search-all/"
+
+    def bare(text: str) -> None:
+        inference.activations_all(served, text, SOURCE_SET, num_results=args.num_results)
+
+    def bare_batched(chunk: list[str]) -> None:
+        requests = [
+            {"prompt": t, "source_set": SOURCE_SET, "num_results": args.num_results} for t in chunk
+        ]
+        inference.activations_all_many(served, requests)
+
+    def api(text: str) -> None:
+        body = post(
+            url,
+            {
+                "modelId": MODEL_ID,
+                "sourceSet": SOURCE_SET,
+                "text": text,
+                "numResults": args.num_results,
+            },
+        )
+        assert len(body["result"]) > 0, body
+
+    def forget() -> None:  # so the same requests run the model again, not the cache
+        SavedSearch.objects.all().delete()
+        Activation.objects.all().delete()
+
+    warm = make_texts(served.tokenizer, 4, args.tokens, seed=2)
+    for text in warm:
+        bare(text)
+        api(text)
+    forget()
+
+    chunks = [texts[i : i + args.concurrency] for i in range(0, len(texts), args.concurrency)]
+    # The machine may be shared, so each comparison is made between measurements taken side by
+    # side: every request runs bare and through the API back to back (paired latencies), and
+    # each round times the serial and the concurrent phase one after the other.
+    bare_ms: list[float] = []
+    api_ms: list[float] = []
+    pair_ratios: list[float] = []
+    rounds: list[dict[str, float]] = []
+    for round_ in range(args.rounds):
+        totals = {"bare": 0.0, "api_serial": 0.0}
+        for text in texts:
+            one = timed(bare, [text])
+            other = timed(api, [text])
+            bare_ms.append(one * 1000)
+            api_ms.append(other * 1000)
+            pair_ratios.append(other / one)
+            totals["bare"] += one
+            totals["api_serial"] += other
+        forget()
+        totals["bare_batched"] = timed(bare_batched, chunks)
+        totals["api_concurrent"] = timed(api, texts, args.concurrency)
+        forget()
+        rounds.append(totals)
+        print(
+            f"round {round_ + 1}/{args.rounds}: "
+            + ", ".join(f"{k} {v:.2f}s" for k, v in totals.items()),
+            flush=True,
+        )
+
+    n = args.requests
+    status = client.call("worker_status", {}, f"inference.{MODEL_ID}")
+
+    def median_ratio(numerator: str, denominator: str) -> float:
+        return statistics.median(r[numerator] / r[denominator] for r in rounds)
+
+    med = {k: statistics.median(r[k] for r in rounds) for k in rounds[0]}
+    print()
+    print(
+        f"search-all: {n} requests per round of {args.tokens} tokens, {args.layers} sources x "
+        f"{args.d_sae} features, d_model {args.d_model}, top {args.num_results}; "
+        f"{os.cpu_count()} CPUs, torch threads {args.torch_threads or 'default'}; "
+        f"{args.rounds} rounds"
+    )
+    print(f"{'':36}{'median latency':>16}{'throughput':>14}")
+    print(
+        f"{'bare call, one at a time':36}{statistics.median(bare_ms):>13.1f} ms"
+        f"{n / med['bare']:>10.2f} r/s"
+    )
+    batched = f"bare call, batches of {args.concurrency}"
+    print(f"{batched:36}{'':>16}{n / med['bare_batched']:>10.2f} r/s")
+    print(
+        f"{'API, one at a time':36}{statistics.median(api_ms):>13.1f} ms"
+        f"{n / med['api_serial']:>10.2f} r/s"
+    )
+    print(
+        f"{f'API, {args.concurrency} concurrent':36}{'':>16}{n / med['api_concurrent']:>10.2f} r/s"
+    )
+    print()
+    print(
+        f"API overhead, one at a time: {statistics.median(pair_ratios):.2f}x the bare call "
+        f"(median of {len(pair_ratios)} paired requests; "
+        f"+{statistics.median(a - b for a, b in zip(api_ms, bare_ms, strict=True)):.0f} ms; "
+        "goal <= 1.3x)"
+    )
+    print(
+        f"API throughput, {args.concurrency} concurrent vs one at a time: "
+        f"{median_ratio('api_serial', 'api_concurrent'):.2f}x (goal >= 3x)"
+    )
+    print(
+        f"bare call, batches of {args.concurrency} vs one at a time: "
+        f"{median_ratio('bare', 'bare_batched'):.2f}x (the batching gain in the model alone)"
+    )
+    print(f"worker batches: {status.get('batching')}")
+
+
+if __name__ == "__main__":
+    main()

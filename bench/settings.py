@@ -1,0 +1,17 @@
+"""Benchmark settings: the test settings, on Redis database 14 so a benchmark never shares
+queues or the worker registry with a test run (15) or a running `make run` (0)."""
+
+from __future__ import annotations
+
+from neuronpedia_site.services import celery_broker_url
+from neuronpedia_site.settings import REDIS_URL as _BASE_REDIS_URL
+from tests.settings import *  # noqa: F403
+from tests.settings import _with_db
+
+REDIS_URL = _with_db(_BASE_REDIS_URL, 14)
+CELERY_BROKER_URL = celery_broker_url(REDIS_URL)
+CELERY_RESULT_BACKEND = CELERY_BROKER_URL
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+}
+DATABASES["default"]["TEST"] = {"NAME": "np_bench"}  # noqa: F405

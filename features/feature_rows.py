@@ -1,0 +1,73 @@
+"""Features joined for inference answers: each with its top public activation, explanations and
+model, fetched for many `(layer, index)` keys in a fixed number of queries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from features.models import Activation, Explanation, Feature, Model
+from features.rows import row_dict
+from neuronpedia_site.models import PUBLIC_ACTIVATIONS_USER_IDS
+
+FeatureKey = tuple[str, str]  # (layer, index) within one model
+
+# Neuronpedia blanks these in every API answer.
+_BLANKED = ("correlated_features_indices", "correlated_features_pearson", "correlated_features_l1")
+
+
+def features_by_key(model_id: str, keys: Iterable[FeatureKey]) -> dict[FeatureKey, Feature]:
+    """The Feature rows among `keys` (one query)."""
+    wanted = set(keys)
+    if not wanted:
+        return {}
+    rows = Feature.objects.filter(
+        model_id=model_id,
+        layer__in={layer for layer, _ in wanted},
+        index__in={index for _, index in wanted},
+    )
+    return {(f.layer, f.index): f for f in rows if (f.layer, f.index) in wanted}
+
+
+def neuron_dicts(
+    model: Model, features: dict[FeatureKey, Feature], with_activation: bool = True
+) -> dict[FeatureKey, dict[str, Any]]:
+    """Neuronpedia's Neuron JSON for each feature: the row plus `explanations`, `model` and (with
+    `with_activation`) `activations` holding its top public activation. Three queries at most."""
+    if not features:
+        return {}
+    layers = {layer for layer, _ in features}
+    indexes = {index for _, index in features}
+    explanations: dict[FeatureKey, list[dict[str, Any]]] = {}
+    for explanation in Explanation.objects.filter(
+        model_id=model.id, layer__in=layers, index__in=indexes
+    ).order_by("-score_v2", "-score_v1", "created_at"):
+        key = (explanation.layer, explanation.index)
+        if key in features:
+            explanations.setdefault(key, []).append(row_dict(explanation, exclude=("embedding",)))
+    top: dict[FeatureKey, dict[str, Any]] = {}
+    if with_activation:
+        # DISTINCT ON keeps the first row per feature in this order: its highest maxValue.
+        for activation in (
+            Activation.objects.filter(
+                model_id=model.id,
+                layer__in=layers,
+                index__in=indexes,
+                creator_id__in=PUBLIC_ACTIVATIONS_USER_IDS,
+            )
+            .order_by("layer", "index", "-max_value")
+            .distinct("layer", "index")
+        ):
+            top[(activation.layer, activation.index)] = row_dict(activation)
+    model_row = row_dict(model)
+    out = {}
+    for key, feature in features.items():
+        neuron = row_dict(feature)
+        for name in _BLANKED:
+            neuron[name] = []
+        neuron["explanations"] = explanations.get(key, [])
+        neuron["model"] = model_row
+        if with_activation:
+            neuron["activations"] = [top[key]] if key in top else []
+        out[key] = neuron
+    return out

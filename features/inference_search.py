@@ -1,0 +1,374 @@
+"""Search via inference: the top features of a text (`/api/search-all/`) and the top features at
+each token (`/api/search-topk-by-token/`), with Neuronpedia's filters, joins and side effects.
+
+The worker ranks (`workers.inference.activations_all_many`: BOS zeroing, sort by token indexes,
+top-k across sources); this module keeps what Neuronpedia's webapp does around it: drop results
+that never fire, drop features denser than the threshold, join the DB features, save each result
+as an Activation with a SavedSearch, and answer an identical later request from that cache.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+
+from features import inference_hosts
+from features.feature_rows import FeatureKey, features_by_key, neuron_dicts
+from features.models import Activation, Feature, Model, SavedSearch, SavedSearchActivation
+from neuronpedia_site.errors import ApiError
+from neuronpedia_site.models import INFERENCE_ACTIVATION_USER_ID, User
+
+log = logging.getLogger(__name__)
+DENSITY_OFF = -1.0
+# topk-by-token asks the worker for this many times the features it returns, so that features
+# dropped by the density filter leave enough behind.
+TOPK_OVERFETCH = 4
+
+
+@dataclass
+class SearchAll:
+    """One `/api/search-all/` request, validated (`SearchAllRequest`)."""
+
+    model_id: str
+    source_set: str
+    text: str | list[str]
+    selected_layers: list[str] = field(default_factory=list)
+    sort_indexes: list[int] = field(default_factory=list)
+    ignore_bos: bool = True
+    density_threshold: float = DENSITY_OFF
+    num_results: int = 50
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> SearchAll:
+        return cls(
+            model_id=data["modelId"],
+            source_set=data["sourceSet"],
+            text=data["text"],
+            selected_layers=list(data["selectedLayers"]),
+            sort_indexes=list(data["sortIndexes"]),
+            ignore_bos=data["ignoreBos"],
+            density_threshold=float(data["densityThreshold"]),
+            num_results=data["numResults"],
+        )
+
+    def worker_request(self, prompt: str) -> dict[str, Any]:
+        """The worker's `SearchRequest` fields for one prompt."""
+        return {
+            "prompt": prompt,
+            "source_set": self.source_set,
+            "selected_sources": self.selected_layers,
+            "sort_by_token_indexes": self.sort_indexes,
+            "ignore_bos": self.ignore_bos,
+            "num_results": self.num_results,
+        }
+
+
+def search_all(search: SearchAll, user: User | None) -> dict[str, Any]:
+    """`{tokens, result: [...], sortIndexes}` for one text, `{results: [{tokens, result}]}` for a
+    list of texts (no DB join, nothing saved).
+
+    1. 404 unless the user may see the model. A single text asked before is answered from its
+       SavedSearch, without a worker.
+    2. 503 without a live worker; 404 for a source set or layer no worker serves.
+    3. The worker ranks; results with maxValue <= 0 (sumValues <= 0 when sorting by token
+       indexes) are dropped, then features denser than `density_threshold`.
+    4. Single text: join the DB features, save each result whose feature exists as an Activation
+       (by the user, or the inferenceactivation bot), and when all of them could be saved, a
+       SavedSearch with its ordered SavedSearchActivation rows. With
+       `INFERENCE_BACKGROUND_SAVES` (the default) the rows are written after the answer is
+       returned, by one background thread.
+    """
+    model = inference_hosts.visible_model(search.model_id, user)
+    single = isinstance(search.text, str)
+    if single:
+        cached = _cached_search(model, search)
+        if cached is not None:
+            return cached
+    live = inference_hosts.require(search.model_id)
+    set_sources = live.sources_in_set(search.source_set)
+    for layer in search.selected_layers:
+        if layer not in set_sources:
+            raise ApiError(f"Source not found: {layer}", status=404)
+    inference_hosts.check_sources_visible(model.id, search.selected_layers or set_sources, user)
+    texts = [search.text] if isinstance(search.text, str) else search.text
+    answers = live.call(
+        "activations_all", requests=[search.worker_request(text) for text in texts]
+    )["results"]
+    kept = [_kept(model, search, answer["activations"]) for answer in answers]
+    if not single:
+        return {
+            "results": [
+                {"tokens": answer["tokens"], "result": [_result(model, a) for a in acts]}
+                for answer, acts in zip(answers, kept, strict=True)
+            ]
+        }
+    answer, acts = answers[0], kept[0]
+    features = features_by_key(model.id, [_key(a) for a in acts])
+    neurons = neuron_dicts(model, features)
+    results = [_result(model, a, neurons.get(_key(a))) for a in acts]
+    if settings.INFERENCE_BACKGROUND_SAVES:
+        _saver.submit(_save_in_background, model, search, answer, acts, features, user)
+    else:
+        _save_search(model, search, answer, acts, features, user)
+    return {"tokens": answer["tokens"], "result": results, "sortIndexes": search.sort_indexes}
+
+
+def _key(activation: dict[str, Any]) -> FeatureKey:
+    return (activation["source"], str(activation["index"]))
+
+
+def _kept(model: Model, search: SearchAll, activations: list[dict[str, Any]]) -> list[dict]:
+    by = "sum_values" if search.sort_indexes else "max_value"
+    kept = [a for a in activations if a[by] > 0]
+    if search.density_threshold == DENSITY_OFF:
+        return kept
+    dense = _dense_keys(model.id, [_key(a) for a in kept], search.density_threshold)
+    return [a for a in kept if _key(a) not in dense]
+
+
+def _dense_keys(model_id: str, keys: list[FeatureKey], threshold: float) -> set[FeatureKey]:
+    """Keys whose feature's `frac_nonzero` is above `threshold` (features without a row stay)."""
+    return {k for k, f in features_by_key(model_id, keys).items() if f.frac_nonzero > threshold}
+
+
+def _result(
+    model: Model, activation: dict[str, Any], neuron: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "modelId": model.id,
+        "layer": activation["source"],
+        "index": str(activation["index"]),
+        "values": activation["values"],
+        "maxValue": activation["max_value"],
+        "maxValueIndex": activation["max_value_index"],
+    }
+    if neuron is not None:
+        out["neuron"] = neuron  # Neuronpedia leaves it undefined (absent) when not in the DB
+    return out
+
+
+# -- the SavedSearch cache ---------------------------------------------------------------------
+
+
+def _saved_search_filter(model: Model, search: SearchAll) -> dict[str, Any]:
+    return {
+        "model": model,
+        "query": search.text,
+        "selected_layers": search.selected_layers,
+        "source_set": search.source_set,
+        "sort_by_indexes": search.sort_indexes,
+        "ignore_bos": search.ignore_bos,
+        "num_results": search.num_results,
+        "density_threshold": search.density_threshold,
+    }
+
+
+def _cached_search(model: Model, search: SearchAll) -> dict[str, Any] | None:
+    saved = SavedSearch.objects.filter(**_saved_search_filter(model, search)).first()
+    if saved is None:
+        return None
+    activations = [
+        row.activation
+        for row in SavedSearchActivation.objects.filter(saved_search=saved)
+        .select_related("activation")
+        .order_by("order")
+    ]
+    keys = [(a.layer, a.index) for a in activations]
+    neurons = neuron_dicts(model, features_by_key(model.id, keys))
+    results = [
+        _result(
+            model,
+            {
+                "source": a.layer,
+                "index": a.index,
+                "values": a.values,
+                "max_value": a.max_value,
+                "max_value_index": a.max_value_token_index,
+            },
+            neurons.get((a.layer, a.index)),
+        )
+        for a in activations
+    ]
+    return {"tokens": saved.tokens, "result": results, "sortIndexes": saved.sort_by_indexes}
+
+
+# One thread per web process writes the saved searches in order; a search answered a moment
+# before its rows land is simply computed again, and rows still queued when the process stops
+# are lost (they are a cache and a history, not part of the answer).
+_saver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="np-search-saves")
+
+
+def _save_in_background(*args: Any) -> None:
+    try:
+        _save_search(*args)
+    except Exception:
+        log.exception("could not save a search-all result")
+    finally:
+        connection.close()  # this thread's own connection; the next job opens a fresh one
+
+
+def wait_for_saves(timeout: float = 30) -> None:
+    """Block until every save queued so far is written (tests, and orderly shutdowns)."""
+    _saver.submit(lambda: None).result(timeout)
+
+
+def _save_search(
+    model: Model,
+    search: SearchAll,
+    answer: dict[str, Any],
+    activations: list[dict[str, Any]],
+    features: dict[FeatureKey, Feature],
+    user: User | None,
+) -> None:
+    """Save the results that have a feature row (the Activation table's foreign key needs one),
+    and cache the search only when every result was saved, so the cache replays it whole."""
+    creator_id = user.id if user is not None else INFERENCE_ACTIVATION_USER_ID
+    rows = [
+        Activation(
+            model=model,
+            layer=a["source"],
+            index=str(a["index"]),
+            tokens=answer["tokens"],
+            values=a["values"],
+            max_value=a["max_value"],
+            max_value_token_index=a["max_value_index"],
+            min_value=min(a["values"], default=0.0),
+            creator_id=creator_id,
+        )
+        for a in activations
+        if _key(a) in features
+    ]
+    with transaction.atomic():
+        Activation.objects.bulk_create(rows)
+        if len(rows) != len(activations):
+            return
+        try:
+            with transaction.atomic():  # a concurrent identical search may have saved it first
+                saved = SavedSearch.objects.create(
+                    **_saved_search_filter(model, search),
+                    tokens=answer["tokens"],
+                    user=user,
+                    counts=json.dumps(answer.get("counts", [])),
+                )
+        except IntegrityError:
+            return
+        SavedSearchActivation.objects.bulk_create(
+            SavedSearchActivation(saved_search=saved, activation=row, order=order)
+            for order, row in enumerate(rows)
+        )
+
+
+# -- /api/search-topk-by-token/ ----------------------------------------------------------------
+
+
+@dataclass
+class TopkByToken:
+    """One `/api/search-topk-by-token/` request, validated (`TopkByTokenRequest`)."""
+
+    model_id: str
+    source: str
+    text: str | list[str]
+    num_results: int = 10
+    ignore_bos: bool = True
+    density_threshold: float = 0.01
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> TopkByToken:
+        return cls(
+            model_id=data["modelId"],
+            source=data["source"],
+            text=data["text"],
+            num_results=data["numResults"],
+            ignore_bos=data["ignoreBos"],
+            density_threshold=float(data["densityThreshold"]),
+        )
+
+
+def search_topk_by_token(search: TopkByToken, user: User | None) -> dict[str, Any]:
+    """`{source, results: [{position, token, isSpecial, topFeatures}]}` for one text;
+    `{source, results: [{results, tokens}]}` for a list of texts.
+
+    Each position lists up to `num_results` features that fire there (activation > 0), highest
+    first, each with its DB feature (and explanations) when there is one. With `ignore_bos` the
+    special-token positions are left out; features denser than `density_threshold` are dropped.
+    """
+    model = inference_hosts.visible_model(search.model_id, user)
+    live = inference_hosts.require(search.model_id)
+    info = live.require_source(search.source)
+    inference_hosts.check_sources_visible(model.id, [search.source], user)
+    filtering = search.density_threshold != DENSITY_OFF
+    top_k = search.num_results * (TOPK_OVERFETCH if filtering else 1)
+    if info.get("d_sae"):
+        top_k = min(top_k, int(info["d_sae"]))
+    texts = [search.text] if isinstance(search.text, str) else search.text
+    answers = live.call(
+        "topk_by_token",
+        prompts=texts,
+        source=search.source,
+        top_k=top_k,
+        ignore_bos=search.ignore_bos,
+    )["results"]
+    keys = {
+        (search.source, str(f["feature_index"]))
+        for answer in answers
+        for position in answer["results"]
+        for f in position["top_features"]
+    }
+    features = features_by_key(model.id, keys)
+    neurons = neuron_dicts(model, features, with_activation=False)
+    dense = (
+        {k for k, f in features.items() if f.frac_nonzero > search.density_threshold}
+        if filtering
+        else set()
+    )
+    per_text = [_positions(search, answer["results"], neurons, dense) for answer in answers]
+    if isinstance(search.text, str):
+        return {"source": search.source, "results": per_text[0]}
+    return {
+        "source": search.source,
+        "results": [
+            {"results": positions, "tokens": answer["tokens"]}
+            for positions, answer in zip(per_text, answers, strict=True)
+        ],
+    }
+
+
+def _positions(
+    search: TopkByToken,
+    positions: list[dict[str, Any]],
+    neurons: dict[FeatureKey, dict[str, Any]],
+    dense: set[FeatureKey],
+) -> list[dict[str, Any]]:
+    out = []
+    for position in positions:
+        if search.ignore_bos and position["is_special"]:
+            continue
+        top = []
+        for feature in position["top_features"]:
+            key = (search.source, str(feature["feature_index"]))
+            if feature["activation_value"] <= 0 or key in dense:
+                continue
+            item: dict[str, Any] = {
+                "activationValue": feature["activation_value"],
+                "featureIndex": feature["feature_index"],
+            }
+            if key in neurons:
+                item["feature"] = neurons[key]
+            top.append(item)
+            if len(top) == search.num_results:
+                break
+        out.append(
+            {
+                "position": position["token_position"],
+                "token": position["token"],
+                "isSpecial": position["is_special"],
+                "topFeatures": top,
+            }
+        )
+    return out

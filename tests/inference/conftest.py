@@ -1,0 +1,307 @@
+"""One real inference worker for the whole package, serving the tiny seeded model and SAEs.
+
+The model and SAEs come from the `tests.workers.conftest` builders, written to a session tmp dir;
+feature 5 of `0-res-demo` is rewired to fire on the BOS token only, so BOS handling is visible.
+The worker (`manage.py run_worker --model tiny-demo ...`) starts once per package; the reference
+answers the tests compare against are computed here, in the test process, the plain way.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ROOT, WorkerProcess, _base_redis_url, test_database_url
+from tests.workers.conftest import build_model_dir, build_sae_root
+
+MODEL_ID = "tiny-demo"
+QUEUE = f"inference.{MODEL_ID}"
+TOKEN_LIMIT = 48
+BOS_SOURCE, BOS_FEATURE = "0-res-demo", 5
+BOS_TEXT = "<|endoftext|>"
+TEXT = "The cat sat on the mat."
+TEXTS = [
+    "The cat sat on the mat.",
+    "A dog ran in the park today.",
+    "Paris is the capital of France.",
+    "Hello world, this is a test of tokens.",
+    "The quick brown fox jumps over the lazy dog.",
+    "Interpretability finds features inside language models.",
+    "tell me about the cat and the dog.",
+    "The dog sat on the mat in Paris.",
+]
+LONG_TEXT = " ".join(["The quick brown fox jumps over the lazy dog."] * 10)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip `@pytest.mark.gpu` tests on machines without CUDA."""
+    gpu_items = [item for item in items if item.get_closest_marker("gpu")]
+    if not gpu_items:
+        return
+    import torch
+
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason="needs a CUDA device")
+    for item in gpu_items:
+        item.add_marker(skip)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_torch_thread() -> None:
+    import torch
+
+    torch.set_num_threads(1)  # the references are tiny; extra threads only contend with workers
+
+
+@pytest.fixture(autouse=True)
+def _saves_in_the_request(settings: Any) -> None:
+    """Search results are saved before the answer, so tests can look at the rows at once (the
+    background thread's own connection would not see a test's uncommitted rows anyway)."""
+    settings.INFERENCE_BACKGROUND_SAVES = False
+
+
+@pytest.fixture(autouse=True)
+def _clean_redis() -> Iterator[None]:
+    """Overrides the root fixture: empty Redis between tests, except what the package's worker
+    needs to stay reachable (its registry entry and the broker's queue bindings)."""
+    from workers.registry import KEY_PREFIX, connection
+
+    conn = connection()
+    doomed = [
+        key
+        for key in conn.scan_iter(count=500)
+        if not key.startswith((KEY_PREFIX.encode(), b"_kombu.binding."))
+    ]
+    if doomed:
+        conn.delete(*doomed)
+    yield
+
+
+@dataclass
+class TinyPack:
+    model_dir: Path
+    sae_root: Path
+
+
+@pytest.fixture(scope="session")
+def tiny_pack(tmp_path_factory: pytest.TempPathFactory) -> TinyPack:
+    root = tmp_path_factory.mktemp("inference-pack")
+    model_dir = build_model_dir(root / "tokenizer", root / "model")
+    sae_root = build_sae_root(root / "saes")
+    _make_bos_only_feature(model_dir, sae_root / BOS_SOURCE, BOS_FEATURE)
+    return TinyPack(model_dir, sae_root)
+
+
+def _make_bos_only_feature(model_dir: Path, sae_dir: Path, feature: int) -> None:
+    """Point `feature` (a Standard SAE on blocks.0.hook_resid_pre = token + position embedding)
+    at the BOS residual, with a bias that only BOS-at-position-0 passes, scaled so it ranks first.
+
+    BOS is always at position 0 and nothing else ever is, so the bias sits halfway between BOS's
+    projection and the largest projection of any other token at any later position.
+    """
+    import torch
+    from sae_lens import SAE
+
+    from workers.model_dir import load_model_dir
+
+    model = load_model_dir(model_dir)
+    bos = model.tokenizer.bos_token_id
+    w_e, w_pos = model.W_E.detach(), model.W_pos.detach()
+    bos_resid = w_e[bos] + w_pos[0]
+    direction = bos_resid / bos_resid.norm()
+    others = torch.cat([w_e[:bos], w_e[bos + 1 :]]) @ direction
+    top_other = others.max() + (w_pos[1:] @ direction).max()
+    top_bos = bos_resid @ direction
+    assert top_bos > top_other + 0.1, "the seeded model leaves no margin for a BOS-only feature"
+    scale = 20.0
+    sae = SAE.load_from_disk(str(sae_dir), device="cpu")
+    with torch.no_grad():
+        sae.b_dec.zero_()
+        sae.W_enc[:, feature] = direction * scale
+        sae.b_enc[feature] = -scale * (top_bos + top_other) / 2
+    sae.save_model(str(sae_dir))
+
+
+@pytest.fixture(scope="package")
+def worker(tiny_pack: TinyPack, django_db_setup: None, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """`run_worker --model tiny-demo` on the tiny pack, consuming only its inference queue."""
+    from workers import registry
+
+    hostname = f"inference-{uuid.uuid4().hex[:8]}@localhost"
+    log = tmp_path_factory.mktemp("worker-log") / "worker.log"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": test_database_url(),
+        "REDIS_URL": os.environ.get("REDIS_URL", "") or _base_redis_url(),
+        "PYTHONUNBUFFERED": "1",
+    }
+    args = [
+        "--model",
+        MODEL_ID,
+        "--model-dir",
+        str(tiny_pack.model_dir),
+        "--sae-dir",
+        str(tiny_pack.sae_root),
+        "--device",
+        "cpu",
+        "--token-limit",
+        str(TOKEN_LIMIT),
+        "--batch-wait-ms",
+        "20",  # wide enough that the concurrency test's requests reliably share batches
+        "--no-default-queue",
+    ]
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "manage.py"), "run_worker", "--hostname", hostname, *args],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    process = WorkerProcess(proc, hostname, log)
+    deadline = time.monotonic() + 90
+    while not any(w["hostname"] == hostname for w in registry.live_workers()):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            process.stop()
+            raise RuntimeError(f"worker did not start:\n{log.read_text()[-4000:]}")
+        time.sleep(0.2)
+    yield process
+    process.stop()
+
+
+# -- database rows -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def seeded(db: None) -> None:
+    """The seeded bot users (a transactional test elsewhere may have truncated them)."""
+    from neuronpedia_site.accounts import seed_users
+
+    seed_users()
+
+
+@pytest.fixture
+def tiny_model(seeded: None) -> Any:
+    """The Model row and its public sources."""
+    from tests.factories import make_model, make_source
+
+    model = make_model(MODEL_ID, layers=2, dimension=64)
+    for source in ("0-res-demo", "1-res-demo", "1-jr-demo"):
+        make_source(model, source)
+    return model
+
+
+def make_features(model: Any, source: str, indexes: range | list[int], **kw: Any) -> None:
+    from features.models import Feature
+
+    Feature.objects.bulk_create(
+        Feature(
+            model=model,
+            layer=source,
+            index=str(i),
+            source_set_name=source.split("-", 1)[1],
+            **kw,
+        )
+        for i in indexes
+    )
+
+
+# -- the reference: the same model and SAEs, computed the plain way ----------------------------
+
+
+class Reference:
+    """Feature activations and rankings computed directly with transformer-lens and sae-lens."""
+
+    def __init__(self, pack: TinyPack) -> None:
+        from sae_lens import SAE
+
+        from workers.model_dir import load_model_dir
+
+        self.model = load_model_dir(pack.model_dir)
+        self.saes = {
+            path.name: SAE.load_from_disk(str(path), device="cpu").eval()
+            for path in sorted(pack.sae_root.iterdir())
+        }
+
+    def tokens(self, text: str) -> Any:
+        prompt = text if text.startswith(BOS_TEXT) else BOS_TEXT + text
+        return self.model.to_tokens(prompt, prepend_bos=False)
+
+    def acts(self, text: str, source: str) -> Any:
+        """`[n_tokens, d_sae]` activations of `source` with the BOS text prepended."""
+        import torch
+
+        sae = self.saes[source]
+        hook = sae.cfg.metadata.hook_name
+        with torch.no_grad():
+            _, cache = self.model.run_with_cache(self.tokens(text), names_filter=[hook])
+            return sae.encode(cache[hook])[0]
+
+    def resid(self, text: str, hook: str, prepend_bos: bool = True) -> Any:
+        import torch
+
+        with torch.no_grad():
+            tokens = self.model.to_tokens(text, prepend_bos=prepend_bos)
+            _, cache = self.model.run_with_cache(tokens, names_filter=[hook])
+            return cache[hook][0]
+
+    def search(
+        self,
+        text: str,
+        sources: list[str],
+        ignore_bos: bool = True,
+        sort_indexes: tuple[int, ...] = (),
+        num_results: int = 20,
+        feature_filter: list[int] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Neuronpedia's ranking over `sources`, without the worker's batching or top-k merge."""
+        rows = []
+        for source in sources:
+            acts = self.acts(text, source).clone()
+            if feature_filter is not None:
+                keep = acts.new_zeros(acts.shape[1])
+                keep[feature_filter] = 1
+                acts *= keep
+            if ignore_bos:
+                acts[0] = 0
+            for index in range(acts.shape[1]):
+                column = acts[:, index]
+                max_value = float(column.max())
+                summed = float(column[list(sort_indexes)].sum()) if sort_indexes else 0.0
+                rows.append(
+                    {
+                        "source": source,
+                        "index": index,
+                        "max_value": max_value,
+                        "max_value_index": int(column.argmax()),
+                        "sum_values": summed,
+                        "values": column.tolist(),
+                    }
+                )
+        key = "sum_values" if sort_indexes else "max_value"
+        rows.sort(key=lambda r: -r[key])  # stable: ties keep source then index order
+        return rows[:num_results]
+
+    def decoder_cossim(self, query: Any, target: str, k: int) -> list[tuple[int, float]]:
+        import torch
+
+        w_dec = self.saes[target].W_dec.detach()
+        sims = torch.nn.functional.cosine_similarity(query[None, :], w_dec, dim=1)
+        values, indices = torch.topk(sims, k)
+        return list(zip(indices.tolist(), values.tolist(), strict=True))
+
+
+@pytest.fixture(scope="session")
+def reference(tiny_pack: TinyPack) -> Reference:
+    return Reference(tiny_pack)

@@ -1,0 +1,74 @@
+"""POST /api/cossim through a real worker: decoder cosine top-k against a brute-force reference."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from rest_framework.test import APIClient
+
+from tests.factories import make_source
+from tests.inference.conftest import MODEL_ID, make_features
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("worker")]
+URL = "/api/cossim"
+
+
+def _body(**overrides: str) -> dict[str, str]:
+    return {
+        "modelId": MODEL_ID,
+        "source": "1-res-demo",
+        "index": "11",
+        "targetModelId": MODEL_ID,
+        "targetSourceId": "1-jr-demo",
+        **overrides,
+    }
+
+
+def test_it_matches_a_brute_force_cosine_top_k_across_two_sources(
+    anon: APIClient, tiny_model, reference
+) -> None:  # type: ignore[no-untyped-def]
+    response = anon.post(URL, _body(), format="json")
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    query = reference.saes["1-res-demo"].W_dec.detach()[11]
+    expected = reference.decoder_cossim(query, "1-jr-demo", 10)
+    got = body["topk_decoder_cossim_features"]
+    assert [g["feature"]["index"] for g in got] == [i for i, _ in expected]
+    assert [g["cosine_similarity"] for g in got] == pytest.approx(
+        [v for _, v in expected], abs=1e-5
+    )
+    assert {g["feature"]["source"] for g in got} == {"1-jr-demo"}
+    assert body["feature"] == {"model": MODEL_ID, "source": "1-res-demo", "index": 11}
+
+
+def test_the_same_source_finds_the_feature_itself_first(anon: APIClient, tiny_model) -> None:  # type: ignore[no-untyped-def]
+    body = anon.post(URL, _body(targetSourceId="1-res-demo"), format="json").json()
+    first = body["topk_decoder_cossim_features"][0]
+    assert first["feature"]["index"] == 11
+    assert first["cosine_similarity"] == pytest.approx(1.0, abs=1e-5)
+
+
+def test_a_vector_is_compared_as_itself(anon: APIClient, tiny_model, reference) -> None:  # type: ignore[no-untyped-def]
+    make_source(tiny_model, "1-neuronpedia-resid-pre", visibility="UNLISTED")
+    vector = torch.randn(64, generator=torch.Generator().manual_seed(5))
+    make_features(
+        tiny_model,
+        "1-neuronpedia-resid-pre",
+        [95_000_002],
+        has_vector=True,
+        vector=vector.tolist(),
+        hook_name="blocks.1.hook_resid_pre",
+    )
+    body = anon.post(
+        URL, _body(source="1-neuronpedia-resid-pre", index="95000002"), format="json"
+    ).json()
+    expected = reference.decoder_cossim(vector, "1-jr-demo", 10)
+    got = body["topk_decoder_cossim_features"]
+    assert [g["feature"]["index"] for g in got] == [i for i, _ in expected]
+
+
+def test_errors(anon: APIClient, tiny_model) -> None:  # type: ignore[no-untyped-def]
+    assert anon.post(URL, _body(targetSourceId="4-res-demo"), format="json").status_code == 404
+    assert anon.post(URL, _body(index="9999"), format="json").status_code == 404
+    assert anon.post(URL, _body(targetModelId="nope"), format="json").status_code == 404
+    assert anon.post(URL, _body(index="-1"), format="json").status_code == 400
