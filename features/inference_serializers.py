@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 MAX_ID = 50  # Neuronpedia caps modelId and source at 50 characters
@@ -42,6 +43,7 @@ class TextOrTexts(serializers.Field):
         return value
 
 
+@extend_schema_serializer(component_name="InferenceFeatureKey")
 class FeatureKey(serializers.Serializer):
     """`{modelId, source | layer, index}` naming one feature (or vector)."""
 

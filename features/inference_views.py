@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
 from rest_framework.request import Request
@@ -17,6 +19,7 @@ from features import (
     inference_contract,
     inference_search,
     inference_tools,
+    schemas,
 )
 from features import inference_serializers as shapes
 from neuronpedia_site.auth import request_user
@@ -28,6 +31,15 @@ def _valid(serializer_class: type[serializers.Serializer], data: Any) -> dict[st
     return dict(serializer.validated_data)
 
 
+@schemas.open_answer(
+    "Inference",
+    shapes.ActivationNewRequest,
+    "An Activation-like object `{tokens, values, maxValue, minValue, maxValueTokenIndex, "
+    "modelId, layer, index, ...}`, or a list of them when `customText` is a list.",
+    400,
+    404,
+    503,
+)
 @api_view(["POST"])
 def activation_new(request: Request) -> Response:
     """Activations of one feature (or vector) on your text: an Activation-like object, or a list
@@ -40,6 +52,14 @@ def activation_new(request: Request) -> Response:
     )
 
 
+@schemas.open_answer(
+    "Inference",
+    shapes.ActivationSourceRequest,
+    '`{results: [{tokens, activeFeatures: {"index": [[token, value], ...]}}]}`.',
+    400,
+    404,
+    503,
+)
 @api_view(["POST"])
 def activation_source(request: Request) -> Response:
     """Every feature of one source that fires on your text (1 to 4 texts)."""
@@ -51,6 +71,15 @@ def activation_source(request: Request) -> Response:
     )
 
 
+@schemas.open_answer(
+    "Inference",
+    shapes.SearchAllRequest,
+    "`{tokens, result: [{modelId, layer, index, values, maxValue, maxValueIndex, neuron}], "
+    "sortIndexes}`; `{results: [...]}` when `text` is a list.",
+    400,
+    404,
+    503,
+)
 @api_view(["POST"])
 def search_all(request: Request) -> Response:
     """The top features of a text across the sources of a source set."""
@@ -59,6 +88,15 @@ def search_all(request: Request) -> Response:
     return Response(inference_search.search_all(search, request_user(request)))
 
 
+@schemas.open_answer(
+    "Inference",
+    shapes.TopkByTokenRequest,
+    "`{source, results: [{position, token, isSpecial, topFeatures: [{activationValue, "
+    "featureIndex, feature}]}]}`.",
+    400,
+    404,
+    503,
+)
 @api_view(["POST"])
 def search_topk_by_token(request: Request) -> Response:
     """The top features of one source at each token of a text."""
@@ -67,6 +105,15 @@ def search_topk_by_token(request: Request) -> Response:
     return Response(inference_search.search_topk_by_token(search, request_user(request)))
 
 
+@schemas.open_answer(
+    "Inference",
+    shapes.CossimRequest,
+    "`{feature?, topk_decoder_cossim_features: [{feature: {model, source, index}, "
+    "cosine_similarity}]}` (10 results).",
+    400,
+    404,
+    503,
+)
 @api_view(["POST"])
 def cossim(request: Request) -> Response:
     """The features of a target source whose decoder directions are closest to a feature's."""
@@ -83,6 +130,14 @@ def cossim(request: Request) -> Response:
     )
 
 
+@schemas.open_answer(
+    "Inference",
+    shapes.TokenizeRequest,
+    "`{tokens: [int], token_strings: [str], prepend_bos}`.",
+    400,
+    404,
+    503,
+)
 @api_view(["POST"])
 def tokenize(request: Request) -> Response:
     """A prompt's tokens (ids and strings) under the model's tokenizer."""
@@ -97,12 +152,22 @@ def tokenize(request: Request) -> Response:
 # -- /v1: the inference server contract --------------------------------------------------------
 
 
+@extend_schema(
+    tags=[schemas.V1_TAG],
+    responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description='`{"status": "healthy"}`')},
+)
 @api_view(["GET"])
 @authentication_classes([])
 @permission_classes([])
 def v1_health(request: Request) -> Response:
     """Liveness of the inference contract (unprotected, as Neuronpedia's server)."""
     return Response({"status": "healthy"})
+
+
+CONTRACT_NOTE = (
+    "\n\nSnake_case keys (camelCase accepted). Needs the `X-SECRET-KEY` header when the server "
+    "sets INFERENCE_SECRET."
+)
 
 
 def _contract(
@@ -116,11 +181,14 @@ def _contract(
         body = _valid(serializer_class, inference_contract.snake_keys(request.data))
         return Response(operation(body))
 
-    view.__doc__ = doc
+    view.__doc__ = doc + CONTRACT_NOTE
     view.__name__ = f"v1_{operation.__name__}"
     wrapped = permission_classes([inference_contract.InferenceSecretRequired])(view)
     wrapped = authentication_classes([])(wrapped)
-    return api_view(["POST"])(wrapped)
+    document = schemas.open_answer(
+        schemas.V1_TAG, serializer_class, "The inference server's answer.", 400, 401, 404, 503
+    )
+    return document(api_view(["POST"])(wrapped))
 
 
 v1_tokenize = _contract(

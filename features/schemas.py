@@ -6,8 +6,14 @@ objects stay open (`additionalProperties`) rather than listing each Neuronpedia 
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse
+from collections.abc import Callable
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
+
+V1_TAG = "Inference server (/v1)"
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -243,7 +249,24 @@ def errors(*statuses: int) -> dict[int, OpenApiResponse]:
         401: "Missing or invalid X-Api-Key.",
         403: "Not allowed for this user.",
         404: "Not found, or not visible to this user.",
+        503: "No inference worker is running for this model (a late one answers 504).",
     }
     out = {s: OpenApiResponse(ErrorSerializer, description=described[s]) for s in statuses}
     out[429] = OpenApiResponse(RateLimitedSerializer, description="Rate limit exceeded.")
     return out
+
+
+def open_answer(
+    tag: str, request: Any, answer: str, *statuses: int
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """`extend_schema` for a view whose answer is a JSON object described in prose (`answer`),
+    not field by field: the inference, steering and vector endpoints pass on the worker's
+    shapes."""
+    return extend_schema(
+        tags=[tag],
+        request=request,
+        responses={
+            200: OpenApiResponse(OpenApiTypes.OBJECT, description=answer),
+            **errors(*statuses),
+        },
+    )

@@ -1,11 +1,16 @@
-"""OpenAPI schema additions: how the `X-Api-Key` header appears in the generated schema."""
+"""OpenAPI schema additions: how the `X-Api-Key` header appears in the generated schema, and
+the schemas of the request fields that DRF has no type for (strict numbers, number lists, texts
+or lists of texts, feature indexes), with each field's own bounds."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.conf import settings
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.extensions import (
+    OpenApiAuthenticationExtension,
+    OpenApiSerializerFieldExtension,
+)
 
 from neuronpedia_site.auth import API_KEY_HEADER
 
@@ -33,4 +38,52 @@ class SessionAuthenticationScheme(OpenApiAuthenticationExtension):
             "in": "cookie",
             "name": settings.SESSION_COOKIE_NAME,
             "description": "The site's own pages (logged-in browser; needs the CSRF token).",
+        }
+
+
+def _bounded(schema: dict[str, Any], **bounds: float | None) -> dict[str, Any]:
+    """`schema` with the bounds that are set (`minimum=None` leaves `minimum` out)."""
+    return {**schema, **{k: v for k, v in bounds.items() if v is not None}}
+
+
+class StrictFloatField(OpenApiSerializerFieldExtension):
+    target_class = "steering.serializers.StrictFloat"
+
+    def map_serializer_field(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
+        field = self.target
+        return _bounded({"type": "number"}, minimum=field.min_value, maximum=field.max_value)
+
+
+class NumberListField(OpenApiSerializerFieldExtension):
+    target_class = "steering.serializers.NumberList"
+
+    def map_serializer_field(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
+        schema = {"type": "array", "items": {"type": "number"}, "minItems": 1}
+        return _bounded(schema, maxItems=self.target.max_length)
+
+
+class FeatureIndexField(OpenApiSerializerFieldExtension):
+    target_class = "steering.serializers.FeatureIndex"
+
+    def map_serializer_field(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
+        return {
+            "oneOf": [
+                {"type": "integer", "minimum": 0},
+                {"type": "string", "pattern": "^[0-9]+$"},
+            ],
+            "description": "A feature index, as an integer or a decimal string.",
+        }
+
+
+class TextOrTextsField(OpenApiSerializerFieldExtension):
+    target_class = "features.inference_serializers.TextOrTexts"
+
+    def map_serializer_field(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
+        texts = {"type": "array", "items": {"type": "string"}, "minItems": 1}
+        return {
+            "oneOf": [
+                {"type": "string", "minLength": 1},
+                _bounded(texts, maxItems=self.target.max_items),
+            ],
+            "description": "A text, or a list of texts.",
         }

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from steering.plan import STEER_METHODS
@@ -143,6 +144,7 @@ class VectorNew(serializers.Serializer):
     vectorLabel = serializers.CharField(max_length=1000)
 
 
+@extend_schema_serializer(component_name="VectorKey")
 class FeatureKey(serializers.Serializer):
     modelId = serializers.CharField(max_length=64)
     source = serializers.CharField(max_length=255)
@@ -161,6 +163,7 @@ class UploadedActivation(serializers.Serializer):
         return attrs
 
 
+@extend_schema_serializer(component_name="ActivationUploadBatch")  # not VectorKey
 class ActivationUploadBatch(FeatureKey):
     activations = serializers.ListField(
         child=UploadedActivation(), min_length=1, max_length=MAX_UPLOAD_ACTIVATIONS
@@ -237,6 +240,7 @@ class SteerChat(SteerOptions):
 # -- /v1/steer (the inference server contract) -------------------------------------------------
 
 
+@extend_schema_serializer(component_name="V1SteerFeature")
 class V1Feature(serializers.Serializer):
     model = serializers.CharField(required=False)
     source = serializers.CharField()

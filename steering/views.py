@@ -7,6 +7,13 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import renderers
 from rest_framework.decorators import (
     api_view,
@@ -16,8 +23,9 @@ from rest_framework.decorators import (
 )
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.serializers import Serializer
+from rest_framework.serializers import CharField, Serializer
 
+from features import schemas
 from neuronpedia_site.auth import (
     ApiKeyAuthentication,
     ApiKeyRequired,
@@ -74,6 +82,14 @@ def event_stream(frames: Iterator[bytes]) -> StreamingHttpResponse:
 # -- vectors -----------------------------------------------------------------------------------
 
 
+@schemas.open_answer(
+    "Vectors",
+    serializers.VectorNew,
+    '`{message: "Success", url, vector: {modelId, source, index, label, createdAt, '
+    "defaultSteerStrength, hookName, values}}`.",
+    400,
+    401,
+)
 @api_view(["POST"])
 @permission_classes([ApiKeyRequired])
 def vector_new(request: Request) -> Response:
@@ -91,6 +107,14 @@ def vector_new(request: Request) -> Response:
     return Response(vectors.new_vector_response(feature))
 
 
+@schemas.open_answer(
+    "Vectors",
+    serializers.FeatureKey,
+    "`{vector: {modelId, layer, index, vectorLabel, createdAt, creatorId, "
+    "vectorDefaultSteerStrength, hookName, vector}}`.",
+    400,
+    404,
+)
 @api_view(["POST"])
 def vector_get(request: Request) -> Response:
     """A stored vector, or an SAE latent's decoder direction."""
@@ -101,6 +125,13 @@ def vector_get(request: Request) -> Response:
     return Response({"vector": found})
 
 
+@schemas.open_answer(
+    "Vectors",
+    serializers.FeatureKey,
+    '`{message: "Success"}`.',
+    400,
+    401,
+)
 @api_view(["POST"])
 @permission_classes([ApiKeyRequired])
 def vector_delete(request: Request) -> Response:
@@ -111,6 +142,13 @@ def vector_delete(request: Request) -> Response:
     return Response({"message": "Success"})
 
 
+@schemas.open_answer(
+    "Vectors",
+    None,
+    "`{vectors: [{modelId, layer, index, vectorLabel, createdAt, creatorId, "
+    "vectorDefaultSteerStrength, hookName, vector}]}`, newest first.",
+    401,
+)
 @api_view(["POST"])
 @permission_classes([ApiKeyRequired])
 def vector_list_owned(request: Request) -> Response:
@@ -118,6 +156,15 @@ def vector_list_owned(request: Request) -> Response:
     return Response({"vectors": vectors.owned_vectors(request_user(request))})  # type: ignore[arg-type]
 
 
+@schemas.open_answer(
+    "Vectors",
+    serializers.ActivationUploadBatch,
+    '`{message: "N activations created."}`.',
+    400,
+    401,
+    403,
+    404,
+)
 @api_view(["POST"])
 @permission_classes([ApiKeyRequired])
 def activation_upload_batch(request: Request) -> Response:
@@ -136,11 +183,24 @@ def activation_upload_batch(request: Request) -> Response:
 # -- steering ----------------------------------------------------------------------------------
 
 
+@schemas.open_answer(
+    "Steering",
+    serializers.SteerCompletion,
+    "`{STEERED, DEFAULT, steeredLogProbs, defaultLogProbs, id, shareUrl, limit}`.",
+    400,
+    401,
+    404,
+    503,
+)
 @api_view(["POST"])
 @authentication_classes(KEY_OR_SESSION)
 @renderer_classes(STREAMING_RENDERERS)
 def steer_completion(request: Request) -> Response | StreamingHttpResponse:
-    """Continue a prompt with and without steering; `stream: true` answers with SSE frames."""
+    """Continue a prompt with and without steering.
+
+    With `stream: true` the answer is `text/event-stream` (SSE): `data: {...}` events, each the
+    whole answer so far, the last one with `id` and `shareUrl`; an error after the stream has
+    started comes as an `{error, message, status}` event."""
     data = valid_body(serializers.SteerCompletion, request)
     plan = steer.plan_completion(data, request_user(request), _limit(request))
     if plan.stream:
@@ -148,11 +208,22 @@ def steer_completion(request: Request) -> Response | StreamingHttpResponse:
     return Response(steer.answer_steer(plan))
 
 
+@schemas.open_answer(
+    "Steering",
+    serializers.SteerChat,
+    "`{STEERED: {raw, chatTemplate, logprobs}, DEFAULT: {...}, id, shareUrl, limit, settings}`.",
+    400,
+    401,
+    404,
+    503,
+)
 @api_view(["POST"])
 @authentication_classes(KEY_OR_SESSION)
 @renderer_classes(STREAMING_RENDERERS)
 def steer_chat(request: Request) -> Response | StreamingHttpResponse:
-    """Reply to a chat with and without steering; each side keeps its own conversation."""
+    """Reply to a chat with and without steering; each side keeps its own conversation.
+
+    With `stream: true` the answer is `text/event-stream` (SSE), as for /api/steer."""
     data = valid_body(serializers.SteerChat, request)
     plan = steer.plan_chat(data, request_user(request), _limit(request))
     if plan.stream:
@@ -160,6 +231,14 @@ def steer_chat(request: Request) -> Response | StreamingHttpResponse:
     return Response(steer.answer_steer(plan))
 
 
+@schemas.open_answer(
+    "Steering",
+    inline_serializer("SteerLoadRequest", {"steerOutputId": CharField()}),
+    "The saved steer answer with `modelId`, `isChat`, `inputText`, `features` and `createdAt`.",
+    400,
+    401,
+    404,
+)
 @api_view(["POST"])
 @authentication_classes(KEY_OR_SESSION)
 def steer_load(request: Request) -> Response:
@@ -169,6 +248,19 @@ def steer_load(request: Request) -> Response:
     return Response(share.load(request.data["steerOutputId"], request_user(request)))
 
 
+@extend_schema(
+    tags=["Steering"],
+    parameters=[
+        OpenApiParameter("modelId", str, description="Model id, e.g. gpt2-small"),
+        OpenApiParameter("q", str, description='A feature id ("6-res-jb/123"), an index or text'),
+    ],
+    responses={
+        200: OpenApiResponse(
+            OpenApiTypes.OBJECT, description="`{results: [...]}`: matching features and vectors."
+        ),
+        **schemas.errors(401),
+    },
+)
 @api_view(["GET"])
 @authentication_classes(KEY_OR_SESSION)
 def feature_search(request: Request) -> Response:
