@@ -110,7 +110,7 @@ class FeatureIndex(serializers.Field):
             self.fail("invalid")
         if isinstance(data, int) and data >= 0:
             return str(data)
-        if isinstance(data, str) and data.strip().isdigit():
+        if isinstance(data, str) and data.strip().isascii() and data.strip().isdigit():
             return str(int(data.strip()))
         self.fail("invalid")
         return ""  # unreachable: fail() raises

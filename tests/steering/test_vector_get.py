@@ -102,3 +102,11 @@ def test_an_sae_latent_comes_back_as_its_decoder_row(
         "1-res-demo",
         "12",
     )
+
+
+@pytest.mark.parametrize("index", ["²", "٣", "-1", "1.5", True])
+def test_an_index_that_is_not_a_plain_number_is_400(anon: APIClient, index: Any) -> None:
+    body = {"modelId": "vec-model", "source": "1-neuronpedia-resid-pre", "index": index}
+    response = anon.post(URL, body, format="json")
+    assert response.status_code == 400
+    assert "index" in response.json()["message"]
