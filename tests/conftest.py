@@ -82,7 +82,8 @@ def _clean_redis() -> Iterator[None]:
 def test_database_url() -> str:
     """The URL of the database pytest-django created, for worker subprocesses."""
     db = connection.settings_dict
-    host = db.get("HOST") or ""
+    # The embedded server's socket directory comes as `?host=` and lands in OPTIONS.
+    host = db.get("HOST") or db.get("OPTIONS", {}).get("host") or ""
     user = db.get("USER") or "postgres"
     password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
     if host.startswith("/"):
