@@ -40,7 +40,7 @@ class LoadResult:
     model_id: str
     source_id: str
     via: str  # "importer" or "direct"
-    rows: int  # rows read from the export's files
+    rows: int  # rows in the files loaded, config and metadata files included
     skipped: bool = False  # the importer had already loaded this export
 
 
@@ -100,7 +100,8 @@ def _load_directly(root: Path, model_id: str, source_id: str) -> LoadResult:
         _insert(Feature, export.features)
         _insert(Activation, export.activations)
         _insert(Explanation, export.explanations)
-    rows = len(export.features) + len(export.activations) + len(export.explanations)
+    rows = sum(len(r) for r in export.config.values()) + (3 if export.release is None else 4)
+    rows += len(export.features) + len(export.activations) + len(export.explanations)
     logger.info("loaded %s/%s from %s: %d rows", model_id, source_id, root, rows)
     return LoadResult(model_id, source_id, "direct", rows)
 

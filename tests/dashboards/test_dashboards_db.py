@@ -31,7 +31,8 @@ def test_it_loads_every_row_of_the_export(small_export: tuple[Any, Any]) -> None
     loaded = load_export_dir(config.out, "demo-lm", SOURCE)
 
     export = fmt.read_source_export(config.out, "demo-lm", SOURCE)
-    assert loaded.rows == 512 + result.activations + result.explanations
+    # 2 config rows, model, source set, source, then the batches
+    assert loaded.rows == 2 + 3 + 512 + result.activations + result.explanations
     model = Model.objects.get(id="demo-lm")
     assert (model.visibility, model.inference_enabled, model.dimension, model.layers) == (
         "PUBLIC",
@@ -82,13 +83,16 @@ def test_loading_twice_adds_nothing_and_keeps_operator_edits(
     assert Model.objects.get(id="demo-lm").visibility == "UNLISTED"  # created if absent only
 
 
-def test_a_broken_export_loads_nothing(small_export: tuple[Any, Any], tmp_path: Path) -> None:
+def test_a_broken_file_is_refused_and_loads_nothing(
+    small_export: tuple[Any, Any], tmp_path: Path
+) -> None:
     config, _ = small_export
     shutil.copytree(config.out, tmp_path / "copy")
     base = fmt.source_dir(tmp_path / "copy", "demo-lm", SOURCE)
     (base / "activations" / "batch-0.jsonl.gz").write_bytes(b"\x1f\x8b broken")
     with pytest.raises(LoadError):
         load_export_dir(tmp_path / "copy", "demo-lm", SOURCE)
-    assert not Model.objects.filter(id="demo-lm").exists()
+    # the direct loader loads nothing; the importer keeps the files before the broken one
+    assert not Activation.objects.filter(layer=SOURCE).exists()
     with pytest.raises(LoadError, match="no export"):
         load_export_dir(tmp_path / "copy", "demo-lm", "7-res-demo")
