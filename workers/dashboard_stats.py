@@ -384,10 +384,11 @@ class FeatureStats:
         """
         rows, focus = self.top_row.tolist(), self.top_focus.tolist()
         tokens, values = self.top_tok.tolist(), _values(self.top_act, decimals)
+        sizes = (self.top_tok >= 0).sum(-1).tolist()
         return [
             [
-                _example(rows[f][k], focus[f][k], tokens[f][k], values[f][k])
-                for k in range(self.cfg.n_top)
+                Example(rows[f][k], tokens[f][k][:n], values[f][k][:n], focus[f][k])
+                for k, n in enumerate(sizes[f])
                 if rows[f][k] >= 0
             ]
             for f in range(self.cfg.d_sae)
@@ -412,6 +413,7 @@ class FeatureStats:
         top = self.max_values()
         rows, focus = self.res_row.tolist(), self.res_focus.tolist()
         tokens, values = self.res_tok.tolist(), _values(self.res_act, decimals)
+        sizes = (self.res_tok >= 0).sum(-1).tolist()
         out = []
         for f in range(cfg.d_sae):
             bins = []
@@ -419,8 +421,8 @@ class FeatureStats:
                 if count == 0:
                     continue
                 examples = [
-                    _example(rows[f][j][k], focus[f][j][k], tokens[f][j][k], values[f][j][k])
-                    for k in range(cfg.per_bin)
+                    Example(rows[f][j][k], tokens[f][j][k][:n], values[f][j][k][:n], focus[f][j][k])
+                    for k, n in enumerate(sizes[f][j])
                     if rows[f][j][k] >= 0
                 ]
                 low, high = j * width[f], min((j + 1) * width[f], top[f])
@@ -432,11 +434,6 @@ class FeatureStats:
 def _values(acts: torch.Tensor, decimals: int | None) -> list[Any]:
     # rounding in float64 keeps float32 noise (2.7699999809) out of the rounded numbers
     return (acts.double().round(decimals=decimals) if decimals is not None else acts).tolist()
-
-
-def _example(row: int, focus: int, tokens: list[int], values: list[float]) -> Example:
-    n = tokens.index(-1) if -1 in tokens else len(tokens)
-    return Example(row, tokens[:n], values[:n], focus)
 
 
 @dataclass

@@ -174,7 +174,8 @@ def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> int:
     count = 0
     with tmp.open("wb") as raw:
         if path.name.endswith(".gz"):
-            out: Any = gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0)
+            # level 6: a quarter of level 9's time for 5 % more bytes
+            out: Any = gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6)
         else:
             out = raw
         for row in rows:
