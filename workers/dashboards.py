@@ -37,6 +37,7 @@ from typing import Any
 
 import torch
 from jaxtyping import Bool, Float, Int
+from tqdm import tqdm
 
 from workers import export_format as fmt
 from workers import inference, max_act_explainer
@@ -447,8 +448,6 @@ def generate_dashboards(
     done_tokens = sum(int(lengths[b].sum()) for b in batches[:first])
     scan_started = time.monotonic()
     last_save = scan_started
-    from tqdm import tqdm
-
     with tqdm(
         total=rows.n_tokens,
         initial=done_tokens,
@@ -513,7 +512,7 @@ def _resume(checkpoint: Path, fingerprint: str, stats: FeatureStats) -> int:
     """Load the checkpoint into `stats` and return the next batch, or 0 for a fresh start."""
     if not checkpoint.exists():
         return 0
-    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    state = torch.load(checkpoint, map_location="cpu", weights_only=True)
     if state.get("fingerprint") != fingerprint:
         logger.warning("ignoring %s: it belongs to other inputs or settings", checkpoint)
         return 0
