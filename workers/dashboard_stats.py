@@ -383,7 +383,7 @@ class FeatureStats:
         more than the whole scan for small SAEs.
         """
         rows, focus = self.top_row.tolist(), self.top_focus.tolist()
-        tokens, values = self.top_tok.tolist(), _values(self.top_act, decimals)
+        tokens, values = _ints(self.top_tok), _values(self.top_act, decimals)
         sizes = (self.top_tok >= 0).sum(-1).tolist()
         return [
             [
@@ -412,7 +412,7 @@ class FeatureStats:
         width = (self.scale / cfg.n_bins).tolist()
         top = self.max_values()
         rows, focus = self.res_row.tolist(), self.res_focus.tolist()
-        tokens, values = self.res_tok.tolist(), _values(self.res_act, decimals)
+        tokens, values = _ints(self.res_tok), _values(self.res_act, decimals)
         sizes = (self.res_tok >= 0).sum(-1).tolist()
         out = []
         for f in range(cfg.d_sae):
@@ -429,6 +429,11 @@ class FeatureStats:
                 bins.append(QuantileBin(low, high, count / fired[f], examples))
             out.append(bins)
         return out
+
+
+def _ints(ids: torch.Tensor) -> list[Any]:
+    # numpy's tolist is about 3x faster than torch's for integer tensors
+    return ids.cpu().numpy().tolist()
 
 
 def _values(acts: torch.Tensor, decimals: int | None) -> list[Any]:
