@@ -17,6 +17,9 @@ from workers.errors import BadRequest
 if TYPE_CHECKING:
     from workers.runtime import ServedModel
 
+# Dashboards of a large SAE over a large corpus take hours; the default hard limit would kill them.
+DASHBOARDS_TIME_LIMIT = 7 * 24 * 3600
+
 
 @shared_task(name="workers.tasks.ping")
 def ping(payload: str = "pong") -> str:
@@ -128,6 +131,29 @@ def worker_status() -> dict[str, Any]:
     """What this worker serves and how its search batches went (what the registry shows, but
     current rather than as of the last heartbeat)."""
     return serving.describe()
+
+
+@shared_task(
+    name="workers.tasks.generate_dashboards",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    time_limit=DASHBOARDS_TIME_LIMIT,
+    soft_time_limit=DASHBOARDS_TIME_LIMIT - 60,
+)
+def generate_dashboards(config: dict[str, Any], load: bool = False) -> dict[str, Any]:
+    """Run a dashboards job (`workers.dashboards.DashboardConfig` as a dict); a redelivered task
+    resumes from the job's checkpoint. With `load`, the export is then loaded into the database.
+    """
+    from workers.dashboards import DashboardConfig
+    from workers.dashboards import generate_dashboards as run
+
+    result = run(DashboardConfig.from_dict(config), progress=False).to_dict()
+    if load:
+        from workers.dashboards_db import load_export_dir
+
+        loaded = load_export_dir(result["out"], result["model_id"], result["source"])
+        result["loaded"] = {"via": loaded.via, "rows": loaded.rows}
+    return result
 
 
 # Steering tasks live in their own module; importing it registers them with Celery.

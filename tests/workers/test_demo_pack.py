@@ -93,7 +93,7 @@ def test_quick_build_gives_the_same_weights_for_a_seed(tmp_path: Path) -> None:
 
 def test_bundled_pack_is_small_and_complete(manifest: dict[str, Any]) -> None:
     size = sum(p.stat().st_size for p in PACK.rglob("*") if p.is_file())
-    assert size < 8 * 1024 * 1024
+    assert size < 25 * 1024 * 1024  # weights, manifest and the dashboards export
     assert manifest["model_id"] == "demo-lm"
     assert [s["id"] for s in manifest["sources"]] == ["0-res-demo", "1-res-demo"]
     for source in manifest["sources"]:

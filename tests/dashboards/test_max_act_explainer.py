@@ -1,0 +1,35 @@
+"""The offline explainer's phrases."""
+
+from __future__ import annotations
+
+from workers.max_act_explainer import explain
+
+LEXICON = {
+    "dinosaurs": frozenset({"triceratops", "fossil", "raptor", "jurassic"}),
+    "food": frozenset({"pizza", "soup"}),
+}
+
+
+def test_it_lists_top_tokens_then_top_logits() -> None:
+    scores = [(" fossil", 3.0), (" raptor", 5.0), (" the", 1.0), (" fossil", 2.5)]
+    assert explain(scores, [" horns", " teeth", " claws", " eggs"]) == (
+        "fossil, raptor, the; predicts horns, teeth, claws"
+    )
+
+
+def test_it_labels_with_the_lexicon_group_most_tokens_belong_to() -> None:
+    scores = [(" triceratops", 4.0), (" Fossil", 3.0), (" pizza", 2.0), ("ancient", 1.0)]
+    assert explain(scores, [" jurassic"], LEXICON).startswith("dinosaurs: triceratops, Fossil")
+    mixed = [(" pizza", 4.0), (" fossil", 3.0), (" sky", 2.0), (" sea", 1.0)]
+    assert ":" not in explain(mixed, [], LEXICON)
+
+
+def test_punctuation_only_shows_when_there_is_nothing_else() -> None:
+    assert explain([(".", 9.0), (" cat", 1.0)], []) == "cat"
+    assert explain([("\n", 9.0), (".", 1.0)], ["\n", " dog"]) == '"\\n", "."; predicts dog'
+
+
+def test_same_token_in_other_case_or_spacing_counts_once() -> None:
+    assert explain([(" Dog", 1.0), ("dog", 1.0), (" cat", 1.5)], [" a", " A"]) == (
+        "Dog, cat; predicts a"
+    )

@@ -1,0 +1,133 @@
+"""Offline feature explanations from a dashboard: top activating tokens plus top logits.
+
+Neuronpedia's `np_max-act-logits` explainer shows an LLM the max-activating tokens and the top
+positive logits and asks it for a phrase. This does the same without an LLM, so a fresh install
+(or the demo pack) has readable explanations: the most frequent max-activating tokens, the top
+logits, and, when a lexicon is given, the name of the lexicon group most of those tokens belong
+to ("dinosaurs: triceratops, fossil, raptor; predicts horns, teeth"). Tokens are ranked by the
+activation on them in the top examples, weighted by their rarity in the corpus (an idf), so a
+feature that stays on through a whole paragraph is described by the paragraph's topic words
+rather than by the "the" it happens to peak on. LLM explainers can replace
+these rows later; they carry their own type and model names.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+EXPLANATION_TYPE = "np_max-act-logits"
+EXPLANATION_MODEL = "np-offline"
+
+
+def explanation_type_row(creator_id: str, created_at: str) -> dict[str, Any]:
+    """The `config/explanation_type.jsonl` row for these explanations."""
+    return {
+        "name": EXPLANATION_TYPE,
+        "displayName": "Max activations and top logits",
+        "description": (
+            "Built from a feature's top activating tokens and its top positive logits "
+            "(W_dec @ W_U)."
+        ),
+        "featured": False,
+        "isAttention": False,
+        "settings": None,
+        "url": None,
+        "creatorName": "Neuronpedia",
+        "creatorId": creator_id,
+        "explainerModelSettingsId": None,
+        "createdAt": created_at,
+        "updatedAt": created_at,
+    }
+
+
+def explanation_model_type_row(created_at: str) -> dict[str, Any]:
+    """The `config/explanation_model_type.jsonl` row: no LLM, a fixed offline rule."""
+    return {
+        "name": EXPLANATION_MODEL,
+        "displayName": "Offline (no LLM)",
+        "description": (
+            "Most frequent max-activating tokens and top logits, joined into a phrase by a fixed "
+            "rule; needs no language model or network."
+        ),
+        "featured": False,
+        "openRouterModelId": None,
+        "url": None,
+        "creatorName": "neuronpedia-django",
+        "createdAt": created_at,
+        "updatedAt": created_at,
+    }
+
+
+def explain(
+    token_scores: Sequence[tuple[str, float]],
+    top_logits: Sequence[str],
+    lexicon: Mapping[str, frozenset[str]] | None = None,
+    n_tokens: int = 4,
+    n_logits: int = 3,
+) -> str:
+    """A short phrase for a feature.
+
+    `token_scores` holds (token, score) pairs from the feature's top examples, where a higher
+    score means the feature fired harder there (the caller weights activations by how rare the
+    token is, so "the" does not win every feature); pairs of the same token add up. `top_logits`
+    are the feature's top positive logit tokens, best first. Word tokens are preferred over
+    punctuation and whitespace, which only show when nothing else is there.
+    """
+    score: dict[str, float] = {}
+    shown: dict[str, str] = {}
+    for token, value in token_scores:
+        key = _key(token)
+        score[key] = score.get(key, 0.0) + value
+        shown.setdefault(key, _display(token))
+    ranked = sorted(score, key=lambda k: -score[k])  # stable: ties keep first-seen order
+    words = [k for k in ranked if _is_word(k)] or ranked
+    tokens = [shown[k] for k in words[:n_tokens]]
+    logits = _distinct(top_logits, n_logits)
+    parts = []
+    if tokens:
+        label = _lexicon_label(words[:n_tokens], lexicon) if lexicon else None
+        parts.append((f"{label}: " if label else "") + ", ".join(tokens))
+    if logits:
+        parts.append("predicts " + ", ".join(logits))
+    return "; ".join(parts)
+
+
+def _key(token: str) -> str:
+    return token.strip().lower() or token
+
+
+def _is_word(key: str) -> bool:
+    return any(c.isalnum() for c in key)
+
+
+def _display(token: str) -> str:
+    text = token.strip()
+    if text and _is_word(text):
+        return text
+    # punctuation and whitespace are shown quoted, so "\n" reads as a newline token
+    return json.dumps(text or token)
+
+
+def _distinct(tokens: Sequence[str], n: int) -> list[str]:
+    out: list[str] = []
+    seen: set[str] = set()
+    for token in tokens:
+        key = _key(token)
+        if _is_word(key) and key not in seen:
+            seen.add(key)
+            out.append(_display(token))
+        if len(out) == n:
+            break
+    return out
+
+
+def _lexicon_label(keys: Sequence[str], lexicon: Mapping[str, frozenset[str]]) -> str | None:
+    """The lexicon group holding most of `keys`, if it holds at least half of them."""
+    hits = Counter(name for key in keys for name, words in lexicon.items() if key in words)
+    if not hits:
+        return None
+    name, count = min(hits.items(), key=lambda item: (-item[1], item[0]))
+    return name if count * 2 >= len(keys) else None
