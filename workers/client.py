@@ -53,10 +53,11 @@ def call(name: str, kwargs: dict[str, Any], queue: str, timeout: float | None = 
     try:
         value = result.get(timeout=timeout or settings.INFERENCE_TIMEOUT, propagate=False)
     except CeleryTimeout as exc:
-        raise ApiError(f"The worker on '{queue}' did not answer in time.", status=504) from exc
-    finally:
         result.forget()
-    if result.failed():
+        raise ApiError(f"The worker on '{queue}' did not answer in time.", status=504) from exc
+    failed = result.failed()  # read the state before forget() drops it
+    result.forget()
+    if failed:
         raise ApiError(f"The worker on '{queue}' failed: {value}", status=502)
     if isinstance(value, dict) and "error" in value and "status" in value:
         raise ApiError(value["error"], status=int(value["status"]))

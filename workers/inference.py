@@ -128,8 +128,10 @@ def _stop_layer(served: ServedModel, hooks: set[str]) -> int | None:
     layers = [sources.hook_layer(h) for h in hooks]
     if any(layer is None for layer in layers):
         return None  # e.g. ln_final hooks: run the whole model
+    # Stopping after the last block still skips ln_final and the unembedding, which search
+    # never needs (a third of the forward pass on a 2-layer model).
     stop = max(layers) + 1  # type: ignore[type-var]
-    return stop if stop < served.model.cfg.n_layers else None
+    return stop if stop <= served.model.cfg.n_layers else None
 
 
 def encode(

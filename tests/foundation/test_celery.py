@@ -43,3 +43,16 @@ def test_a_task_is_redelivered_when_its_worker_is_killed(start_worker) -> None: 
         assert time.monotonic() < deadline, "task was not redelivered"
         time.sleep(0.1)
     assert int(conn.get(f"{key}:attempts")) == 2
+
+
+def test_a_task_that_raises_is_a_502_json_error(start_worker) -> None:  # type: ignore[no-untyped-def]
+    start_worker()
+    with pytest.raises(ApiError) as info:
+        client.call(
+            "sleep_then_record",
+            {"key": "x", "seconds": "not a number"},
+            queue="default",
+            timeout=30,
+        )
+    assert info.value.status_code == 502
+    assert "failed" in str(info.value.detail)
