@@ -172,6 +172,23 @@ INFERENCE_SECRET = env_secret("INFERENCE_SECRET")
 ENABLE_RATE_LIMITER = env_bool("ENABLE_RATE_LIMITER", "True")
 HIGHER_LIMIT_API_TOKENS = [t for t in os.getenv("HIGHER_LIMIT_API_TOKENS", "").split(",") if t]
 
+# Importer (importer/): where Neuronpedia dataset exports come from. IMPORT_FROM is an
+# s3://bucket/prefix, an http(s):// base URL or a directory; the public bucket needs no keys.
+IMPORT_FROM = os.getenv("IMPORT_FROM", "s3://neuronpedia-datasets/v1")
+IMPORT_S3_ENDPOINT_URL = os.getenv("IMPORT_S3_ENDPOINT_URL", "")  # S3-compatible stores
+IMPORT_S3_REGION = os.getenv("IMPORT_S3_REGION", "us-east-1")
+# Without keys, requests are unsigned (anonymous), as for the public bucket.
+IMPORT_S3_ACCESS_KEY_ID = env_secret("IMPORT_S3_ACCESS_KEY_ID")
+IMPORT_S3_SECRET_ACCESS_KEY = env_secret("IMPORT_S3_SECRET_ACCESS_KEY")
+IMPORT_HTTP_TIMEOUT = env_int("IMPORT_HTTP_TIMEOUT", "60")
+# A file that fails on a network error is tried again this many times before the job fails.
+IMPORT_FILE_RETRIES = env_int("IMPORT_FILE_RETRIES", "2")
+# Check foreign keys once per file instead of once per row (needs a superuser database role;
+# falls back to the per-row triggers otherwise). See docs/importer.md.
+IMPORT_FAST_CONSTRAINTS = env_bool("IMPORT_FAST_CONSTRAINTS", "True")
+# Tests only: hold each file's transaction open this long before committing it.
+IMPORT_DEBUG_FILE_DELAY_MS = env_int("IMPORT_DEBUG_FILE_DELAY_MS", "0")
+
 # Where the bundled demo pack lives (model, SAEs, dashboards).
 DEMO_PACK_DIR = Path(os.getenv("DEMO_PACK_DIR", str(BASE_DIR / "demo_pack")))
 
