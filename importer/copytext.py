@@ -1,11 +1,12 @@
 """Export rows (JSON lines) as PostgreSQL COPY text, fast enough to keep COPY busy.
 
-Neuronpedia's rules apply: the columns are the first line's keys that are columns of the table
-(unknown keys are ignored), a literal `\\u0000` becomes a space, and for "Activation" the pair
-`zIndices = [[k...], [q...]]` fills `zKIndices` and `zQIndices`. Because export lines carry
-Django-less rows, NOT NULL columns that a row lacks (or sets to null) get the model's default
-(`createdAt` gets the time of the import), and a row without `id` gets one derived from its
-content, so importing the same file twice cannot duplicate it.
+Neuronpedia's rules apply: keys that are not columns of the table are ignored, a literal
+`\\u0000` becomes a space, and for "Activation" the pair `zIndices = [[k...], [q...]]` fills
+`zKIndices` and `zQIndices`. Where Neuronpedia takes the columns from the first line only,
+every column is loaded here, so a key that only later lines carry is not lost. A column a row
+lacks gets the Django model's default (`createdAt`: the time of the import; PostgreSQL has no
+column defaults here), a null in a NOT NULL column gets the default too, and a row without
+`id` gets one derived from its content, so importing the same file twice cannot duplicate it.
 
 Speed: Python-side formatting, not the server, is what limits COPY (services-facts.md), so
 1. numbers are never converted: the decoder keeps them as the text they were in the file
@@ -26,11 +27,13 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 SEP = "\x00"
 NULL = "\x01"
 NOW = object()  # default: the time of the import
+MISSING = object()  # a key the row does not have
 CONTENT_ID = object()  # default: an id derived from the row's text
 
 Formatter = Callable[[Any], "str | None"]
@@ -297,7 +300,7 @@ class RowFormatter:
 
     Built from the first row of a file (`plan`). `format_chunk` also collects, for each
     foreign key in `fk_columns`, the distinct key values it saw, so the loader can check
-    them with one query per file.
+    them with one query per file (`foreign_keys()`).
     """
 
     def __init__(
@@ -315,22 +318,33 @@ class RowFormatter:
         self.id_from_content = defaults.get("id") is CONTENT_ID and "id" in self.names
         # json columns need real floats (a float kept as text would be quoted by json.dumps)
         fast = not any(c.kind == "json" for c in columns)
-        self.decode = (
-            json.JSONDecoder(parse_float=str, parse_int=str, parse_constant=str).decode
+        self.decoder = (
+            json.JSONDecoder(parse_float=str, parse_int=str, parse_constant=str)
             if fast
-            else json.JSONDecoder().decode
+            else json.JSONDecoder()
         )
-        self._fmts = []
+        # Per column: key, formatter, "a string is the field as it is", the text for a
+        # missing key (the default, else NULL) and for an explicit null (NULL, unless the
+        # column is NOT NULL: then the default). None stands for NULL.
+        self._fmts: list[tuple[str, Formatter, bool, str | None, str | None]] = []
         for column in columns:
             default = defaults.get(column.name)
             default_text: str | None = None
-            if column.not_null and default is not None and default is not CONTENT_ID:
-                value = now if default is NOW else default
-                default_text = formatter(column, None)(value)
-            self._fmts.append((column.name, formatter(column, default_text)))
+            if default is not None and default is not CONTENT_ID:
+                default_text = formatter(column, None)(now if default is NOW else default)
+            on_null = default_text if column.not_null else None
+            plain = column.kind in ("text", "number", "bool", "vector")
+            fmt = formatter(column, None)
+            self._fmts.append((column.name, fmt, plain, default_text, on_null))
+        # the same, with the NULL marker for rows built the fast way
+        self._fmts_marked = [
+            (n, f, plain, NULL if dm is None else dm, NULL if dn is None else dn)
+            for n, f, plain, dm, dn in self._fmts
+        ]
         position = {name: i for i, name in enumerate(self.names)}
-        self.fk_positions = [tuple(position[c] for c in cols) for cols in fk_columns]
-        self.fk_keys: list[set[tuple[str, ...]]] = [set() for _ in fk_columns]
+        self._fk_getters = [itemgetter(*(position[c] for c in cols)) for cols in fk_columns]
+        self._fk_seen: list[set[Any]] = [set() for _ in fk_columns]
+        self._fk_single = [len(cols) == 1 for cols in fk_columns]
         self.rows = 0
 
     @classmethod
@@ -343,29 +357,35 @@ class RowFormatter:
         now: str,
         foreign_keys: list[tuple[str, ...]] = (),  # type: ignore[assignment]
     ) -> RowFormatter:
-        """Columns = the first row's keys that are columns, plus NOT NULL columns that have a
-        default but no key (so COPY never meets a missing NOT NULL value)."""
+        """Every column of the table, so any row's key is used, whichever line it is on;
+        identity columns only when the file gives them (else the database numbers rows)."""
         row = dict(first_row)
         transform = TRANSFORMS.get(table)
         if transform:
             transform(row)
-        chosen = [c for name, c in columns.items() if name in row]
-        for name, column in columns.items():
-            missing = name not in row and column.not_null and not column.has_db_default
-            if missing and name in defaults:
-                chosen.append(column)
+        chosen = [c for name, c in columns.items() if not c.has_db_default or name in row]
         names = {c.name for c in chosen}
         fks = [cols for cols in foreign_keys if set(cols) <= names]
         return cls(table, chosen, defaults, now, fks)
 
+    def foreign_keys(self) -> list[set[tuple[str, ...]]]:
+        """For each foreign key, the distinct non-null values the rows so far referenced."""
+        result = []
+        for seen, single in zip(self._fk_seen, self._fk_single, strict=True):
+            if single:
+                result.append({(v,) for v in seen if v is not None and v != NULL})
+            else:
+                result.append({k for k in seen if None not in k and NULL not in k})
+        return result
+
     def format_chunk(self, text: str) -> str:
         """COPY text for the non-blank lines of `text` (whole lines only)."""
-        out = []
-        decode = self.decode
+        done: list[str] = []
+        scan = self.decoder.scan_once
         fmts = self._fmts
+        marked = self._fmts_marked
         transform = self.transform
-        fk_positions = self.fk_positions
-        fk_keys = self.fk_keys
+        fks = list(zip(self._fk_getters, self._fk_seen, strict=True))
         for line in text.split("\n"):
             if not line or line.isspace():
                 continue
@@ -376,28 +396,48 @@ class RowFormatter:
                     line = replace_nul(line)
                 careful = "\\u0001" in line
             try:
-                row = decode(line)
-            except ValueError as exc:
-                raise RowError(self.rows, f"invalid JSON ({exc})") from None
-            if type(row) is not dict:
-                raise RowError(self.rows, f"expected a JSON object, got {_json_type(row)}")
+                row, end = scan(line, 0)
+            except (StopIteration, ValueError):  # not JSON (or leading blanks): say why below
+                row, end = None, 0
+            if end != len(line) and line[end:].strip() or type(row) is not dict:
+                row = self._decode_slowly(line)
             if transform is not None:
                 transform(row)
             if self.id_from_content and row.get("id") is None:
                 row["id"] = content_id(line)
             get = row.get
             try:
-                parts = [fmt(get(name)) for name, fmt in fmts]
+                if careful:
+                    parts = [
+                        v
+                        if type(v := get(n, MISSING)) is str and plain
+                        else dm
+                        if v is MISSING
+                        else dn
+                        if v is None
+                        else f(v)
+                        for n, f, plain, dm, dn in fmts
+                    ]
+                    for getter, seen in fks:
+                        seen.add(getter(parts))
+                    fields = ["\\N" if p is None else copy_escape(p) for p in parts]
+                    done.append("\t".join(fields))
+                    continue
+                parts = [
+                    v
+                    if type(v := get(n, MISSING)) is str and plain
+                    else dm
+                    if v is MISSING
+                    else dn
+                    if v is None
+                    else f(v)
+                    for n, f, plain, dm, dn in marked
+                ]
             except ValueError as exc:
                 raise RowError(self.rows, str(exc)) from None
-            for positions, keys in zip(fk_positions, fk_keys, strict=True):
-                key = tuple([parts[i] for i in positions])
-                if None not in key:
-                    keys.add(key)  # type: ignore[arg-type]
-            if careful:
-                out.append("\t".join(["\\N" if p is None else copy_escape(p) for p in parts]))
-                continue
-            row_text = SEP.join([NULL if p is None else p for p in parts])
+            for getter, seen in fks:
+                seen.add(getter(parts))
+            row_text = SEP.join(parts)
             if "\\" in row_text:
                 row_text = row_text.replace("\\", "\\\\")
             if "\n" in row_text:
@@ -408,8 +448,17 @@ class RowFormatter:
                 row_text = row_text.replace("\t", "\\t")
             if NULL in row_text:
                 row_text = row_text.replace(NULL, "\\N")
-            out.append(row_text.replace(SEP, "\t"))
-        if not out:
+            done.append(row_text.replace(SEP, "\t"))
+        if not done:
             return ""
-        out.append("")
-        return "\n".join(out)
+        done.append("")
+        return "\n".join(done)
+
+    def _decode_slowly(self, line: str) -> dict[str, Any]:
+        try:
+            row = self.decoder.decode(line)
+        except ValueError as exc:
+            raise RowError(self.rows, f"invalid JSON ({exc})") from None
+        if type(row) is not dict:
+            raise RowError(self.rows, f"expected a JSON object, got {_json_type(row)}")
+        return row

@@ -40,9 +40,11 @@ class HttpReader:
 
     def open(self, path: str) -> BinaryIO:
         try:
-            return urllib.request.urlopen(self.url(path), timeout=self.timeout)  # noqa: S310
+            return urllib.request.urlopen(self.url(path), timeout=self.timeout)
+        except urllib.error.HTTPError as exc:
+            raise LocationError(f"{self.url(path)}: {exc}", transient=exc.code >= 500) from exc
         except (urllib.error.URLError, OSError) as exc:
-            raise LocationError(f"{self.url(path)}: {exc}") from exc
+            raise LocationError(f"{self.url(path)}: {exc}", transient=True) from exc
 
     def list_dir(self, path: str) -> Listing:
         kind, list_url, key_prefix = self._listing_mode()
@@ -72,7 +74,7 @@ class HttpReader:
         if token:
             query["continuation-token"] = token
         try:
-            with urllib.request.urlopen(  # noqa: S310
+            with urllib.request.urlopen(
                 f"{list_url}?{urlencode(query)}", timeout=self.timeout
             ) as response:
                 body = response.read()
@@ -110,7 +112,7 @@ class HttpReader:
     def _list_html(self, path: str) -> Listing:
         folder_url = self.url(f"{path}/" if path else "")
         try:
-            with urllib.request.urlopen(folder_url, timeout=self.timeout) as response:  # noqa: S310
+            with urllib.request.urlopen(folder_url, timeout=self.timeout) as response:
                 charset = response.headers.get_content_charset() or "utf-8"
                 page = response.read().decode(charset, "replace")
         except urllib.error.HTTPError as exc:

@@ -172,6 +172,8 @@ def load_file(
             rows, inserted, nbytes = _merge(opener, path, table, catalog, tick, now, conflict)
     except (RowError, MissingReference) as exc:
         raise FileError(path, str(exc)) from exc
+    except LocationError as exc:
+        raise FileError(path, str(exc), transient=exc.transient) from exc
     except (psycopg.Error, DatabaseError) as exc:
         raise FileError(path, describe_db_error(exc)) from exc
     except (gzip.BadGzipFile, zlib.error, EOFError) as exc:
@@ -248,10 +250,7 @@ def _first_row(chunks: Iterator[str]) -> tuple[dict[str, Any] | None, list[str]]
 def _open_rows(
     opener: Callable[[], BinaryIO], path: str
 ) -> tuple[_Counting, dict[str, Any] | None, Iterator[str], BinaryIO]:
-    try:
-        raw = opener()
-    except LocationError as exc:
-        raise OSError(str(exc)) from exc
+    raw = opener()
     stream = _Counting(raw)
     chunks = _text_chunks(stream, path.endswith(".gz"))
     first, seen = _first_row(chunks)
@@ -307,7 +306,7 @@ def _copy_direct(
             _send(cursor, sql, chunks, formatter, stream, tick)
             if fast_constraints:
                 checked = [fk for fk in fks if set(fk.columns) <= set(formatter.names)]
-                for fk, keys in zip(checked, formatter.fk_keys, strict=True):
+                for fk, keys in zip(checked, formatter.foreign_keys(), strict=True):
                     _check_foreign_key(cursor, fk, keys)
                 cursor.execute("SET LOCAL session_replication_role = DEFAULT")
     return formatter.rows, formatter.rows, stream.count

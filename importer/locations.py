@@ -17,6 +17,10 @@ from urllib.parse import urlsplit
 class LocationError(Exception):
     """The location cannot be read (bad URL, missing directory, network or auth failure)."""
 
+    def __init__(self, message: str, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient  # a network failure, not a missing or forbidden file
+
 
 @dataclass(frozen=True)
 class FileInfo:

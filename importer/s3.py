@@ -51,10 +51,14 @@ class S3Reader:
         return listing
 
     def open(self, path: str) -> BinaryIO:
+        from botocore.exceptions import ClientError
+
         try:
             return self.client.get_object(Bucket=self.bucket, Key=self._key(path))["Body"]
-        except Exception as exc:
+        except ClientError as exc:  # the store answered: missing, forbidden, ...
             raise LocationError(f"{path}: {exc}") from exc
+        except Exception as exc:  # connection trouble (botocore already retried)
+            raise LocationError(f"{path}: {exc}", transient=True) from exc
 
 
 def make_client(options: ReaderOptions) -> Any:

@@ -12,6 +12,7 @@ pgvector text embeddings, keys that are not columns, rows without `createdAt` or
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import random
 from dataclasses import dataclass, field
@@ -49,7 +50,9 @@ class Export:
 
 
 def cuid(kind: str, *parts: Any) -> str:
-    return ("c" + kind + "".join(str(p).zfill(4) for p in parts)).ljust(25, "0")[:25]
+    """A 25-character id, unique per (kind, parts)."""
+    digest = hashlib.sha1(repr(parts).encode()).hexdigest()
+    return ("c" + kind + digest)[:25]
 
 
 def _write_jsonl(path: Path, rows: list[dict[str, Any]], gz: bool) -> None:
@@ -134,12 +137,14 @@ def activation_row(
     model_id: str, source_id: str, index: int, n: int, tokens: int, rng: random.Random
 ) -> dict[str, Any]:
     toks = [rng.choice([" the", " cat", ".", " of"]) for _ in range(tokens)]
-    toks[n % tokens] = TRICKY_TOKENS[(index + n) % len(TRICKY_TOKENS)]
+    shift = (index + n) % len(TRICKY_TOKENS)
+    tricky = TRICKY_TOKENS[shift:] + TRICKY_TOKENS[:shift]
+    toks[1 : 1 + len(tricky)] = tricky[: tokens - 1]
     values = [0 if rng.random() < 0.4 else round(rng.random() * 10, 5) for _ in range(tokens)]
     values[0] = 1.5e-05
     top = max(range(tokens), key=values.__getitem__)
     row: dict[str, Any] = {
-        "id": cuid("a", index, n),
+        "id": cuid("a", source_id, index, n),
         "modelId": model_id,
         "layer": source_id,
         "index": str(index),
@@ -177,7 +182,7 @@ def embedding_text(index: int) -> str:
 
 def explanation_row(model_id: str, source_id: str, index: int) -> dict[str, Any]:
     row: dict[str, Any] = {
-        "id": cuid("e", index),
+        "id": cuid("e", source_id, index),
         "modelId": model_id,
         "layer": source_id,
         "index": str(index),
@@ -292,4 +297,5 @@ def upload(root: Path, client: Any, bucket: str, prefix: str = "v1") -> None:
     for path in sorted(root.rglob("*")):
         if path.is_file():
             key = "/".join(p for p in (prefix, path.relative_to(root).as_posix()) if p)
-            client.put_object(Bucket=bucket, Key=key, Body=path.read_bytes())
+            # public-read, like the public bucket: the importer reads unsigned
+            client.put_object(Bucket=bucket, Key=key, Body=path.read_bytes(), ACL="public-read")
