@@ -55,7 +55,7 @@ def cuid(kind: str, *parts: Any) -> str:
     return ("c" + kind + digest)[:25]
 
 
-def _write_jsonl(path: Path, rows: list[dict[str, Any]], gz: bool) -> None:
+def write_jsonl(path: Path, rows: list[dict[str, Any]], gz: bool) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     data = "".join(json.dumps(r) + "\n" for r in rows).encode()
     if gz:
@@ -215,7 +215,7 @@ def write_export(
     """Write a full export (config + sources) under `root`; returns what was written."""
     export = Export(model_id, list(sources), config=config_rows())
     for name, rows in export.config.items():
-        _write_jsonl(root / "config" / name, rows, gz=False)
+        write_jsonl(root / "config" / name, rows, gz=False)
     rng = random.Random(0)
     for source_id in sources:
         set_name = source_id.split("-", 1)[1].split("__")[0]
@@ -267,7 +267,7 @@ def write_export(
         }
         for name, table in meta.items():
             if tables[table]:
-                _write_jsonl(base / name, tables[table], gz=False)
+                write_jsonl(base / name, tables[table], gz=False)
         tables["Neuron"] = [feature_row(model_id, source_id, set_name, i) for i in range(features)]
         tables["Activation"] = [
             activation_row(model_id, source_id, i, n, tokens, rng)
@@ -284,7 +284,7 @@ def write_export(
             for batch in range((features + batch_size - 1) // batch_size):
                 lo, hi = batch * batch_size, (batch + 1) * batch_size
                 rows = [r for r in tables[table] if lo <= int(r[key]) < hi]
-                _write_jsonl(base / folder / f"batch-{batch}.jsonl.gz", rows, gz=True)
+                write_jsonl(base / folder / f"batch-{batch}.jsonl.gz", rows, gz=True)
         # A subfolder the import must ignore (listing is not recursive): not even gzip.
         old = base / "activations" / "old" / "batch-0.jsonl.gz"
         old.parent.mkdir(parents=True, exist_ok=True)
