@@ -111,6 +111,28 @@ def http_export(export_dir: tuple[Path, Export]) -> Iterator[str]:
     server.shutdown()
 
 
+def worker_db_url() -> str:
+    """The test database's URL for worker processes. (tests/conftest.py's
+    test_database_url drops the socket directory that embedded PostgreSQL puts in
+    OPTIONS["host"], so workers would reach the system's default socket instead.)"""
+    from django.db import connection
+
+    db = connection.settings_dict
+    host = db.get("HOST") or db.get("OPTIONS", {}).get("host") or ""
+    user = db.get("USER") or "postgres"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    if host.startswith("/"):
+        return f"postgresql://{user}{password}@/{db['NAME']}?host={host}"
+    port = f":{db['PORT']}" if db.get("PORT") else ""
+    return f"postgresql://{user}{password}@{host}{port}/{db['NAME']}"
+
+
+@pytest.fixture
+def worker_env(moto_endpoint: str) -> dict[str, str]:
+    """Environment for `start_worker`: the test database and moto as the S3 endpoint."""
+    return {"DATABASE_URL": worker_db_url(), "IMPORT_S3_ENDPOINT_URL": moto_endpoint}
+
+
 @pytest.fixture
 def eager_tasks() -> Iterator[None]:
     """Celery tasks run inline (for views that enqueue jobs, without a worker process)."""
