@@ -50,9 +50,9 @@ def test_a_job_resumes_after_its_worker_is_killed(
     s3_prefix: Callable[..., tuple[str, Path, Export]],
     worker_env: dict[str, str],
 ) -> None:
-    location, _, export = s3_prefix(features=24, batch_size=3, activations_per_feature=4)
+    location, _, export = s3_prefix(features=12, batch_size=2, activations_per_feature=4)
     env = {**FAST_REDELIVERY, **worker_env}
-    doomed = start_worker(env={**env, "IMPORT_DEBUG_FILE_DELAY_MS": "400"})
+    doomed = start_worker(env={**env, "IMPORT_DEBUG_FILE_DELAY_MS": "250"})
     job, run = jobs.prepare_import("gpt2-small", "6-res-jb", location=location)
     assert run
     jobs.enqueue(job)
@@ -78,12 +78,12 @@ def test_a_job_resumes_after_its_worker_is_killed(
     )
     job.refresh_from_db()
     rows = export.rows["6-res-jb"]
-    assert Feature.objects.count() == len(rows["Neuron"]) == 24
-    assert Activation.objects.count() == len(rows["Activation"]) == 96
+    assert Feature.objects.count() == len(rows["Neuron"]) == 12
+    assert Activation.objects.count() == len(rows["Activation"]) == 48
     assert set(Activation.objects.values_list("id", flat=True)) == {
         r["id"] for r in rows["Activation"]
     }
-    assert Explanation.objects.count() == 24
+    assert Explanation.objects.count() == 12
     assert job.attempts == 2
     for path, finished_at in done_at_kill.items():  # not loaded again
         assert job.files.get(path=path).finished_at == finished_at
