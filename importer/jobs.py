@@ -295,6 +295,10 @@ def _load_one(
 ) -> None:
     """One file and its checkpoint, in one transaction: both or neither are committed."""
     with transaction.atomic():
+        with connection.cursor() as cursor:
+            # Not waiting for the WAL flush at commit is safe here: a crash can only lose
+            # a file together with its checkpoint, and the job loads that file again.
+            cursor.execute("SET LOCAL synchronous_commit = off")
         result = load_file(
             lambda: reader.open(file.path),
             file.path,

@@ -18,7 +18,6 @@ NOT NULL and CHECK constraints stay on. Any error rolls the file back: nothing h
 
 from __future__ import annotations
 
-import gzip
 import http.client
 import itertools
 import json
@@ -32,6 +31,7 @@ from typing import Any, BinaryIO
 import psycopg
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
+from psycopg.copy import QueuedLibpqWriter
 
 from importer.copytext import Column, RowError, RowFormatter, django_defaults, replace_nul
 from importer.copytext import table_columns as read_table_columns
@@ -39,6 +39,7 @@ from importer.exports import BULK_TABLES
 from importer.locations import LocationError
 
 CHUNK_BYTES = 1 << 20
+READ_BYTES = 1 << 18  # compressed bytes per read: about a CHUNK_BYTES of text
 UPSERT_KEYS = {
     "ExplanationModelType": ("name",),
     "ExplanationType": ("name",),
@@ -176,7 +177,7 @@ def load_file(
         raise FileError(path, str(exc), transient=exc.transient) from exc
     except (psycopg.Error, DatabaseError) as exc:
         raise FileError(path, describe_db_error(exc)) from exc
-    except (gzip.BadGzipFile, zlib.error, EOFError) as exc:
+    except (zlib.error, EOFError) as exc:
         raise FileError(path, f"corrupt or truncated gzip data ({exc})") from exc
     except _network_errors() as exc:
         raise FileError(path, f"read error ({exc})", transient=True) from exc
@@ -210,14 +211,31 @@ class _Counting:
         return data
 
 
+def _gunzip(stream: _Counting) -> Iterator[bytes]:
+    """The decompressed bytes of a gzip stream, members one after another, CRC-checked.
+
+    zlib directly, in large reads: about twice as fast as gzip.GzipFile's small reads.
+    """
+    inflater = None
+    while data := stream.read(READ_BYTES):
+        while data:
+            if inflater is None:
+                inflater = zlib.decompressobj(wbits=31)  # 31: gzip header and trailer
+            block = inflater.decompress(data)
+            if block:
+                yield block
+            if not inflater.eof:
+                break
+            data, inflater = inflater.unused_data, None  # the next member, if any
+    if inflater is not None:
+        raise EOFError("compressed file ended before the end-of-stream marker was reached")
+
+
 def _text_chunks(stream: _Counting, gz: bool) -> Iterator[str]:
     """The file as text, in pieces of about CHUNK_BYTES that end at a line end."""
-    source: Any = gzip.GzipFile(fileobj=stream, mode="rb") if gz else stream
+    blocks = _gunzip(stream) if gz else iter(lambda: stream.read(CHUNK_BYTES), b"")
     rest = b""
-    while True:
-        block = source.read(CHUNK_BYTES)
-        if not block:
-            break
+    for block in blocks:
         if rest:
             block = rest + block
         cut = block.rfind(b"\n")
@@ -269,7 +287,9 @@ def _send(
     stream: _Counting,
     tick: Tick,
 ) -> None:
-    with cursor.copy(sql) as copy:
+    # A writer thread sends while this one formats the next chunk: without it, every wait
+    # for the server to drain the socket would stall the formatting.
+    with cursor.copy(sql, writer=QueuedLibpqWriter(cursor)) as copy:
         for text in chunks:
             data = formatter.format_chunk(text)
             if data:

@@ -118,6 +118,19 @@ def test_a_plain_jsonl_file_loads_too(tmp_path: Path, feature: Feature) -> None:
 
 def test_an_empty_file_loads_nothing(tmp_path: Path) -> None:
     assert _load(tmp_path, "Activation", "\n\n").rows == 0
+    empty = tmp_path / "empty.jsonl.gz"
+    empty.write_bytes(b"")
+    with transaction.atomic():
+        assert load_file(lambda: empty.open("rb"), "empty", "Activation", Catalog()).rows == 0
+
+
+def test_a_gzip_of_several_members_is_read_to_the_end(tmp_path: Path, feature: Feature) -> None:
+    rows = [json.dumps(_activation(id=f"act-{i}")) + "\n" for i in range(3)]
+    path = tmp_path / "members.jsonl.gz"
+    path.write_bytes(b"".join(gzip.compress(r.encode()) for r in rows))  # like `cat a.gz b.gz`
+    with transaction.atomic():
+        result = load_file(lambda: path.open("rb"), path.name, "Activation", Catalog())
+    assert result.rows == 3 and Activation.objects.count() == 3
 
 
 def test_the_first_line_must_be_an_object(tmp_path: Path) -> None:
