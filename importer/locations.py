@@ -78,7 +78,7 @@ def scheme_of(location: str) -> str:
 
 def open_location(location: str, options: ReaderOptions | None = None) -> ExportReader:
     """The reader for `location`, e.g. `s3://neuronpedia-datasets/v1` or `/data/exports`."""
-    _register_builtin_readers()
+    register_builtin_readers()
     location = location.strip()
     if not location:
         raise LocationError("No location given: use s3://bucket/prefix, https://... or a path.")
@@ -106,7 +106,7 @@ def join(*parts: str) -> str:
     return "/".join(p.strip("/") for p in parts if p.strip("/"))
 
 
-def _register_builtin_readers() -> None:
+def register_builtin_readers() -> None:
     if READERS:
         return
     # Imported here so that `boto3` is only loaded by processes that read S3.
