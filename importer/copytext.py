@@ -32,9 +32,24 @@ from typing import Any
 
 SEP = "\x00"
 NULL = "\x01"
-NOW = object()  # default: the time of the import
-MISSING = object()  # a key the row does not have
-CONTENT_ID = object()  # default: an id derived from the row's text
+
+
+class _Marker:
+    """A named sentinel that stays itself through pickling (formatters run in subprocesses)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __reduce__(self) -> str:
+        return self.name  # pickled as a reference to this module's global of that name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+NOW = _Marker("NOW")  # default: the time of the import
+MISSING = _Marker("MISSING")  # a key the row does not have
+CONTENT_ID = _Marker("CONTENT_ID")  # default: an id derived from the row's text
 
 Formatter = Callable[[Any], "str | None"]
 
@@ -45,6 +60,10 @@ class RowError(ValueError):
     def __init__(self, row: int, message: str) -> None:
         super().__init__(f"row {row}: {message}")
         self.row = row
+        self.message = message
+
+    def __reduce__(self) -> tuple[type[RowError], tuple[int, str]]:
+        return RowError, (self.row, self.message)  # raised in pool processes too
 
 
 @dataclass(frozen=True)
@@ -344,6 +363,9 @@ class RowFormatter:
         position = {name: i for i, name in enumerate(self.names)}
         self._fk_getters = [itemgetter(*(position[c] for c in cols)) for cols in fk_columns]
         self._fk_seen: list[set[Any]] = [set() for _ in fk_columns]
+        self._fk_absorbed: list[set[tuple[str, ...]]] = [set() for _ in fk_columns]
+        # what a subprocess needs to build the same formatter (see format_remote)
+        self.spec = (table, columns, defaults, now, list(fk_columns))
         self._fk_single = [len(cols) == 1 for cols in fk_columns]
         self.rows = 0
 
@@ -371,12 +393,21 @@ class RowFormatter:
     def foreign_keys(self) -> list[set[tuple[str, ...]]]:
         """For each foreign key, the distinct non-null values the rows so far referenced."""
         result = []
-        for seen, single in zip(self._fk_seen, self._fk_single, strict=True):
+        for seen, single, absorbed in zip(
+            self._fk_seen, self._fk_single, self._fk_absorbed, strict=True
+        ):
             if single:
-                result.append({(v,) for v in seen if v is not None and v != NULL})
+                keys = {(v,) for v in seen if v is not None and v != NULL}
             else:
-                result.append({k for k in seen if None not in k and NULL not in k})
+                keys = {k for k in seen if None not in k and NULL not in k}
+            result.append(keys | absorbed)
         return result
+
+    def absorb(self, rows: int, foreign_keys: list[set[tuple[str, ...]]]) -> None:
+        """Count rows formatted elsewhere (a subprocess) as if this formatter had done them."""
+        self.rows += rows
+        for absorbed, keys in zip(self._fk_absorbed, foreign_keys, strict=True):
+            absorbed |= keys
 
     def format_chunk(self, text: str) -> str:
         """COPY text for the non-blank lines of `text` (whole lines only)."""
@@ -462,3 +493,26 @@ class RowFormatter:
         if type(row) is not dict:
             raise RowError(self.rows, f"expected a JSON object, got {_json_type(row)}")
         return row
+
+
+# --- in subprocesses ----------------------------------------------------------------------
+
+_REMOTE: dict[str, RowFormatter] = {}
+
+
+def format_remote(
+    plan_id: str, spec: tuple[Any, ...], data: bytes
+) -> tuple[bytes, int, list[set[tuple[str, ...]]]]:
+    """`format_chunk` in a pool process: COPY bytes, rows, and the foreign keys they use.
+
+    Row numbers in errors count from the start of `data`; the caller adds the rows before.
+    """
+    formatter = _REMOTE.get(plan_id)
+    if formatter is None:
+        _REMOTE.clear()  # one file at a time
+        formatter = _REMOTE[plan_id] = RowFormatter(*spec)
+    formatter.rows = 0
+    for seen in formatter._fk_seen:
+        seen.clear()
+    text = formatter.format_chunk(data.decode("utf-8"))
+    return text.encode(), formatter.rows, formatter.foreign_keys()

@@ -23,7 +23,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from importer import exports, report
-from importer.loader import Catalog, FileError, can_skip_triggers, load_file
+from importer.loader import Catalog, FileError, FormatPool, can_skip_triggers, load_file
 from importer.locations import ExportReader, LocationError, open_location, options_from_settings
 from importer.models import ImportFile, ImportJob
 
@@ -263,26 +263,43 @@ def _load_files(job: ImportJob, reader: ExportReader, on_progress: ProgressCallb
     catalog = Catalog()
     fast = settings.IMPORT_FAST_CONSTRAINTS and can_skip_triggers()
     live = _Live(job, on_progress)
+    pools = _Pools()
     pending = job.files.exclude(state=ImportFile.State.DONE).order_by("order")
-    for file in pending:
-        if ImportJob.objects.filter(pk=job.pk, cancel_requested=True).exists():
-            raise Cancelled()
-        live.start_file(file)
-        attempt = 0
-        while True:
-            try:
-                _load_one(job, reader, file, catalog, live, fast)
-                break
-            except FileError as exc:
-                attempt += 1
-                if not exc.transient or attempt > settings.IMPORT_FILE_RETRIES:
-                    ImportFile.objects.filter(pk=file.pk).update(
-                        state=ImportFile.State.FAILED, error=exc.message
-                    )
-                    raise
-                log.warning("import job %s: %s; trying again", job.pk, exc)
-                time.sleep(min(2**attempt, 30))
-        live.file_done(file)
+    try:
+        for file in pending:
+            _load_with_retries(job, reader, file, catalog, live, fast, pools)
+    finally:
+        pools.close()
+
+
+def _load_with_retries(
+    job: ImportJob,
+    reader: ExportReader,
+    file: ImportFile,
+    catalog: Catalog,
+    live: _Live,
+    fast: bool,
+    pools: _Pools,
+) -> None:
+    """Load one file, trying again after network errors; a failure marks it failed."""
+    if ImportJob.objects.filter(pk=job.pk, cancel_requested=True).exists():
+        raise Cancelled()
+    live.start_file(file)
+    attempt = 0
+    while True:
+        try:
+            _load_one(job, reader, file, catalog, live, fast, pools.for_file(file))
+            break
+        except FileError as exc:
+            attempt += 1
+            if not exc.transient or attempt > settings.IMPORT_FILE_RETRIES:
+                ImportFile.objects.filter(pk=file.pk).update(
+                    state=ImportFile.State.FAILED, error=exc.message
+                )
+                raise
+            log.warning("import job %s: %s; trying again", job.pk, exc)
+            time.sleep(min(2**attempt, 30))
+    live.file_done(file)
 
 
 def _load_one(
@@ -292,6 +309,7 @@ def _load_one(
     catalog: Catalog,
     live: _Live,
     fast: bool,
+    pool: FormatPool | None,
 ) -> None:
     """One file and its checkpoint, in one transaction: both or neither are committed."""
     with transaction.atomic():
@@ -306,6 +324,7 @@ def _load_one(
             catalog,
             tick=live.tick,
             fast_constraints=fast,
+            pool=pool,
         )
         if settings.IMPORT_DEBUG_FILE_DELAY_MS:
             _debug_delay(live)
@@ -324,6 +343,32 @@ def _load_one(
             seconds=F("seconds") + result.seconds,
             updated_at=timezone.now(),
         )
+
+
+class _Pools:
+    """The job's FormatPool, started at its first file large enough to be worth it."""
+
+    def __init__(self) -> None:
+        self.pool: FormatPool | None = None
+        self.failed = False
+
+    def for_file(self, file: ImportFile) -> FormatPool | None:
+        processes = settings.IMPORT_FORMAT_PROCESSES
+        small = file.size < settings.IMPORT_PARALLEL_MIN_BYTES
+        if processes <= 0 or small or file.table not in exports.BULK_TABLES or self.failed:
+            return None
+        if self.pool is None:
+            try:
+                self.pool = FormatPool(processes)
+            except (AssertionError, OSError) as exc:  # e.g. inside a daemonic (prefork) worker
+                log.warning("formatting in this process (no pool: %s)", exc)
+                self.failed = True
+        return self.pool
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+            self.pool = None
 
 
 def _debug_delay(live: _Live) -> None:

@@ -23,7 +23,9 @@ import itertools
 import json
 import re
 import time
+import uuid
 import zlib
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
@@ -33,7 +35,14 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from psycopg.copy import QueuedLibpqWriter
 
-from importer.copytext import Column, RowError, RowFormatter, django_defaults, replace_nul
+from importer.copytext import (
+    Column,
+    RowError,
+    RowFormatter,
+    django_defaults,
+    format_remote,
+    replace_nul,
+)
 from importer.copytext import table_columns as read_table_columns
 from importer.exports import BULK_TABLES
 from importer.locations import LocationError
@@ -151,10 +160,12 @@ def load_file(
     catalog: Catalog,
     tick: Tick | None = None,
     fast_constraints: bool = False,
+    pool: FormatPool | None = None,
 ) -> FileResult:
     """Load every row of the file at `path` into `table`; call inside a transaction.
 
-    `opener` opens the file again each time it is called (the merge path reads it twice).
+    `opener` opens the file again each time it is called (the merge path reads it twice);
+    with a `pool`, rows are decoded and formatted in its processes.
     """
     started = time.monotonic()
     tick = tick or (lambda rows, nbytes: None)
@@ -164,10 +175,10 @@ def load_file(
             try:
                 with transaction.atomic():
                     rows, inserted, nbytes = _copy_direct(
-                        opener, path, table, catalog, tick, now, fast_constraints
+                        opener, path, table, catalog, tick, now, fast_constraints, pool
                     )
             except psycopg.errors.UniqueViolation:
-                rows, inserted, nbytes = _merge(opener, path, table, catalog, tick, now, None)
+                rows, inserted, nbytes = _merge(opener, path, table, catalog, tick, now, None, pool)
         else:
             conflict = UPSERT_KEYS.get(table)
             rows, inserted, nbytes = _merge(opener, path, table, catalog, tick, now, conflict)
@@ -231,8 +242,8 @@ def _gunzip(stream: _Counting) -> Iterator[bytes]:
         raise EOFError("compressed file ended before the end-of-stream marker was reached")
 
 
-def _text_chunks(stream: _Counting, gz: bool) -> Iterator[str]:
-    """The file as text, in pieces of about CHUNK_BYTES that end at a line end."""
+def _line_chunks(stream: _Counting, gz: bool) -> Iterator[bytes]:
+    """The file's bytes in pieces of about CHUNK_BYTES that end at a line end."""
     blocks = _gunzip(stream) if gz else iter(lambda: stream.read(CHUNK_BYTES), b"")
     rest = b""
     for block in blocks:
@@ -243,21 +254,23 @@ def _text_chunks(stream: _Counting, gz: bool) -> Iterator[str]:
             rest = block
             continue
         rest = block[cut + 1 :]
-        yield block[: cut + 1].decode("utf-8")
+        yield block[: cut + 1]
     if rest.strip():
-        yield rest.decode("utf-8")
+        yield rest
 
 
-def _first_row(chunks: Iterator[str]) -> tuple[dict[str, Any] | None, list[str]]:
+def _first_row(chunks: Iterator[bytes]) -> tuple[dict[str, Any] | None, list[bytes]]:
     """The first JSON object of the file, and the chunks read to find it."""
-    seen: list[str] = []
-    for text in chunks:
-        seen.append(text)
-        for line in text.split("\n"):
+    seen: list[bytes] = []
+    for block in chunks:
+        seen.append(block)
+        for line in block.split(b"\n"):
             if line.strip():
                 try:
-                    row = json.loads(replace_nul(line))
+                    row = json.loads(replace_nul(line.decode("utf-8")))
                 except ValueError as exc:
+                    if isinstance(exc, UnicodeDecodeError):
+                        raise
                     raise RowError(1, f"invalid JSON ({exc})") from None
                 if not isinstance(row, dict):
                     raise RowError(1, "expected a JSON object")
@@ -267,12 +280,29 @@ def _first_row(chunks: Iterator[str]) -> tuple[dict[str, Any] | None, list[str]]
 
 def _open_rows(
     opener: Callable[[], BinaryIO], path: str
-) -> tuple[_Counting, dict[str, Any] | None, Iterator[str], BinaryIO]:
+) -> tuple[_Counting, dict[str, Any] | None, Iterator[bytes], BinaryIO]:
     raw = opener()
     stream = _Counting(raw)
-    chunks = _text_chunks(stream, path.endswith(".gz"))
+    chunks = _line_chunks(stream, path.endswith(".gz"))
     first, seen = _first_row(chunks)
     return stream, first, itertools.chain(seen, chunks), raw
+
+
+class FormatPool:
+    """Processes that decode and format chunks while this one reads, decompresses and
+    sends: JSON decoding is the costliest part of an import, and one Python process
+    cannot keep COPY busy on its own. Created per job, for files worth it."""
+
+    def __init__(self, processes: int) -> None:
+        import multiprocessing
+
+        # spawn: children start clean, with none of this process's connections or threads
+        self.pool = multiprocessing.get_context("spawn").Pool(processes)
+        self.window = processes * 2  # chunks in flight: bounded memory, no idle process
+
+    def close(self) -> None:
+        self.pool.terminate()
+        self.pool.join()
 
 
 def _quoted(names: list[str]) -> str:
@@ -282,19 +312,41 @@ def _quoted(names: list[str]) -> str:
 def _send(
     cursor: Any,
     sql: str,
-    chunks: Iterator[str],
+    chunks: Iterator[bytes],
     formatter: RowFormatter,
     stream: _Counting,
     tick: Tick,
+    pool: FormatPool | None = None,
 ) -> None:
     # A writer thread sends while this one formats the next chunk: without it, every wait
     # for the server to drain the socket would stall the formatting.
     with cursor.copy(sql, writer=QueuedLibpqWriter(cursor)) as copy:
-        for text in chunks:
-            data = formatter.format_chunk(text)
+        if pool is None:
+            for block in chunks:
+                data = formatter.format_chunk(block.decode("utf-8"))
+                if data:
+                    copy.write(data.encode())
+                tick(formatter.rows, stream.count)
+            return
+        plan_id = uuid.uuid4().hex
+        pending: deque[Any] = deque()
+
+        def collect() -> None:
+            try:
+                data, rows, keys = pending.popleft().get()
+            except RowError as exc:  # its row counts from the start of its chunk
+                raise RowError(formatter.rows + exc.row, exc.message) from None
             if data:
-                copy.write(data.encode())
+                copy.write(data)
+            formatter.absorb(rows, keys)
             tick(formatter.rows, stream.count)
+
+        for block in chunks:
+            pending.append(pool.pool.apply_async(format_remote, (plan_id, formatter.spec, block)))
+            if len(pending) >= pool.window:
+                collect()
+        while pending:
+            collect()
 
 
 # --- the three ways -----------------------------------------------------------------------
@@ -308,6 +360,7 @@ def _copy_direct(
     tick: Tick,
     now: str,
     fast_constraints: bool,
+    pool: FormatPool | None,
 ) -> tuple[int, int, int]:
     stream, first, chunks, raw = _open_rows(opener, path)
     with raw:
@@ -323,7 +376,7 @@ def _copy_direct(
             if fast_constraints:
                 cursor.execute("SET LOCAL session_replication_role = replica")
             sql = f'COPY "{table}" ({_quoted(formatter.names)}) FROM STDIN'
-            _send(cursor, sql, chunks, formatter, stream, tick)
+            _send(cursor, sql, chunks, formatter, stream, tick, pool)
             if fast_constraints:
                 checked = [fk for fk in fks if set(fk.columns) <= set(formatter.names)]
                 for fk, keys in zip(checked, formatter.foreign_keys(), strict=True):
@@ -366,6 +419,7 @@ def _merge(
     tick: Tick,
     now: str,
     conflict: tuple[str, ...] | None,
+    pool: FormatPool | None = None,
 ) -> tuple[int, int, int]:
     stream, first, chunks, raw = _open_rows(opener, path)
     with raw:
@@ -383,7 +437,8 @@ def _merge(
                 f'CREATE TEMP TABLE {stage} AS SELECT {cols} FROM "{table}" WITH NO DATA'
             )
             cursor.execute(f"ALTER TABLE {stage} ADD COLUMN _line bigserial")
-            _send(cursor, f"COPY {stage} ({cols}) FROM STDIN", chunks, formatter, stream, tick)
+            sql = f"COPY {stage} ({cols}) FROM STDIN"
+            _send(cursor, sql, chunks, formatter, stream, tick, pool)
             if conflict is None:
                 cursor.execute(
                     f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM {stage} ORDER BY _line '
