@@ -131,7 +131,7 @@ def enqueue(job: ImportJob) -> ImportJob:
     from importer.tasks import import_job
 
     result = import_job.apply_async(args=[job.pk], queue="default")
-    ImportJob.objects.filter(pk=job.pk, task_id="").update(task_id=result.id or "")
+    ImportJob.objects.filter(pk=job.pk).update(task_id=result.id or "")  # the latest, to revoke
     job.refresh_from_db()
     return job
 
