@@ -187,6 +187,27 @@ HIGHER_LIMIT_API_TOKENS = [t for t in os.getenv("HIGHER_LIMIT_API_TOKENS", "").s
 # Ranking of /api/explanation/search*: "fulltext" (PostgreSQL); see features/search.py.
 EXPLANATION_SEARCH_BACKEND = os.getenv("EXPLANATION_SEARCH_BACKEND", "fulltext")
 
+# Importer (importer/): where Neuronpedia dataset exports come from. IMPORT_FROM is an
+# s3://bucket/prefix, an http(s):// base URL or a directory; the public bucket needs no keys.
+IMPORT_FROM = os.getenv("IMPORT_FROM", "s3://neuronpedia-datasets/v1")
+IMPORT_S3_ENDPOINT_URL = os.getenv("IMPORT_S3_ENDPOINT_URL", "")  # S3-compatible stores
+IMPORT_S3_REGION = os.getenv("IMPORT_S3_REGION", "us-east-1")
+# Without keys, requests are unsigned (anonymous), as for the public bucket.
+IMPORT_S3_ACCESS_KEY_ID = env_secret("IMPORT_S3_ACCESS_KEY_ID")
+IMPORT_S3_SECRET_ACCESS_KEY = env_secret("IMPORT_S3_SECRET_ACCESS_KEY")
+IMPORT_HTTP_TIMEOUT = env_int("IMPORT_HTTP_TIMEOUT", "60")
+# A file that fails on a network error is tried again this many times before the job fails.
+IMPORT_FILE_RETRIES = env_int("IMPORT_FILE_RETRIES", "2")
+# Check foreign keys once per file instead of once per row (needs a superuser database role;
+# falls back to the per-row triggers otherwise). See docs/importer.md.
+IMPORT_FAST_CONSTRAINTS = env_bool("IMPORT_FAST_CONSTRAINTS", "True")
+# Processes that decode and format rows while the importer reads and sends (0: in-process),
+# for files of at least IMPORT_PARALLEL_MIN_BYTES (compressed).
+IMPORT_FORMAT_PROCESSES = env_int("IMPORT_FORMAT_PROCESSES", "2")
+IMPORT_PARALLEL_MIN_BYTES = env_int("IMPORT_PARALLEL_MIN_BYTES", str(4 << 20))
+# Tests only: hold each file's transaction open this long before committing it.
+IMPORT_DEBUG_FILE_DELAY_MS = env_int("IMPORT_DEBUG_FILE_DELAY_MS", "0")
+
 # Where the bundled demo pack lives (model, SAEs, dashboards).
 DEMO_PACK_DIR = Path(os.getenv("DEMO_PACK_DIR", str(BASE_DIR / "demo_pack")))
 

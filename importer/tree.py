@@ -1,0 +1,105 @@
+"""The bucket tree the panel and `list_exports` show: models, then source sets, then sources
+sorted by layer, each with what is already imported ("x of y imported" per set).
+
+Listings are cached for a short while: the panel asks again after every action, and the
+public bucket has hundreds of models.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from django.core.cache import cache
+
+from features.models import Source
+from importer import exports, jobs
+from importer.locations import ExportReader, open_location, options_from_settings
+from importer.models import ImportJob
+
+LISTING_TTL = 30
+IMPORTED = "imported"
+NOT_IMPORTED = "new"
+
+
+def reader_for(location: str, endpoint_url: str = "") -> ExportReader:
+    return open_location(location, options_from_settings(endpoint_url))
+
+
+def _cached(key: str, compute: Any, refresh: bool) -> Any:
+    key = "importer:list:" + hashlib.sha1(key.encode(), usedforsecurity=False).hexdigest()
+    if not refresh:
+        hit = cache.get(key)
+        if hit is not None:
+            return hit
+    value = compute()
+    cache.set(key, value, LISTING_TTL)
+    return value
+
+
+def list_models(location: str, endpoint_url: str = "", refresh: bool = False) -> list[str]:
+    def compute() -> list[str]:
+        reader = reader_for(location, endpoint_url)
+        return exports.list_models(reader, exports.dataset_root(reader))
+
+    return _cached(f"models|{location}|{endpoint_url}", compute, refresh)
+
+
+def list_sources(
+    location: str, model_id: str, endpoint_url: str = "", refresh: bool = False
+) -> list[exports.SourceEntry]:
+    def compute() -> list[tuple[str, str, int]]:
+        reader = reader_for(location, endpoint_url)
+        entries = exports.list_sources(reader, exports.dataset_root(reader), model_id)
+        return [(e.source_id, e.set_name, e.layer) for e in entries]
+
+    rows = _cached(f"sources|{location}|{endpoint_url}|{model_id}", compute, refresh)
+    return [exports.SourceEntry(*row) for row in rows]
+
+
+def source_states(model_id: str, source_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """For each source: its state (new, imported, queued, running, interrupted, failed,
+    cancelled) and its latest job id, if any."""
+    latest: dict[str, ImportJob] = {}
+    for job in ImportJob.objects.filter(
+        kind=ImportJob.Kind.SOURCE, model_id=model_id, source_id__in=source_ids
+    ).order_by("id"):
+        latest[job.source_id] = job
+    in_db = set(
+        Source.objects.filter(model_id=model_id, source_id__in=source_ids).values_list(
+            "source_id", flat=True
+        )
+    )
+    alive = jobs.alive_jobs([j.pk for j in latest.values() if j.state == ImportJob.State.RUNNING])
+    states: dict[str, dict[str, Any]] = {}
+    for source_id in source_ids:
+        job = latest.get(source_id)
+        if job is None:
+            state = IMPORTED if source_id in in_db else NOT_IMPORTED
+        elif job.state == ImportJob.State.DONE:
+            state = IMPORTED
+        elif job.state == ImportJob.State.RUNNING and job.pk not in alive:
+            state = "interrupted"
+        else:
+            state = job.state
+        states[source_id] = {"state": state, "jobId": job.pk if job else None}
+    return states
+
+
+def model_tree(
+    location: str, model_id: str, endpoint_url: str = "", refresh: bool = False
+) -> dict[str, Any]:
+    entries = list_sources(location, model_id, endpoint_url, refresh)
+    states = source_states(model_id, [e.source_id for e in entries])
+    sets = []
+    for set_name, members in exports.group_by_set(entries).items():
+        sources = [{"id": e.source_id, "layer": e.layer, **states[e.source_id]} for e in members]
+        sets.append(
+            {
+                "name": set_name,
+                "total": len(sources),
+                "imported": sum(s["state"] == IMPORTED for s in sources),
+                "sources": sources,
+            }
+        )
+    return {"modelId": model_id, "sets": sets}

@@ -1,0 +1,143 @@
+"""Fixtures for the importer: a real S3 server (moto) and an HTTP server on 127.0.0.1, and
+exports written in the bucket's exact format (`exportgen.py`)."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import logging
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from tests.importer.exportgen import Export, upload, write_export
+
+BUCKET = "neuronpedia-datasets"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """moto's S3 server, as `moto_server -H 127.0.0.1`, for the whole session."""
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3(moto_endpoint: str) -> Any:
+    """A signed client for setting the store up (the importer itself reads unsigned)."""
+    client = boto3.client(
+        "s3",
+        endpoint_url=moto_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    client.create_bucket(Bucket=BUCKET)
+    return client
+
+
+@pytest.fixture(scope="session")
+def export_dir(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Export]:
+    """The standard export: gpt2-small with two res-jb sources and one att source."""
+    root = tmp_path_factory.mktemp("export")
+    export = write_export(root, sources=("6-res-jb", "2-res-jb", "4-att-kk"))
+    return root, export
+
+
+@pytest.fixture(scope="session")
+def s3_export(s3: Any, export_dir: tuple[Path, Export]) -> tuple[str, Export]:
+    """The standard export in the bucket under v1/; returns its location."""
+    root, export = export_dir
+    upload(root, s3, BUCKET, "v1")
+    return f"s3://{BUCKET}/v1", export
+
+
+@pytest.fixture
+def use_moto(settings: Any, moto_endpoint: str) -> str:
+    """Point the importer's S3 reader at moto (as IMPORT_S3_ENDPOINT_URL would)."""
+    settings.IMPORT_S3_ENDPOINT_URL = moto_endpoint
+    return moto_endpoint
+
+
+@pytest.fixture
+def s3_prefix(
+    s3: Any, tmp_path: Path, request: pytest.FixtureRequest
+) -> Callable[..., tuple[str, Path, Export]]:
+    """Write an export (kwargs for write_export) to a fresh prefix; returns (location, dir,
+    export). Tests that damage files use their own prefix."""
+    counter = iter(range(1000))
+
+    def make(**kwargs: Any) -> tuple[str, Path, Export]:
+        name = f"{request.node.name[:40]}-{next(counter)}"
+        root = tmp_path / name
+        export = write_export(root, **kwargs)
+        upload(root, s3, BUCKET, name)
+        return f"s3://{BUCKET}/{name}", root, export
+
+    return make
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def http_export(export_dir: tuple[Path, Export]) -> Iterator[str]:
+    """The standard export behind `python -m http.server` (HTML directory listings)."""
+    root, _ = export_dir
+    handler = functools.partial(_QuietHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def worker_db_url() -> str:
+    """The test database's URL for worker processes. (tests/conftest.py's
+    test_database_url drops the socket directory that embedded PostgreSQL puts in
+    OPTIONS["host"], so workers would reach the system's default socket instead.)"""
+    from django.db import connection
+
+    db = connection.settings_dict
+    host = db.get("HOST") or db.get("OPTIONS", {}).get("host") or ""
+    user = db.get("USER") or "postgres"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    if host.startswith("/"):
+        return f"postgresql://{user}{password}@/{db['NAME']}?host={host}"
+    port = f":{db['PORT']}" if db.get("PORT") else ""
+    return f"postgresql://{user}{password}@{host}{port}/{db['NAME']}"
+
+
+@pytest.fixture
+def worker_env(moto_endpoint: str) -> dict[str, str]:
+    """Environment for `start_worker`: the test database and moto as the S3 endpoint."""
+    return {"DATABASE_URL": worker_db_url(), "IMPORT_S3_ENDPOINT_URL": moto_endpoint}
+
+
+@pytest.fixture
+def eager_tasks() -> Iterator[None]:
+    """Celery tasks run inline (for views that enqueue jobs, without a worker process)."""
+    from neuronpedia_site.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False

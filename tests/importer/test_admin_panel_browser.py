@@ -1,0 +1,88 @@
+"""The panel's JavaScript in headless Chromium: the tree loads, Import runs, the tree and the
+job list follow, the report renders, and the console stays clean."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from features.models import Feature
+from tests.importer.exportgen import Export
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    if not (shutil.which("chromium") and shutil.which("chromedriver")):
+        pytest.skip("chromium and chromedriver are needed (scripts/ensure_test_tools.sh)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
+        options.add_argument(arg)
+    options.binary_location = shutil.which("chromium") or ""
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    driver.implicitly_wait(0)
+    yield driver
+    driver.quit()
+
+
+def test_the_panel_lists_imports_and_reports(
+    browser: Any,
+    live_server: Any,
+    eager_tasks: None,
+    s3_export: tuple[str, Export],
+    use_moto: str,
+    settings: Any,
+) -> None:
+    from django.contrib.auth import get_user_model
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from neuronpedia_site.accounts import create_user, seed_users
+
+    seed_users()
+    settings.IMPORT_FROM = s3_export[0]
+    create_user("panel-admin", password="password-123", admin=True)
+    assert get_user_model().objects.get(username="panel-admin").is_staff
+    wait = WebDriverWait(browser, 20)
+    browser.get(f"{live_server.url}/admin/login/?next=/admin/importer/")
+    browser.find_element(By.NAME, "username").send_keys("panel-admin")
+    browser.find_element(By.NAME, "password").send_keys("password-123")
+    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+
+    model = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "[data-model=gpt2-small]")))
+    model.find_element(By.TAG_NAME, "summary").click()
+    wait.until(
+        ec.text_to_be_present_in_element((By.ID, "importer-tree"), "res-jb — 0 of 2 imported")
+    )
+    row = next(
+        tr for tr in browser.find_elements(By.CSS_SELECTOR, "#importer-tree tr")
+        if "6-res-jb" in tr.text
+    )  # fmt: skip
+    row.find_element(By.XPATH, ".//button[text()='Import']").click()
+    wait.until(
+        ec.text_to_be_present_in_element((By.ID, "importer-tree"), "res-jb — 1 of 2 imported")
+    )
+    assert Feature.objects.filter(layer="6-res-jb").count() == 6
+    wait.until(ec.text_to_be_present_in_element((By.ID, "importer-jobs"), "Recent jobs (1)"))
+
+    row = next(
+        tr for tr in browser.find_elements(By.CSS_SELECTOR, "#importer-tree tr")
+        if "6-res-jb" in tr.text
+    )  # fmt: skip
+    assert "imported" in row.text and "Re-sync" in row.text
+    row.find_element(By.XPATH, ".//button[text()='Report']").click()
+    wait.until(ec.text_to_be_present_in_element((By.ID, "importer-report"), "complete"))
+    report = browser.find_element(By.ID, "importer-report").text
+    assert "Activation" in report and "18" in report
+    logs = browser.get_log("browser")
+    errors = [e for e in logs if e["level"] == "SEVERE" and "favicon.ico" not in e["message"]]
+    assert errors == [], errors

@@ -1,0 +1,139 @@
+"""Neuronpedia's importer URLs: `GET /api/admin/import` (server-sent events) and
+`GET /api/admin/import-config`; admins, or anyone on a localhost instance."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from features.models import Activation, ExplanationType, Feature
+from importer.models import ImportJob
+from tests.importer.conftest import BUCKET
+from tests.importer.exportgen import Export
+
+URL = "/api/admin/import?modelId=gpt2-small&sourceId=6-res-jb"
+
+
+def _events(response: Any) -> list[tuple[str | None, dict[str, Any]]]:
+    text = b"".join(response.streaming_content).decode()
+    events = []
+    for block in text.strip().split("\n\n"):
+        event = None
+        data: dict[str, Any] = {}
+        for line in block.split("\n"):
+            if line.startswith("event: "):
+                event = line.removeprefix("event: ")
+            elif line.startswith("data: "):
+                data = json.loads(line.removeprefix("data: "))
+        events.append((event, data))
+    return events
+
+
+@pytest.fixture
+def _seed_users() -> Iterator[None]:
+    from neuronpedia_site.accounts import seed_users
+
+    seed_users()
+    yield
+
+
+@pytest.mark.django_db(transaction=True)
+def test_progress_streams_while_a_worker_imports(
+    _seed_users: None,
+    start_worker: Callable[..., Any],
+    s3_prefix: Callable[..., tuple[str, Path, Export]],
+    worker_env: dict[str, str],
+    admin_account: Any,
+    settings: Any,
+) -> None:
+    location, _, _ = s3_prefix(features=8, batch_size=2)
+    settings.IMPORT_FROM = location
+    start_worker(env={**worker_env, "IMPORT_FROM": location, "IMPORT_DEBUG_FILE_DELAY_MS": "150"})
+    response = Client().get(URL, HTTP_X_API_KEY=admin_account.key)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/event-stream"
+    events = _events(response)
+    assert events[-1] == ("complete", {})
+    progress = [data["progress"] for event, data in events if event is None]
+    assert len(progress) >= 3 and progress == sorted(progress) and progress[-1] == 1.0
+    texts = [data["progressText"] for event, data in events if event is None]
+    assert any("rows" in t and "files)" in t for t in texts)
+    assert (Feature.objects.count(), Activation.objects.count()) == (8, 24)
+
+
+@pytest.mark.django_db
+def test_on_localhost_anyone_may_import(
+    eager_tasks: None, s3_export: tuple[str, Export], settings: Any, use_moto: str
+) -> None:
+    settings.IMPORT_FROM = s3_export[0]
+    settings.SITE_URL = "http://localhost:3000"
+    events = _events(Client(REMOTE_ADDR="127.0.0.1").get(URL))
+    assert events[-1] == ("complete", {})
+    assert events[-2][1]["progress"] == 1.0
+    assert Feature.objects.count() == 6
+
+
+@pytest.mark.django_db
+def test_elsewhere_only_admins_may(alice: Any, settings: Any) -> None:
+    settings.SITE_URL = "https://neuronpedia.example.org"
+    response = Client(REMOTE_ADDR="127.0.0.1").get(URL)
+    assert response.status_code == 403
+    assert response.json()["error"] == "This route is only available on localhost or to admin users"
+    assert Client().get(URL, HTTP_X_API_KEY=alice.key).status_code == 403
+    assert not ImportJob.objects.exists()
+
+
+@pytest.mark.django_db
+def test_both_ids_are_required(admin_account: Any) -> None:
+    response = Client().get(
+        "/api/admin/import?modelId=gpt2-small", HTTP_X_API_KEY=admin_account.key
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "modelId and sourceId are required query parameters"
+
+
+@pytest.mark.django_db
+def test_without_a_worker_it_says_how_to_start_one(admin_account: Any) -> None:
+    response = Client().get(URL, HTTP_X_API_KEY=admin_account.key)
+    assert response.status_code == 503
+    assert "python manage.py run_worker" in response.json()["error"]
+    assert not ImportJob.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_failed_import_ends_with_an_error_event(
+    eager_tasks: None,
+    s3: Any,
+    s3_prefix: Callable[..., tuple[str, Path, Export]],
+    admin_account: Any,
+    settings: Any,
+    use_moto: str,
+) -> None:
+    location, _, _ = s3_prefix()
+    settings.IMPORT_FROM = location
+    prefix = location.removeprefix(f"s3://{BUCKET}/")
+    path = "gpt2-small/6-res-jb/features/batch-1.jsonl.gz"
+    s3.put_object(Bucket=BUCKET, Key=f"{prefix}/{path}", Body=b"broken", ACL="public-read")
+    events = _events(Client().get(URL, HTTP_X_API_KEY=admin_account.key))
+    event, data = events[-1]
+    assert event == "error" and data["message"].startswith(f"{path}: corrupt or truncated gzip")
+
+
+@pytest.mark.django_db
+def test_import_config_syncs_the_config_tables(
+    s3_export: tuple[str, Export], admin_account: Any, settings: Any, use_moto: str
+) -> None:
+    settings.IMPORT_FROM = s3_export[0]
+    response = Client().get("/api/admin/import-config", HTTP_X_API_KEY=admin_account.key)
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["rows"]["ExplanationType"] == 2
+    assert set(ExplanationType.objects.values_list("name", flat=True)) == {
+        "oai_token-act-pair",
+        "np_max-act",
+    }
