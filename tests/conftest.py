@@ -70,6 +70,24 @@ def anon() -> APIClient:
 
 
 @pytest.fixture(autouse=True)
+def _seeded_users(request: pytest.FixtureRequest) -> None:
+    """A transactional test (live server, worker processes) ends by flushing every table, the
+    seeded bot users too; put them back for any test that uses the database, since imported
+    data, uploads and saved searches are owned by them."""
+    names = set(request.fixturenames)
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None and not names & {"db", "transactional_db", "live_server"}:
+        return
+    transactional = (marker is not None and marker.kwargs.get("transaction", False)) or bool(
+        names & {"transactional_db", "live_server"}
+    )
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from neuronpedia_site.accounts import seed_users
+
+    seed_users()
+
+
+@pytest.fixture(autouse=True)
 def _clean_redis() -> Iterator[None]:
     """Each test starts with an empty test Redis database (broker, registry, rate limits)."""
     from workers.registry import connection as redis_connection

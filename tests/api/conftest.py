@@ -19,7 +19,6 @@ from features.models import (
     Model,
     Source,
 )
-from neuronpedia_site.accounts import seed_users
 from neuronpedia_site.models import BOT_USER_ID
 from tests.factories import (
     make_activation,
@@ -28,17 +27,6 @@ from tests.factories import (
     make_model,
     make_source,
 )
-
-
-@pytest.fixture(autouse=True)
-def _seeded_users(request: pytest.FixtureRequest) -> None:
-    """Transactional tests (live servers) run on a flushed database: put the seeded bot users
-    back, as the data model and the uploads need them."""
-    marker = request.node.get_closest_marker("django_db")
-    transactional = marker is not None and marker.kwargs.get("transaction", False)
-    if transactional or "live_server" in request.fixturenames:
-        request.getfixturevalue("transactional_db")
-        seed_users()
 
 
 @dataclass
