@@ -22,10 +22,12 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from features.schemas import open_answer
 from importer import exports, jobs, report, status, tree
 from importer.locations import LocationError
 from importer.models import ImportJob
@@ -157,6 +159,11 @@ def import_config(request: HttpRequest) -> HttpResponse:
 # --- the admin panel's JSON ---------------------------------------------------------------
 
 
+def _admin_answer(answer: str) -> Any:
+    """The panel's JSON endpoints in the OpenAPI schema: a JSON object described in prose."""
+    return open_answer("admin", OpenApiTypes.OBJECT, answer, 400, 401, 403, 404)
+
+
 class AdminApi(APIView):
     authentication_classes = [ApiKeyAuthentication, SessionAuthentication]
     permission_classes = [AdminRequired]
@@ -165,6 +172,9 @@ class AdminApi(APIView):
         return (data.get("from") or settings.IMPORT_FROM).strip(), data.get("endpointUrl", "")
 
 
+@_admin_answer(
+    "`{models}` at the location, or with modelId that model's source sets and sources with x of y imported."
+)
 class TreeView(AdminApi):
     """Models at the location; with `modelId`, that model's source sets and sources."""
 
@@ -181,6 +191,7 @@ class TreeView(AdminApi):
         return Response({"location": location, "models": models})
 
 
+@_admin_answer("The recent import jobs with progress, rows/s and ETA.")
 class StatusView(AdminApi):
     """Active and recent jobs with progress, rows/s and ETA (the panel polls it every second)."""
 
@@ -188,6 +199,7 @@ class StatusView(AdminApi):
         return Response(status.overview())
 
 
+@_admin_answer("The new (or resumed) import job of one source.")
 class StartView(AdminApi):
     """Import (or resume, or with `resync` re-sync) one source."""
 
@@ -215,6 +227,7 @@ class StartView(AdminApi):
         return Response(status.job_status(job), status=202 if run else 200)
 
 
+@_admin_answer("The import jobs started for every source of a set.")
 class StartSetView(AdminApi):
     """Import every source of a source set that is not imported yet."""
 
@@ -245,6 +258,7 @@ class StartSetView(AdminApi):
         return Response({"started": started}, status=202 if started else 200)
 
 
+@_admin_answer("One job: state, files, rows and its completeness report.")
 class JobView(AdminApi):
     """One job: status, files and its completeness report (`?verify=1` also lists files
     that appeared in the location since the job was planned)."""
@@ -263,12 +277,14 @@ class JobView(AdminApi):
         return Response(data)
 
 
+@_admin_answer("The cancelled job.")
 class CancelView(AdminApi):
     def post(self, request: Request, job_id: int) -> Response:
         job = jobs.cancel(get_object_or_404(ImportJob, pk=job_id))
         return Response(status.job_status(job))
 
 
+@_admin_answer("Counts of config rows upserted by name.")
 class ConfigSyncView(AdminApi):
     """Sync the config tables (as a job on a worker)."""
 
