@@ -173,7 +173,7 @@ class AdminApi(APIView):
 
 
 @_admin_answer(
-    "`{models}` at the location, or with modelId that model's source sets and sources with x of y imported."
+    "`{models}` at the location; with modelId, its sets and sources with x of y imported."
 )
 class TreeView(AdminApi):
     """Models at the location; with `modelId`, that model's source sets and sources."""
