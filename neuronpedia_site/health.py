@@ -43,7 +43,7 @@ def check_workers() -> list[dict[str, Any]]:
             "hostname": w["hostname"],
             "queues": w["queues"],
             "modelId": w["model_id"],
-            "sources": [s.get("id") for s in w["sources"]],
+            "sources": [s.get("source") for s in w["sources"]],
             "seenAt": w["seen_at"],
         }
         for w in workers
