@@ -182,7 +182,8 @@ INFERENCE_SECRET = env_secret("INFERENCE_SECRET")
 INFERENCE_BACKGROUND_SAVES = env_bool("INFERENCE_BACKGROUND_SAVES", "True")
 
 # Rate limiting (Neuronpedia's middleware table); on unless turned off.
-ENABLE_RATE_LIMITER = env_bool("ENABLE_RATE_LIMITER", "True")
+# Off by default, as in Neuronpedia (its middleware runs only with ENABLE_RATE_LIMITER=true).
+ENABLE_RATE_LIMITER = env_bool("ENABLE_RATE_LIMITER", "False")
 HIGHER_LIMIT_API_TOKENS = [t for t in os.getenv("HIGHER_LIMIT_API_TOKENS", "").split(",") if t]
 # Ranking of /api/explanation/search*: "fulltext" (PostgreSQL); see features/search.py.
 EXPLANATION_SEARCH_BACKEND = os.getenv("EXPLANATION_SEARCH_BACKEND", "fulltext")

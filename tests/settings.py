@@ -27,3 +27,5 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# The limiter is off by default (as upstream); the tests run with it on, as a deployment would.
+ENABLE_RATE_LIMITER = True
