@@ -10,6 +10,7 @@ it at the first file that is not done.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -354,6 +355,10 @@ class _Pools:
 
     def for_file(self, file: ImportFile) -> FormatPool | None:
         processes = settings.IMPORT_FORMAT_PROCESSES
+        if processes < 0:
+            # The importer's process and its PostgreSQL backend each keep a CPU busy; a pool
+            # only pays off with CPUs to spare (on two, its IPC costs more than it gives).
+            processes = min(4, max(0, (os.cpu_count() or 1) - 2))
         small = file.size < settings.IMPORT_PARALLEL_MIN_BYTES
         if processes <= 0 or small or file.table not in exports.BULK_TABLES or self.failed:
             return None

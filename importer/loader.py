@@ -21,12 +21,15 @@ from __future__ import annotations
 import http.client
 import itertools
 import json
+import queue
 import re
+import threading
 import time
 import uuid
 import zlib
 from collections import deque
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -278,14 +281,71 @@ def _first_row(chunks: Iterator[bytes]) -> tuple[dict[str, Any] | None, list[byt
     return None, seen
 
 
+class _ReadAhead:
+    """The next chunks, read and decompressed in a thread while this one formats: socket
+    reads and zlib release the GIL, so network, inflating and formatting overlap."""
+
+    _END = object()
+
+    def __init__(self, chunks: Iterator[bytes], depth: int = 4) -> None:
+        self._queue: queue.Queue[Any] = queue.Queue(depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, args=(chunks,), name="importer-read-ahead", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, chunks: Iterator[bytes]) -> None:
+        try:
+            for chunk in chunks:
+                if not self._put(chunk):
+                    return
+            self._put(self._END)
+        except BaseException as exc:  # handed to the reading thread, which raises it
+            self._put(exc)
+
+    def _put(self, item: Any) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def __iter__(self) -> _ReadAhead:
+        return self
+
+    def __next__(self) -> bytes:
+        item = self._queue.get()
+        if item is self._END:
+            self._queue.put(item)  # stay exhausted
+            raise StopIteration
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def _open_rows(
     opener: Callable[[], BinaryIO], path: str
-) -> tuple[_Counting, dict[str, Any] | None, Iterator[bytes], BinaryIO]:
+) -> tuple[_Counting, dict[str, Any] | None, Iterator[bytes], ExitStack]:
+    """The file opened: its byte counter, first row, chunks, and what closes it all."""
+    cleanup = ExitStack()
     raw = opener()
+    cleanup.callback(raw.close)
     stream = _Counting(raw)
-    chunks = _line_chunks(stream, path.endswith(".gz"))
-    first, seen = _first_row(chunks)
-    return stream, first, itertools.chain(seen, chunks), raw
+    chunks = _ReadAhead(_line_chunks(stream, path.endswith(".gz")))
+    cleanup.callback(chunks.close)  # stops reading before the stream closes
+    try:
+        first, seen = _first_row(chunks)
+    except BaseException:
+        cleanup.close()
+        raise
+    return stream, first, itertools.chain(seen, chunks), cleanup
 
 
 class FormatPool:
@@ -362,8 +422,8 @@ def _copy_direct(
     fast_constraints: bool,
     pool: FormatPool | None,
 ) -> tuple[int, int, int]:
-    stream, first, chunks, raw = _open_rows(opener, path)
-    with raw:
+    stream, first, chunks, cleanup = _open_rows(opener, path)
+    with cleanup:
         if first is None:
             return 0, 0, stream.count
         fks = catalog.foreign_keys(table) if fast_constraints else []
@@ -421,8 +481,8 @@ def _merge(
     conflict: tuple[str, ...] | None,
     pool: FormatPool | None = None,
 ) -> tuple[int, int, int]:
-    stream, first, chunks, raw = _open_rows(opener, path)
-    with raw:
+    stream, first, chunks, cleanup = _open_rows(opener, path)
+    with cleanup:
         if first is None:
             return 0, 0, stream.count
         formatter = RowFormatter.plan(

@@ -202,9 +202,10 @@ IMPORT_FILE_RETRIES = env_int("IMPORT_FILE_RETRIES", "2")
 # Check foreign keys once per file instead of once per row (needs a superuser database role;
 # falls back to the per-row triggers otherwise). See docs/importer.md.
 IMPORT_FAST_CONSTRAINTS = env_bool("IMPORT_FAST_CONSTRAINTS", "True")
-# Processes that decode and format rows while the importer reads and sends (0: in-process),
-# for files of at least IMPORT_PARALLEL_MIN_BYTES (compressed).
-IMPORT_FORMAT_PROCESSES = env_int("IMPORT_FORMAT_PROCESSES", "2")
+# Processes that decode and format rows while the importer reads and sends, for files of at
+# least IMPORT_PARALLEL_MIN_BYTES (compressed). 0: in-process; -1: one per CPU beyond the
+# two that the importer and PostgreSQL use (at most 4), so none on a 2-CPU machine.
+IMPORT_FORMAT_PROCESSES = env_int("IMPORT_FORMAT_PROCESSES", "-1")
 IMPORT_PARALLEL_MIN_BYTES = env_int("IMPORT_PARALLEL_MIN_BYTES", str(4 << 20))
 # Tests only: hold each file's transaction open this long before committing it.
 IMPORT_DEBUG_FILE_DELAY_MS = env_int("IMPORT_DEBUG_FILE_DELAY_MS", "0")

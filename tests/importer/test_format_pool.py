@@ -101,6 +101,7 @@ def test_a_job_uses_the_pool_for_large_files(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     settings.IMPORT_PARALLEL_MIN_BYTES = 0
+    settings.IMPORT_FORMAT_PROCESSES = 2
     used = []
     original = jobs._Pools.for_file
 
@@ -116,3 +117,14 @@ def test_a_job_uses_the_pool_for_large_files(
     assert ("Activation", True) in used and ("Model", False) in used
     assert Activation.objects.count() == 18
     assert job.report["complete"] is True
+
+
+def test_auto_leaves_two_cpus_to_the_importer_and_postgresql(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from importer.models import ImportFile
+
+    settings.IMPORT_FORMAT_PROCESSES = -1
+    big = ImportFile(path="a/activations/batch-0.jsonl.gz", table="Activation", size=1 << 30)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert jobs._Pools().for_file(big) is None
