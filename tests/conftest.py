@@ -130,39 +130,53 @@ class WorkerProcess:
                 self.kill()
 
 
+def spawn_worker(
+    log_dir: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    prefix: str = "test",
+    wait: float = 120,
+) -> WorkerProcess:
+    """`manage.py run_worker ...` against the test database and Redis, returned once it has
+    announced itself in the worker registry."""
+    from workers import registry
+
+    hostname = f"{prefix}-{uuid.uuid4().hex[:8]}@localhost"
+    log = log_dir / f"{hostname}.log"
+    child_env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": test_database_url(),
+        "REDIS_URL": os.environ.get("REDIS_URL", "") or _base_redis_url(),
+        "PYTHONUNBUFFERED": "1",
+        **(env or {}),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "manage.py"), "run_worker", "--hostname", hostname, *args],
+        cwd=ROOT,
+        env=child_env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    worker = WorkerProcess(proc, hostname, log)
+    deadline = time.monotonic() + wait
+    while not any(w["hostname"] == hostname for w in registry.live_workers()):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            worker.stop()
+            raise RuntimeError(f"worker did not start:\n{log.read_text()[-4000:]}")
+        time.sleep(0.1)
+    return worker
+
+
 @pytest.fixture
 def start_worker(tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
     """Start `manage.py run_worker` processes; they are stopped at the end of the test."""
     started: list[WorkerProcess] = []
 
     def start(*args: str, env: dict[str, str] | None = None, wait: float = 60) -> WorkerProcess:
-        from workers import registry
-
-        hostname = f"test-{uuid.uuid4().hex[:8]}@localhost"
-        log = tmp_path / f"{hostname}.log"
-        child_env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "tests.settings",
-            "DATABASE_URL": test_database_url(),
-            "REDIS_URL": os.environ.get("REDIS_URL", "") or _base_redis_url(),
-            "PYTHONUNBUFFERED": "1",
-            **(env or {}),
-        }
-        proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "manage.py"), "run_worker", "--hostname", hostname, *args],
-            cwd=ROOT,
-            env=child_env,
-            stdout=log.open("w"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        worker = WorkerProcess(proc, hostname, log)
+        worker = spawn_worker(tmp_path, *args, env=env, wait=wait)
         started.append(worker)
-        deadline = time.monotonic() + wait
-        while not any(w["hostname"] == hostname for w in registry.live_workers()):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"worker did not start:\n{log.read_text()[-4000:]}")
-            time.sleep(0.2)
         return worker
 
     yield start

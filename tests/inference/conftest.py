@@ -8,11 +8,6 @@ answers the tests compare against are computed here, in the test process, the pl
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT, WorkerProcess, _base_redis_url, test_database_url
+from tests.conftest import spawn_worker
 from tests.workers.conftest import build_model_dir, build_sae_root
 
 MODEL_ID = "tiny-demo"
@@ -135,17 +130,6 @@ def _make_bos_only_feature(model_dir: Path, sae_dir: Path, feature: int) -> None
 @pytest.fixture(scope="package")
 def worker(tiny_pack: TinyPack, django_db_setup: None, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """`run_worker --model tiny-demo` on the tiny pack, consuming only its inference queue."""
-    from workers import registry
-
-    hostname = f"inference-{uuid.uuid4().hex[:8]}@localhost"
-    log = tmp_path_factory.mktemp("worker-log") / "worker.log"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "DATABASE_URL": test_database_url(),
-        "REDIS_URL": os.environ.get("REDIS_URL", "") or _base_redis_url(),
-        "PYTHONUNBUFFERED": "1",
-    }
     args = [
         "--model",
         MODEL_ID,
@@ -161,21 +145,9 @@ def worker(tiny_pack: TinyPack, django_db_setup: None, tmp_path_factory: pytest.
         "20",  # wide enough that the concurrency test's requests reliably share batches
         "--no-default-queue",
     ]
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "manage.py"), "run_worker", "--hostname", hostname, *args],
-        cwd=ROOT,
-        env=env,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+    process = spawn_worker(
+        tmp_path_factory.mktemp("worker-log"), *args, prefix="inference", wait=90
     )
-    process = WorkerProcess(proc, hostname, log)
-    deadline = time.monotonic() + 90
-    while not any(w["hostname"] == hostname for w in registry.live_workers()):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            process.stop()
-            raise RuntimeError(f"worker did not start:\n{log.read_text()[-4000:]}")
-        time.sleep(0.2)
     yield process
     process.stop()
 

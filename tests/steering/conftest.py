@@ -11,11 +11,6 @@ here the flush spares exactly those keys.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +18,8 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from tests.conftest import ROOT, WorkerProcess, _base_redis_url, test_database_url
+from tests.conftest import WorkerProcess
+from tests.conftest import spawn_worker as shared_spawn_worker
 from tests.workers.conftest import D_MODEL, SAE_SPECS, build_model_dir, build_sae_root
 
 MODEL_ID = "tiny-steer"
@@ -56,36 +52,7 @@ def tiny_dirs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 def spawn_worker(log_dir: Path, *args: str, env: dict[str, str] | None = None) -> WorkerProcess:
-    """`manage.py run_worker ...` against the test database and Redis, once it has announced
-    itself in the registry."""
-    from workers import registry
-
-    hostname = f"steer-{uuid.uuid4().hex[:8]}@localhost"
-    log = log_dir / f"{hostname}.log"
-    child_env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "DATABASE_URL": test_database_url(),
-        "REDIS_URL": os.environ.get("REDIS_URL", "") or _base_redis_url(),
-        "PYTHONUNBUFFERED": "1",
-        **(env or {}),
-    }
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "manage.py"), "run_worker", "--hostname", hostname, *args],
-        cwd=ROOT,
-        env=child_env,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    worker = WorkerProcess(proc, hostname, log)
-    deadline = time.monotonic() + 120
-    while not any(w["hostname"] == hostname for w in registry.live_workers()):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            worker.stop()
-            raise RuntimeError(f"worker did not start:\n{log.read_text()[-4000:]}")
-        time.sleep(0.1)
-    return worker
+    return shared_spawn_worker(log_dir, *args, env=env, prefix="steer")
 
 
 def tiny_worker_args(dirs: tuple[Path, Path]) -> list[str]:
