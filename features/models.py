@@ -400,103 +400,71 @@ class Activation(FeatureKeyMixin):
         ]
 
 
-class ExplanationType(models.Model):
+class NamedConfig(models.Model):
+    """The columns every config table shares (`v1/config/*.jsonl`, upserted by name)."""
+
     name = models.CharField(primary_key=True, max_length=255)
     display_name = models.TextField(default="", blank=True, db_column="displayName")
     description = models.TextField(default="", blank=True)
     featured = models.BooleanField(default=False)
+    url = models.TextField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_column="createdAt")
+    updated_at = models.DateTimeField(auto_now=True, db_column="updatedAt")
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ExplanationType(NamedConfig):
     is_attention = models.BooleanField(default=False, db_column="isAttention")
     settings = models.TextField(null=True, blank=True)
-    url = models.TextField(null=True, blank=True)
     creator_name = models.TextField(default="", blank=True, db_column="creatorName")
     creator = _creator("explanation_types")
     explainer_model_settings_id = models.TextField(
         null=True, blank=True, db_column="explainerModelSettingsId"
     )
-    created_at = models.DateTimeField(auto_now_add=True, db_column="createdAt")
-    updated_at = models.DateTimeField(auto_now=True, db_column="updatedAt")
 
     class Meta:
         db_table = "ExplanationType"
 
-    def __str__(self) -> str:
-        return self.name
 
-
-class ExplanationModelType(models.Model):
-    name = models.CharField(primary_key=True, max_length=255)
-    display_name = models.TextField(default="", blank=True, db_column="displayName")
-    description = models.TextField(default="", blank=True)
-    featured = models.BooleanField(default=False)
+class ExplanationModelType(NamedConfig):
     open_router_model_id = models.TextField(null=True, blank=True, db_column="openRouterModelId")
-    url = models.TextField(null=True, blank=True)
     creator_name = models.TextField(default="", blank=True, db_column="creatorName")
-    created_at = models.DateTimeField(auto_now_add=True, db_column="createdAt")
-    updated_at = models.DateTimeField(auto_now=True, db_column="updatedAt")
 
     class Meta:
         db_table = "ExplanationModelType"
 
-    def __str__(self) -> str:
-        return self.name
 
-
-class ExplanationScoreType(models.Model):
-    name = models.CharField(primary_key=True, max_length=255)
-    display_name = models.TextField(default="", blank=True, db_column="displayName")
-    description = models.TextField(default="", blank=True)
-    featured = models.BooleanField(default=False)
+class ExplanationScoreType(NamedConfig):
     is_attention = models.BooleanField(default=False, db_column="isAttention")
     score_description = models.TextField(null=True, blank=True, db_column="scoreDescription")
     scorer_model = models.TextField(null=True, blank=True, db_column="scorerModel")
     settings = models.TextField(null=True, blank=True)
-    url = models.TextField(null=True, blank=True)
     creator_name = models.TextField(default="", blank=True, db_column="creatorName")
     creator = _creator("explanation_score_types")
-    created_at = models.DateTimeField(auto_now_add=True, db_column="createdAt")
-    updated_at = models.DateTimeField(auto_now=True, db_column="updatedAt")
 
     class Meta:
         db_table = "ExplanationScoreType"
 
-    def __str__(self) -> str:
-        return self.name
 
-
-class ExplanationScoreModel(models.Model):
-    name = models.CharField(primary_key=True, max_length=255)
-    display_name = models.TextField(default="", blank=True, db_column="displayName")
-    description = models.TextField(default="", blank=True)
-    featured = models.BooleanField(default=False)
+class ExplanationScoreModel(NamedConfig):
     open_router_model_id = models.TextField(null=True, blank=True, db_column="openRouterModelId")
-    url = models.TextField(null=True, blank=True)
     creator_name = models.TextField(default="", blank=True, db_column="creatorName")
-    created_at = models.DateTimeField(auto_now_add=True, db_column="createdAt")
-    updated_at = models.DateTimeField(auto_now=True, db_column="updatedAt")
 
     class Meta:
         db_table = "ExplanationScoreModel"
 
-    def __str__(self) -> str:
-        return self.name
 
-
-class EvalType(models.Model):
-    name = models.CharField(primary_key=True, max_length=255)
-    display_name = models.TextField(default="", blank=True, db_column="displayName")
-    description = models.TextField(default="", blank=True)
+class EvalType(NamedConfig):
     longer_description = models.TextField(default="", blank=True, db_column="longerDescription")
     output_schema = models.JSONField(default=dict, blank=True, db_column="outputSchema")
-    featured = models.BooleanField(default=False)
-    url = models.TextField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_column="createdAt")
-    updated_at = models.DateTimeField(auto_now=True, db_column="updatedAt")
 
     class Meta:
         db_table = "EvalType"
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class Explanation(FeatureKeyMixin):
