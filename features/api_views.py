@@ -6,6 +6,9 @@ its JSON. Docstrings are shown to API users (OpenAPI / `/api/docs`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.decorators import api_view, permission_classes
@@ -17,6 +20,7 @@ from features import serializers as s
 from features.access import NOT_FOUND_MESSAGE
 from neuronpedia_site.auth import ApiKeyRequired, authed_user, request_user
 from neuronpedia_site.errors import ApiError
+from neuronpedia_site.models import User
 
 FEATURE_PATH = [
     OpenApiParameter(
@@ -235,10 +239,11 @@ def explanation_delete(request: Request, explanation_id: str) -> Response:
 def explanation_search(request: Request) -> Response:
     """Search explanations of some sources of a model (`layers: []` for all of them); 20 per
     page, continue with `offset: nextOffset`. 200 per hour."""
-    body = s.validated(s.ExplanationSearchSerializer, request.data)
-    user = request_user(request)
-    sources = search.scope_for_layers(body["modelId"], body["layers"], user)
-    return Response(search.search_explanations(body, body["query"], body["offset"], sources, user))
+    return _search_explanations(
+        request,
+        s.ExplanationSearchSerializer,
+        lambda b, u: search.scope_for_layers(b["modelId"], b["layers"], u),
+    )
 
 
 @extend_schema(
@@ -249,10 +254,9 @@ def explanation_search(request: Request) -> Response:
 @api_view(["POST"])
 def explanation_search_all(request: Request) -> Response:
     """Search the explanations of every model and source listed for you."""
-    body = s.validated(s.ExplanationSearchAllSerializer, request.data)
-    user = request_user(request)
-    sources = search.scope_all(user)
-    return Response(search.search_explanations(body, body["query"], body["offset"], sources, user))
+    return _search_explanations(
+        request, s.ExplanationSearchAllSerializer, lambda b, u: search.scope_all(u)
+    )
 
 
 @extend_schema(
@@ -263,10 +267,11 @@ def explanation_search_all(request: Request) -> Response:
 @api_view(["POST"])
 def explanation_search_model(request: Request) -> Response:
     """Search the explanations of one model's listed sources."""
-    body = s.validated(s.ExplanationSearchModelSerializer, request.data)
-    user = request_user(request)
-    sources = search.scope_for_model(body["modelId"], user)
-    return Response(search.search_explanations(body, body["query"], body["offset"], sources, user))
+    return _search_explanations(
+        request,
+        s.ExplanationSearchModelSerializer,
+        lambda b, u: search.scope_for_model(b["modelId"], u),
+    )
 
 
 @extend_schema(
@@ -277,7 +282,18 @@ def explanation_search_model(request: Request) -> Response:
 @api_view(["POST"])
 def explanation_search_release(request: Request) -> Response:
     """Search the explanations of the sources (with dashboards) of a release's source sets."""
-    body = s.validated(s.ExplanationSearchReleaseSerializer, request.data)
+    return _search_explanations(
+        request,
+        s.ExplanationSearchReleaseSerializer,
+        lambda b, u: search.scope_for_release(b["releaseName"], u),
+    )
+
+
+def _search_explanations(
+    request: Request, serializer: type, scope: Callable[[dict[str, Any], User | None], Any]
+) -> Response:
+    """The four explanation searches differ only in their body and in which sources they cover."""
+    body = s.validated(serializer, request.data)
     user = request_user(request)
-    sources = search.scope_for_release(body["releaseName"], user)
+    sources = scope(body, user)
     return Response(search.search_explanations(body, body["query"], body["offset"], sources, user))
