@@ -40,7 +40,7 @@ def _strings(db_column: str | None = None) -> ArrayField:
 
 
 def _creator(
-    related_name: str, db_column: str = "creatorId", null: bool = False
+    related_name: str, db_column: str = "creatorId", null: bool = False, db_index: bool = True
 ) -> models.ForeignKey:
     return models.ForeignKey(
         User,
@@ -50,6 +50,7 @@ def _creator(
         db_column=db_column,
         related_name=related_name,
         default=None if null else BOT_USER_ID,
+        db_index=db_index,
     )
 
 
@@ -363,8 +364,18 @@ class FeatureKeyMixin(models.Model):
 
 
 class Activation(FeatureKeyMixin):
-    """One top-activating text example of a feature."""
+    """One top-activating text example of a feature.
 
+    The largest table by far (millions of rows per source), so it carries only the indexes a
+    query uses: every index costs the importer's COPY time. Django's own FK indexes are off:
+    `modelId` alone is covered by `activation_feature`, whose leading column it is, and the
+    `varchar_pattern_ops` copies serve LIKE queries, which nothing runs here (the one on `id`
+    is dropped in migration 0005).
+    """
+
+    model = models.ForeignKey(
+        Model, on_delete=models.CASCADE, db_column="modelId", related_name="+", db_index=False
+    )
     id = models.CharField(primary_key=True, max_length=40, default=new_id)
     tokens = _strings()
     values = _floats()
@@ -373,7 +384,7 @@ class Activation(FeatureKeyMixin):
     min_value = models.FloatField(default=0, db_column="minValue")
     data_index = models.TextField(null=True, blank=True, db_column="dataIndex")
     data_source = models.TextField(null=True, blank=True, db_column="dataSource")
-    creator = _creator("activations")
+    creator = _creator("activations", db_index=False)
     created_at = models.DateTimeField(auto_now_add=True, db_column="createdAt")
     dfa_values = _floats("dfaValues")
     dfa_target_index = models.IntegerField(null=True, blank=True, db_column="dfaTargetIndex")
@@ -396,7 +407,9 @@ class Activation(FeatureKeyMixin):
         indexes = [
             models.Index(
                 fields=["model", "layer", "index", "-max_value"], name="activation_feature"
-            )
+            ),
+            # Deleting a user cascades to their activations; a plain btree, no LIKE copy.
+            models.Index(fields=["creator"], name="activation_creator"),
         ]
 
 

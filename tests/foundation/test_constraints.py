@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from features.models import Activation, Explanation, Feature, Source
 from tests.factories import make_activation, make_explanation, make_feature, make_model, make_source
@@ -46,3 +46,17 @@ def test_source_id_is_unique_per_model_only() -> None:
     make_source(make_model("other"), "6-res-jb")
     with pytest.raises(IntegrityError), transaction.atomic():
         Source.objects.create(model_id="other", source_id="6-res-jb", set_name="res-jb")
+
+
+def test_activation_has_only_the_indexes_queries_use() -> None:
+    # Every index costs the importer's COPY time; Django's FK and LIKE indexes are left out.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'Activation' ORDER BY indexname"
+        )
+        definitions = [row[0].split(" USING ")[1] for row in cursor.fetchall()]
+    assert definitions == [
+        "btree (id)",
+        'btree ("creatorId")',
+        'btree ("modelId", layer, index, "maxValue" DESC)',
+    ]

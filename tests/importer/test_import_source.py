@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 import pytest
@@ -40,8 +41,10 @@ def test_it_imports_every_table_with_the_counts_of_the_files(
     use_moto: str, s3_export: tuple[str, Export]
 ) -> None:
     location, export = s3_export
+    switch_interval = sys.getswitchinterval()
     job = _import(location)
     assert job.state == ImportJob.State.DONE, job.error
+    assert sys.getswitchinterval() == switch_interval  # COPY shortens it only while it runs
     rows = export.rows["6-res-jb"]
     features = Feature.objects.filter(model_id="gpt2-small", layer="6-res-jb")
     assert features.count() == len(rows["Neuron"]) == 6
