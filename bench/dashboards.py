@@ -8,7 +8,9 @@ then the whole dashboards job over the same corpus, alternately, so both see the
 load; the best round of each is reported. "scan" is the job's pass over the rows (forward, encode,
 streaming top-k, bins, histograms, checkpoints) against the bare forward + encode alone; "end to
 end" is the whole job (corpus, scan, weight tables, writing the export) against the whole bare
-pass.
+pass. The job updates its statistics on a second thread beside the forward pass (and writes its
+files on a thread): with `--threads 1` the bare pass uses one core and the job two; with
+`--threads 2` both may use both. "Paired" times the statistics update in series, on its own.
 Peak memory is the process's max RSS (torch's tensors included) and tracemalloc's peak of Python
 allocations in one more, untimed run of the job (the export rows; tensors are not traced).
 """

@@ -394,6 +394,11 @@ class FeatureStats:
             for f in range(self.cfg.d_sae)
         ]
 
+    def token_ids(self) -> set[int]:
+        """Every token id in a kept example (top or bin), for decoding them all at once."""
+        ids = torch.cat([self.top_tok.flatten(), self.res_tok.flatten()]).unique()
+        return set(ids[ids >= 0].tolist())
+
     def histogram(self, feature: int) -> tuple[list[float], list[int]]:
         """(bar centres, counts) over (0, scale], without the empty bars past the max."""
         counts = self.hist[feature]

@@ -31,6 +31,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -448,25 +449,42 @@ def generate_dashboards(
     done_tokens = sum(int(lengths[b].sum()) for b in batches[:first])
     scan_started = time.monotonic()
     last_save = scan_started
-    with tqdm(
-        total=rows.n_tokens,
-        initial=done_tokens,
-        unit="tok",
-        unit_scale=True,
-        desc=f"{model_id}/{config.source}",
-        disable=not progress,
-    ) as bar:
+
+    def _after_batch(number: int) -> None:
+        nonlocal last_save
+        bar.update(int(lengths[batches[number]].sum()))
+        now = time.monotonic()
+        if number + 1 == len(batches) or now - last_save >= config.checkpoint_seconds:
+            _save_checkpoint(checkpoint, fingerprint, stats, number + 1)
+            last_save = now
+        if on_batch is not None:
+            on_batch(number + 1, len(batches))
+
+    # The statistics of batch N are updated on a thread while this one runs the model on batch
+    # N+1: torch releases the GIL in its kernels, so the two overlap on a second core (one
+    # thread applies the updates, in order, so the result is the same as in series).
+    with (
+        tqdm(
+            total=rows.n_tokens,
+            initial=done_tokens,
+            unit="tok",
+            unit_scale=True,
+            desc=f"{model_id}/{config.source}",
+            disable=not progress,
+        ) as bar,
+        ThreadPoolExecutor(1, thread_name_prefix="dashboard-stats") as updater,
+    ):
+        pending: Future[None] | None = None
         for number in range(first, len(batches)):
             ids = batches[number]
             feats, tokens, valid = encode_batch(served, config.source, rows, ids)
-            stats.update(feats, tokens, valid, ids.to(feats.device))
-            bar.update(int(lengths[ids].sum()))
-            now = time.monotonic()
-            if number + 1 == len(batches) or now - last_save >= config.checkpoint_seconds:
-                _save_checkpoint(checkpoint, fingerprint, stats, number + 1)
-                last_save = now
-            if on_batch is not None:
-                on_batch(number + 1, len(batches))
+            if pending is not None:
+                pending.result()
+                _after_batch(number - 1)
+            pending = updater.submit(stats.update, feats, tokens, valid, ids.to(feats.device))
+        if pending is not None:
+            pending.result()
+            _after_batch(len(batches) - 1)
     scan_seconds = time.monotonic() - scan_started
 
     counts = write_export(config, served, model_id, corpus, rows, stats)
@@ -678,11 +696,7 @@ def write_export(
     tops = stats.top_examples(decimals=3)
     bins = stats.quantile_bins(decimals=3)
     needed = {t for ids in (*tables.pos_ids, *tables.neg_ids) for t in ids}
-    for examples in tops:
-        needed.update(t for e in examples for t in e.token_ids)
-    for feature_bins in bins:
-        needed.update(t for b in feature_bins for e in b.examples for t in e.token_ids)
-    text.prime(needed)
+    text.prime(needed | stats.token_ids())
 
     meta = _metadata_rows(config, served, sae, model_id, corpus, rows, created)
     for name, row in meta.items():
@@ -701,92 +715,94 @@ def write_export(
     density = stats.frac_nonzero()
     lexicon = LEXICONS[config.lexicon]() if config.lexicon else None
     counts = {"alive_features": 0, "activations": 0, "explanations": 0}
-    for number in range(fmt.batch_number(n_feats - 1) + 1):
-        indices = range(
-            number * fmt.FEATURES_PER_BATCH, min((number + 1) * fmt.FEATURES_PER_BATCH, n_feats)
-        )
-        features, activations, explanations = [], [], []
-        for i in indices:
-            key = {"modelId": model_id, "layer": source, "index": str(i)}
-            hist_values, hist_heights = stats.histogram(i)
-            features.append(
-                {
-                    **key,
-                    "creatorId": fmt.DEFAULT_CREATOR_ID,
-                    "createdAt": created,
-                    "sourceSetName": set_name,
-                    "maxActApprox": _r(maxima[i]),
-                    "hasVector": False,
-                    "vector": [],
-                    "vectorLabel": None,
-                    "vectorDefaultSteerStrength": None,
-                    "hookName": None,
-                    "frac_nonzero": density[i],
-                    "freq_hist_data_bar_values": [_r(v) for v in hist_values],
-                    "freq_hist_data_bar_heights": hist_heights,
-                    "logits_hist_data_bar_values": [_r(v) for v in tables.logit_hist_values[i]],
-                    "logits_hist_data_bar_heights": tables.logit_hist_heights[i],
-                    "pos_str": text(tables.pos_ids[i]),
-                    "pos_values": [_r(v) for v in tables.pos_values[i]],
-                    "neg_str": text(tables.neg_ids[i]),
-                    "neg_values": [_r(v) for v in tables.neg_values[i]],
-                    "topkCosSimIndices": tables.cos_indices[i],
-                    "topkCosSimValues": [_r(v, 4) for v in tables.cos_values[i]],
-                    "neuron_alignment_indices": [],
-                    "neuron_alignment_values": [],
-                    "neuron_alignment_l1": [],
-                    "correlated_neurons_indices": [],
-                    "correlated_neurons_pearson": [],
-                    "correlated_neurons_l1": [],
-                    "correlated_features_indices": [],
-                    "correlated_features_pearson": [],
-                    "correlated_features_l1": [],
-                    "decoder_weights_dist": [],
-                }
+    # compression and file writes on a thread, beside the building of the next rows
+    with fmt.BackgroundWriter() as writer:
+        for number in range(fmt.batch_number(n_feats - 1) + 1):
+            indices = range(
+                number * fmt.FEATURES_PER_BATCH, min((number + 1) * fmt.FEATURES_PER_BATCH, n_feats)
             )
-            if not tops[i]:
-                continue
-            counts["alive_features"] += 1
-            top_value = _r(maxima[i])
-            for rank, example in enumerate(tops[i]):
-                activations.append(
-                    _activation_row(
-                        key, example, rows, corpus, text, created,
-                        _id("a", model_id, source, i, "top", rank), -1.0, top_value, -1.0,
-                    )
-                )  # fmt: skip
-            for feature_bin in bins[i]:
-                for slot, example in enumerate(feature_bin.examples):
+            features, activations, explanations = [], [], []
+            for i in indices:
+                key = {"modelId": model_id, "layer": source, "index": str(i)}
+                hist_values, hist_heights = stats.histogram(i)
+                features.append(
+                    {
+                        **key,
+                        "creatorId": fmt.DEFAULT_CREATOR_ID,
+                        "createdAt": created,
+                        "sourceSetName": set_name,
+                        "maxActApprox": _r(maxima[i]),
+                        "hasVector": False,
+                        "vector": [],
+                        "vectorLabel": None,
+                        "vectorDefaultSteerStrength": None,
+                        "hookName": None,
+                        "frac_nonzero": density[i],
+                        "freq_hist_data_bar_values": [_r(v) for v in hist_values],
+                        "freq_hist_data_bar_heights": hist_heights,
+                        "logits_hist_data_bar_values": [_r(v) for v in tables.logit_hist_values[i]],
+                        "logits_hist_data_bar_heights": tables.logit_hist_heights[i],
+                        "pos_str": text(tables.pos_ids[i]),
+                        "pos_values": [_r(v) for v in tables.pos_values[i]],
+                        "neg_str": text(tables.neg_ids[i]),
+                        "neg_values": [_r(v) for v in tables.neg_values[i]],
+                        "topkCosSimIndices": tables.cos_indices[i],
+                        "topkCosSimValues": [_r(v, 4) for v in tables.cos_values[i]],
+                        "neuron_alignment_indices": [],
+                        "neuron_alignment_values": [],
+                        "neuron_alignment_l1": [],
+                        "correlated_neurons_indices": [],
+                        "correlated_neurons_pearson": [],
+                        "correlated_neurons_l1": [],
+                        "correlated_features_indices": [],
+                        "correlated_features_pearson": [],
+                        "correlated_features_l1": [],
+                        "decoder_weights_dist": [],
+                    }
+                )
+                if not tops[i]:
+                    continue
+                counts["alive_features"] += 1
+                top_value = _r(maxima[i])
+                for rank, example in enumerate(tops[i]):
                     activations.append(
                         _activation_row(
                             key, example, rows, corpus, text, created,
-                            _id("a", model_id, source, i, "bin", _r(feature_bin.low, 6), slot),
-                            _r(feature_bin.low), _r(feature_bin.high), feature_bin.contains,
+                            _id("a", model_id, source, i, "top", rank), -1.0, top_value, -1.0,
                         )
                     )  # fmt: skip
-            by_id = _token_scores(tops[i], token_probs)
-            scores = list(zip(text(list(by_id)), by_id.values(), strict=True))
-            explanations.append(
-                {
-                    **key,
-                    "id": _id("e", model_id, source, i, max_act_explainer.EXPLANATION_TYPE),
-                    "authorId": fmt.DEFAULT_CREATOR_ID,
-                    "description": max_act_explainer.explain(
-                        scores, features[-1]["pos_str"], lexicon
-                    ),
-                    "embedding": None,
-                    "typeName": max_act_explainer.EXPLANATION_TYPE,
-                    "explanationModelName": max_act_explainer.EXPLANATION_MODEL,
-                    "umap_x": None,
-                    "umap_y": None,
-                    "umap_cluster": None,
-                    "umap_log_feature_sparsity": None,
-                }
-            )
-        name = fmt.batch_name(number)
-        fmt.write_jsonl(base / "features" / name, features)
-        counts["activations"] += fmt.write_jsonl(base / "activations" / name, activations)
-        counts["explanations"] += fmt.write_jsonl(base / "explanations" / name, explanations)
+                for feature_bin in bins[i]:
+                    for slot, example in enumerate(feature_bin.examples):
+                        activations.append(
+                            _activation_row(
+                                key, example, rows, corpus, text, created,
+                                _id("a", model_id, source, i, "bin", _r(feature_bin.low, 6), slot),
+                                _r(feature_bin.low), _r(feature_bin.high), feature_bin.contains,
+                            )
+                        )  # fmt: skip
+                by_id = _token_scores(tops[i], token_probs)
+                scores = list(zip(text(list(by_id)), by_id.values(), strict=True))
+                explanations.append(
+                    {
+                        **key,
+                        "id": _id("e", model_id, source, i, max_act_explainer.EXPLANATION_TYPE),
+                        "authorId": fmt.DEFAULT_CREATOR_ID,
+                        "description": max_act_explainer.explain(
+                            scores, features[-1]["pos_str"], lexicon
+                        ),
+                        "embedding": None,
+                        "typeName": max_act_explainer.EXPLANATION_TYPE,
+                        "explanationModelName": max_act_explainer.EXPLANATION_MODEL,
+                        "umap_x": None,
+                        "umap_y": None,
+                        "umap_cluster": None,
+                        "umap_log_feature_sparsity": None,
+                    }
+                )
+            name = fmt.batch_name(number)
+            writer.write(base / "features" / name, features)
+            counts["activations"] += writer.write(base / "activations" / name, activations)
+            counts["explanations"] += writer.write(base / "explanations" / name, explanations)
     return counts
 
 

@@ -153,3 +153,17 @@ def test_the_importer_plans_every_file_of_the_export(small_export: tuple[Any, An
         ("batch-0.jsonl.gz", "Activation"),
         ("batch-0.jsonl.gz", "Explanation"),
     ]
+
+
+def test_background_writer_writes_the_same_bytes_and_raises_its_errors(tmp_path: Path) -> None:
+    rows = [{"index": str(i), "values": [i / 3, 1.0], "tokens": [" é", "\t"]} for i in range(500)]
+    fmt.write_jsonl(tmp_path / "direct.jsonl.gz", rows)
+    with fmt.BackgroundWriter() as writer:
+        for name in ("a", "b", "c"):
+            assert writer.write(tmp_path / f"{name}.jsonl.gz", rows) == 500
+    direct = (tmp_path / "direct.jsonl.gz").read_bytes()
+    for name in ("a", "b", "c"):
+        assert (tmp_path / f"{name}.jsonl.gz").read_bytes() == direct
+    (tmp_path / "taken").write_text("a file where a folder should be")
+    with pytest.raises(OSError), fmt.BackgroundWriter() as writer:
+        writer.write(tmp_path / "taken" / "x.jsonl.gz", rows)
