@@ -47,7 +47,9 @@ class LiveModel:
 
     def call(self, task: str, **kwargs: Any) -> Any:
         """Run `workers.tasks.<task>` on this model's queue and wait for its answer."""
-        return client.call(task, {"model": self.requested_id, **kwargs}, queue=self.queue)
+        return client.call(
+            task, {"model": self.requested_id, **kwargs}, queue=self.queue, checked=True
+        )
 
 
 def find(model_id: str) -> LiveModel | None:

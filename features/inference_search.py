@@ -100,16 +100,20 @@ def search_all(search: SearchAll, user: User | None) -> dict[str, Any]:
     answers = live.call(
         "activations_all", requests=[search.worker_request(text) for text in texts]
     )["results"]
-    kept = [_kept(model, search, answer["activations"]) for answer in answers]
     if not single:
+        kept = [_kept(model, search, answer["activations"]) for answer in answers]
         return {
             "results": [
                 {"tokens": answer["tokens"], "result": [_result(model, a) for a in acts]}
                 for answer, acts in zip(answers, kept, strict=True)
             ]
         }
-    answer, acts = answers[0], kept[0]
-    features = features_by_key(model.id, [_key(a) for a in acts])
+    answer = answers[0]
+    # one query for both the density filter and the join
+    positive = _positive(search, answer["activations"])
+    features = features_by_key(model.id, [_key(a) for a in positive])
+    acts = _not_dense(search, positive, features)
+    features = {_key(a): features[_key(a)] for a in acts if _key(a) in features}
     neurons = neuron_dicts(model, features)
     results = [_result(model, a, neurons.get(_key(a))) for a in acts]
     if settings.INFERENCE_BACKGROUND_SAVES:
@@ -124,17 +128,28 @@ def _key(activation: dict[str, Any]) -> FeatureKey:
 
 
 def _kept(model: Model, search: SearchAll, activations: list[dict[str, Any]]) -> list[dict]:
-    by = "sum_values" if search.sort_indexes else "max_value"
-    kept = [a for a in activations if a[by] > 0]
+    positive = _positive(search, activations)
     if search.density_threshold == DENSITY_OFF:
-        return kept
-    dense = _dense_keys(model.id, [_key(a) for a in kept], search.density_threshold)
-    return [a for a in kept if _key(a) not in dense]
+        return positive
+    return _not_dense(search, positive, features_by_key(model.id, map(_key, positive)))
 
 
-def _dense_keys(model_id: str, keys: list[FeatureKey], threshold: float) -> set[FeatureKey]:
-    """Keys whose feature's `frac_nonzero` is above `threshold` (features without a row stay)."""
-    return {k for k, f in features_by_key(model_id, keys).items() if f.frac_nonzero > threshold}
+def _positive(search: SearchAll, activations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    by = "sum_values" if search.sort_indexes else "max_value"
+    return [a for a in activations if a[by] > 0]
+
+
+def _not_dense(
+    search: SearchAll, activations: list[dict[str, Any]], features: dict[FeatureKey, Feature]
+) -> list[dict[str, Any]]:
+    """Drop features whose `frac_nonzero` is above the threshold (features without a row stay)."""
+    if search.density_threshold == DENSITY_OFF:
+        return activations
+    return [
+        a
+        for a in activations
+        if (f := features.get(_key(a))) is None or f.frac_nonzero <= search.density_threshold
+    ]
 
 
 def _result(

@@ -42,13 +42,21 @@ def send(name: str, kwargs: dict[str, Any], queue: str = DEFAULT_QUEUE) -> str:
     return app.send_task(f"workers.tasks.{name}", kwargs=kwargs, queue=queue).id
 
 
-def call(name: str, kwargs: dict[str, Any], queue: str, timeout: float | None = None) -> Any:
+def call(
+    name: str,
+    kwargs: dict[str, Any],
+    queue: str,
+    timeout: float | None = None,
+    checked: bool = False,
+) -> Any:
     """Run a task on a live worker of `queue` and wait for its result.
 
     Errors raised by the worker as `{"error": message, "status": code}` results come back as
     ApiError with that status, so bad input found on the worker is still a clear 4xx.
+    `checked`: the caller has just found a live worker of `queue` in the registry.
     """
-    require_worker(queue)
+    if not checked:
+        require_worker(queue)
     result = app.send_task(f"workers.tasks.{name}", kwargs=kwargs, queue=queue)
     try:
         value = result.get(timeout=timeout or settings.INFERENCE_TIMEOUT, propagate=False)

@@ -33,8 +33,18 @@ class WorkerInfo(TypedDict):
     batching: NotRequired[dict[str, Any]]
 
 
+_clients: dict[str, redis.Redis] = {}
+
+
 def connection() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+    """A client for REDIS_URL, one per URL and process: its pool keeps the socket open, so an
+    inference request does not pay a connect (redis-py pools reset themselves after a fork)."""
+    url = settings.REDIS_URL
+    client = _clients.get(url)
+    if client is None:
+        client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        _clients[url] = client
+    return client
 
 
 def announce(info: WorkerInfo) -> None:
@@ -48,7 +58,9 @@ def withdraw(hostname: str) -> None:
 
 def live_workers() -> list[WorkerInfo]:
     conn = connection()
-    keys = sorted(conn.scan_iter(match=KEY_PREFIX + "*", count=100))
+    # One SCAN step covers the whole keyspace of a typical database: with COUNT 100 a few
+    # thousand result and cache keys took dozens of round trips per inference request.
+    keys = sorted(conn.scan_iter(match=KEY_PREFIX + "*", count=10_000))
     if not keys:
         return []
     return [json.loads(raw) for raw in conn.mget(keys) if raw]
