@@ -353,7 +353,13 @@ def run(args: argparse.Namespace, pack: Path, base: str) -> None:
         )
         assert len(body["result"]) > 0, body
 
-    def forget() -> None:  # so the same requests run the model again, not the cache
+    def forget(expected: int = 0) -> None:  # so the same requests run the model again
+        # The web process saves each search on a background thread after answering: wait for
+        # the last saves to land, or one could arrive after the deletes and be replayed from
+        # the cache in the next phase (without its activations, if they were deleted first).
+        deadline = time.monotonic() + 30
+        while SavedSearch.objects.count() < expected and time.monotonic() < deadline:
+            time.sleep(0.02)
         SavedSearch.objects.all().delete()
         Activation.objects.all().delete()
 
@@ -361,7 +367,7 @@ def run(args: argparse.Namespace, pack: Path, base: str) -> None:
     for text in warm:
         bare(text)
         api(text)
-    forget()
+    forget(len(warm))
 
     chunks = [texts[i : i + args.concurrency] for i in range(0, len(texts), args.concurrency)]
     # The machine may be shared, so each comparison is made between measurements taken side by
@@ -381,10 +387,10 @@ def run(args: argparse.Namespace, pack: Path, base: str) -> None:
             pair_ratios.append(other / one)
             totals["bare"] += one
             totals["api_serial"] += other
-        forget()
+        forget(len(texts))
         totals["bare_batched"] = timed(bare_batched, chunks)
         totals["api_concurrent"] = timed(api, texts, args.concurrency)
-        forget()
+        forget(len(texts))
         rounds.append(totals)
         print(
             f"round {round_ + 1}/{args.rounds}: "
