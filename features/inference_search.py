@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
 from features import inference_hosts
+from features.bulk_insert import insert_rows
 from features.feature_rows import FeatureKey, features_by_key, neuron_dicts
 from features.models import Activation, Feature, Model, SavedSearch, SavedSearchActivation
 from neuronpedia_site.errors import ApiError
@@ -260,7 +261,7 @@ def _save_search(
         if _key(a) in features
     ]
     with transaction.atomic():
-        Activation.objects.bulk_create(rows)
+        insert_rows(rows)
         if len(rows) != len(activations):
             return
         try:
