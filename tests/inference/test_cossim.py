@@ -6,11 +6,13 @@ import pytest
 import torch
 from rest_framework.test import APIClient
 
-from tests.factories import make_source
+from tests.conftest import spawn_worker
+from tests.factories import make_model, make_source
 from tests.inference.conftest import MODEL_ID, make_features
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("worker")]
 URL = "/api/cossim"
+TWIN = "tiny-twin"
 
 
 def _body(**overrides: str) -> dict[str, str]:
@@ -72,3 +74,38 @@ def test_errors(anon: APIClient, tiny_model) -> None:  # type: ignore[no-untyped
     assert anon.post(URL, _body(index="9999"), format="json").status_code == 404
     assert anon.post(URL, _body(targetModelId="nope"), format="json").status_code == 404
     assert anon.post(URL, _body(index="-1"), format="json").status_code == 400
+
+
+@pytest.fixture(scope="module")
+def twin_worker(tiny_pack, django_db_setup, tmp_path_factory):  # type: ignore[no-untyped-def]
+    """A second model, `tiny-twin`, on its own worker and queue (the same weights, so the
+    answer can be checked against the same reference)."""
+    process = spawn_worker(
+        tmp_path_factory.mktemp("twin-log"),
+        *("--model", TWIN, "--model-dir", str(tiny_pack.model_dir)),
+        *("--sae-dir", str(tiny_pack.sae_root), "--device", "cpu", "--no-default-queue"),
+        prefix="twin",
+        wait=90,
+    )
+    yield process
+    process.stop()
+
+
+def test_across_models_the_vector_comes_from_one_worker_and_is_compared_on_the_other(
+    anon: APIClient, tiny_model, reference, twin_worker
+) -> None:  # type: ignore[no-untyped-def]
+    twin = make_model(TWIN, layers=2, dimension=64)
+    make_source(twin, "1-jr-demo")
+    response = anon.post(URL, _body(targetModelId=TWIN), format="json")
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    expected = reference.decoder_cossim(
+        reference.saes["1-res-demo"].W_dec.detach()[11], "1-jr-demo", 10
+    )
+    got = body["topk_decoder_cossim_features"]
+    assert [g["feature"]["index"] for g in got] == [i for i, _ in expected]
+    assert [g["cosine_similarity"] for g in got] == pytest.approx(
+        [v for _, v in expected], abs=1e-5
+    )
+    assert {(g["feature"]["model"], g["feature"]["source"]) for g in got} == {(TWIN, "1-jr-demo")}
+    assert body["feature"] == {"model": MODEL_ID, "source": "1-res-demo", "index": 11}
