@@ -30,6 +30,7 @@ from redis.commands.core import Script
 
 from neuronpedia_site.auth import api_key_user
 from neuronpedia_site.errors import error_body
+from workers import registry
 
 log = logging.getLogger(__name__)
 
@@ -104,13 +105,8 @@ class Decision:
 
 
 @functools.cache
-def _redis() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
-
-
-@functools.cache
 def _script() -> Script:
-    return _redis().register_script(_SLIDING_WINDOW_LUA)
+    return registry.connection().register_script(_SLIDING_WINDOW_LUA)
 
 
 def matching_rules(path: str) -> list[Rule]:
