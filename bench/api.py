@@ -22,8 +22,6 @@ import argparse
 import asyncio
 import os
 import random
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -36,6 +34,8 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "neuronpedia_site.settings")
+
+from bench.web import free_port, start_gunicorn, stop  # noqa: E402
 
 BENCH_DB = "np_bench_api"
 MODEL_ID = "bench-model"
@@ -243,52 +243,6 @@ def counts() -> tuple[int, int]:
 # --- server --------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(
-    env: dict[str, str], port: int, workers: int, threads: int, log: Path
-) -> subprocess.Popen:
-    # The server's log (Django logs every 404 of the floor endpoint) goes to a file.
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "neuronpedia_site.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--worker-class",
-            "gthread",
-            "--workers",
-            str(workers),
-            "--threads",
-            str(threads),
-            "--keep-alive",
-            "30",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2):
-                return proc
-        except Exception:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"gunicorn did not start; see {log}") from None
-            time.sleep(0.3)
-
-
 # --- load ----------------------------------------------------------------------------------
 
 
@@ -448,7 +402,10 @@ def main() -> None:
 
     port = free_port()
     log = Path(tempfile.gettempdir()) / "np_bench_api_server.log"
-    server = start_server(env, port, args.workers, args.threads, log)
+    # The server's log (Django logs every 404 of the floor endpoint) goes to a file.
+    server = start_gunicorn(
+        port, env, args.workers, args.threads, ("--keep-alive", "30"), log.open("w")
+    )
     try:
         indexes = args.features // SOURCES
 
@@ -471,8 +428,7 @@ def main() -> None:
                 run_load(name, port, next_path, args.duration, args.concurrency, args.warmup)
             )
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(20)
+        stop(server)
 
     limiter = "on" if args.rate_limiter else "off"
     print(

@@ -24,14 +24,11 @@ import argparse
 import json
 import os
 import random
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
 import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -41,6 +38,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
+
+from bench.web import free_port, start_gunicorn, stop  # noqa: E402
 
 MODEL_ID = "bench-lm"
 SOURCE_SET = "res-bench"
@@ -93,7 +92,7 @@ def main() -> None:
             env = child_env()
             processes.append(start_worker(pack, env, args.torch_threads))
             port = free_port()
-            processes.append(start_web(port, env, args.web_workers))
+            processes.append(start_gunicorn(port, env, args.web_workers, 8, ("--timeout", "300")))
             run(args, pack, f"http://127.0.0.1:{port}")
         finally:
             for process in processes:
@@ -223,58 +222,6 @@ def start_worker(pack: Path, env: dict[str, str], torch_threads: int | None) -> 
             raise SystemExit(f"worker did not start:\n{(pack / 'worker.log').read_text()[-3000:]}")
         time.sleep(0.2)
     return proc
-
-
-def start_web(port: int, env: dict[str, str], workers: int) -> subprocess.Popen:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "neuronpedia_site.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--worker-class",
-            "gthread",
-            "--workers",
-            str(workers),
-            "--threads",
-            "8",
-            "--timeout",
-            "300",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2)
-            return proc
-        except urllib.error.HTTPError:
-            return proc  # it answers (health may say "degraded": no default-queue worker here)
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("the web server did not start") from None
-            time.sleep(0.3)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
 
 
 # -- measurements ------------------------------------------------------------------------------
