@@ -37,6 +37,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--batch-tokens", type=int, default=8192)
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto")
     args = parser.parse_args()
 
     import torch
@@ -62,6 +63,7 @@ def main() -> None:
         batch_tokens=args.batch_tokens,
         force=True,
         checkpoint_seconds=30.0,
+        device=args.device,
     )
     started = time.monotonic()
     served = load_served(config)
@@ -69,7 +71,7 @@ def main() -> None:
     ready = time.monotonic() - started
     threads = torch.get_num_threads()
     print(f"model + corpus ready in {ready:.1f} s: {rows.n_tokens:,} tokens in {rows.n_rows:,} "
-          f"rows, {args.source}, {threads} thread(s)")  # fmt: skip
+          f"rows, {args.source}, {threads} thread(s), {served.device}")  # fmt: skip
     bare_pass(served, args.source, rows, args.batch_tokens)  # warm-up (allocator, kernels)
     rss_before = _max_rss_mib()
 
@@ -93,13 +95,15 @@ def main() -> None:
 
     # Paired, batch by batch: the same forward + encode timed alone and then with the update of
     # the statistics, so machine load (this box is shared) hits both sides equally.
-    stats = FeatureStats(config.stats_config(served.d_sae(args.source)))
+    stats = FeatureStats(config.stats_config(served.d_sae(args.source)), device=str(served.device))
     forward_encode = update = 0.0
     for ids in plan_batches(rows, args.batch_tokens):
         t0 = time.perf_counter()
         feats, tokens, valid = encode_batch(served, args.source, rows, ids)
+        _sync(served)
         t1 = time.perf_counter()
-        stats.update(feats, tokens, valid, ids)
+        stats.update(feats, tokens, valid, ids.to(feats.device))
+        _sync(served)
         forward_encode += t1 - t0
         update += time.perf_counter() - t1
     rss_job = _max_rss_mib()
@@ -127,6 +131,13 @@ def main() -> None:
           f"(after the bare pass alone: {rss_before:,.0f} MiB)")  # fmt: skip
     print(f"tracemalloc peak        {python_peak / 2**20:>10,.1f} MiB   "
           "(Python objects in the job)")  # fmt: skip
+
+
+def _sync(served) -> None:
+    import torch
+
+    if served.device == "cuda":  # time the kernels, not their launches
+        torch.cuda.synchronize()
 
 
 def _max_rss_mib() -> float:

@@ -65,6 +65,8 @@ def main() -> None:
         "takes a core, which makes the comparison meaningless",
     )
     parser.add_argument("--pack", type=Path, help="keep the random model here (built if absent)")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto (worker and bare)")
+    parser.add_argument("--dtype", default="float32", help="model and SAE dtype (worker and bare)")
     args = parser.parse_args()
 
     import django
@@ -90,7 +92,7 @@ def main() -> None:
         try:
             seed_database(args.layers, args.d_sae)
             env = child_env()
-            processes.append(start_worker(pack, env, args.torch_threads))
+            processes.append(start_worker(pack, env, args))
             port = free_port()
             processes.append(start_gunicorn(port, env, args.web_workers, 8, ("--timeout", "300")))
             run(args, pack, f"http://127.0.0.1:{port}")
@@ -183,7 +185,7 @@ def child_env() -> dict[str, str]:
     }
 
 
-def start_worker(pack: Path, env: dict[str, str], torch_threads: int | None) -> subprocess.Popen:
+def start_worker(pack: Path, env: dict[str, str], args: argparse.Namespace) -> subprocess.Popen:
     from workers import registry
 
     hostname = f"bench-{uuid.uuid4().hex[:6]}@localhost"
@@ -200,7 +202,11 @@ def start_worker(pack: Path, env: dict[str, str], torch_threads: int | None) -> 
             "--sae-dir",
             str(pack / "saes"),
             "--device",
-            "cpu",
+            args.device,
+            "--model-dtype",
+            args.dtype,
+            "--sae-dtype",
+            args.dtype,
             "--token-limit",
             "256",
             "--no-default-queue",
@@ -208,7 +214,7 @@ def start_worker(pack: Path, env: dict[str, str], torch_threads: int | None) -> 
             hostname,
             "--loglevel",
             "WARNING",
-            *(["--torch-threads", str(torch_threads)] if torch_threads else []),
+            *(["--torch-threads", str(args.torch_threads)] if args.torch_threads else []),
         ],
         cwd=ROOT,
         env=env,
@@ -272,7 +278,9 @@ def run(args: argparse.Namespace, pack: Path, base: str) -> None:
             model_id=MODEL_ID,
             model_dir=str(pack / "model"),
             sae_dirs=str(pack / "saes"),
-            device="cpu",
+            device=args.device,
+            model_dtype=args.dtype,
+            sae_dtype=args.dtype,
             token_limit=256,
         )
     )
@@ -287,6 +295,12 @@ def run(args: argparse.Namespace, pack: Path, base: str) -> None:
             {"prompt": t, "source_set": SOURCE_SET, "num_results": args.num_results} for t in chunk
         ]
         inference.activations_all_many(served, requests)
+
+    def worker_call(text: str) -> None:  # the Celery round trip alone, no web process
+        request = {"prompt": text, "source_set": SOURCE_SET, "num_results": args.num_results}
+        client.call(
+            "activations_all", {"model": MODEL_ID, "requests": [request]}, f"inference.{MODEL_ID}"
+        )
 
     def api(text: str) -> None:
         body = post(
@@ -321,6 +335,7 @@ def run(args: argparse.Namespace, pack: Path, base: str) -> None:
     # side: every request runs bare and through the API back to back (paired latencies), and
     # each round times the serial and the concurrent phase one after the other.
     bare_ms: list[float] = []
+    call_ms: list[float] = []
     api_ms: list[float] = []
     pair_ratios: list[float] = []
     rounds: list[dict[str, float]] = []
@@ -328,6 +343,7 @@ def run(args: argparse.Namespace, pack: Path, base: str) -> None:
         totals = {"bare": 0.0, "api_serial": 0.0}
         for text in texts:
             one = timed(bare, [text])
+            call_ms.append(timed(worker_call, [text]) * 1000)
             other = timed(api, [text])
             bare_ms.append(one * 1000)
             api_ms.append(other * 1000)
@@ -379,6 +395,12 @@ def run(args: argparse.Namespace, pack: Path, base: str) -> None:
         f"(median of {len(pair_ratios)} paired requests; "
         f"+{statistics.median(a - b for a, b in zip(api_ms, bare_ms, strict=True)):.0f} ms; "
         "goal <= 1.3x)"
+    )
+    bare_med, call_med = statistics.median(bare_ms), statistics.median(call_ms)
+    print(
+        f"  where it goes: worker round trip (Celery, Redis, batcher) "
+        f"+{call_med - bare_med:.0f} ms, web side (HTTP, auth, DB joins, JSON) "
+        f"+{statistics.median(api_ms) - call_med:.0f} ms (medians)"
     )
     print(
         f"API throughput, {args.concurrency} concurrent vs one at a time: "

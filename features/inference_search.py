@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -70,7 +72,11 @@ class SearchAll:
         }
 
 
-def search_all(search: SearchAll, user: User | None) -> dict[str, Any]:
+def search_all(
+    search: SearchAll,
+    user: User | None,
+    after_answer: Callable[[Callable[[], None]], None] | None = None,
+) -> dict[str, Any]:
     """`{tokens, result: [...], sortIndexes}` for one text, `{results: [{tokens, result}]}` for a
     list of texts (no DB join, nothing saved).
 
@@ -83,7 +89,9 @@ def search_all(search: SearchAll, user: User | None) -> dict[str, Any]:
        (by the user, or the inferenceactivation bot), and when all of them could be saved, a
        SavedSearch with its ordered SavedSearchActivation rows. With
        `INFERENCE_BACKGROUND_SAVES` (the default) the rows are written after the answer is
-       returned, by one background thread.
+       returned, by one background thread; `after_answer` receives the job that queues them
+       (the view runs it once the response is sent, so the save does not compete with sending
+       it), else it is queued at once.
     """
     model = inference_hosts.visible_model(search.model_id, user)
     single = isinstance(search.text, str)
@@ -118,7 +126,10 @@ def search_all(search: SearchAll, user: User | None) -> dict[str, Any]:
     neurons = neuron_dicts(model, features)
     results = [_result(model, a, neurons.get(_key(a))) for a in acts]
     if settings.INFERENCE_BACKGROUND_SAVES:
-        _saver.submit(_save_in_background, model, search, answer, acts, features, user)
+        queue_save = partial(
+            _saver.submit, _save_in_background, model, search, answer, acts, features, user
+        )
+        (after_answer or _call)(queue_save)
     else:
         _save_search(model, search, answer, acts, features, user)
     return {"tokens": answer["tokens"], "result": results, "sortIndexes": search.sort_indexes}
@@ -227,6 +238,10 @@ def _save_in_background(*args: Any) -> None:
         log.exception("could not save a search-all result")
     finally:
         connection.close()  # this thread's own connection; the next job opens a fresh one
+
+
+def _call(job: Callable[[], Any]) -> None:
+    job()
 
 
 def wait_for_saves(timeout: float = 30) -> None:

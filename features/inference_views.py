@@ -23,6 +23,7 @@ from features import (
 )
 from features import inference_serializers as shapes
 from neuronpedia_site.auth import request_user
+from neuronpedia_site.responses import ResponseThen
 
 
 def _valid(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
@@ -85,7 +86,9 @@ def search_all(request: Request) -> Response:
     """The top features of a text across the sources of a source set."""
     body = _valid(shapes.SearchAllRequest, request.data)
     search = inference_search.SearchAll.from_wire(body)
-    return Response(inference_search.search_all(search, request_user(request)))
+    after_sending: list[Callable[[], None]] = []
+    answer = inference_search.search_all(search, request_user(request), after_sending.append)
+    return ResponseThen(answer, after_sending)
 
 
 @schemas.open_answer(

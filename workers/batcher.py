@@ -3,9 +3,14 @@
 A model worker runs its Celery tasks on a thread pool, but the model itself runs one forward pass
 at a time (`ServedModel.lock`). Neuronpedia's server serialises requests the same way, so eight
 concurrent searches cost eight passes. Here concurrent searches are handed to one model thread,
-which takes whatever is pending (up to `max_batch`, waiting at most `max_wait` seconds for more
-after the first) and answers them with one padded forward pass (`activations_all_many`), then
-hands each caller its own result. A request that arrives alone waits at most `max_wait`.
+which takes whatever is pending (up to `max_batch`) and answers them with one padded forward pass
+(`activations_all_many`), then hands each caller its own result.
+
+Requests that arrive while a pass runs share the next one without any waiting. Waiting for
+latecomers (at most `max_wait` after the first request) only pays when callers come together, so
+the model thread waits only after a batch of more than one; a request that reaches an idle
+worker after single requests (one client asking in turn) runs at once instead of idling for
+`max_wait` with nobody to wait for.
 """
 
 from __future__ import annotations
@@ -71,6 +76,7 @@ class MicroBatcher(Generic[Item, Result]):
         self._queue: queue.SimpleQueue[tuple[Item, Future[Result]] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
+        self._callers_together = False  # did the last batch hold more than one item?
 
     def submit(self, item: Item) -> Result:
         """Block until `item` has been answered; raise its error if it had one."""
@@ -109,7 +115,7 @@ class MicroBatcher(Generic[Item, Result]):
             if first is None:
                 return
             batch = [first]
-            deadline = time.monotonic() + self.max_wait
+            deadline = time.monotonic() + (self.max_wait if self._callers_together else 0.0)
             while len(batch) < self.max_batch:
                 # Wait for latecomers until the deadline, then only take what is already queued.
                 remaining = deadline - time.monotonic()
@@ -129,6 +135,7 @@ class MicroBatcher(Generic[Item, Result]):
 
     def _answer(self, batch: list[tuple[Item, Future[Result]]]) -> None:
         self.stats.record(len(batch))
+        self._callers_together = len(batch) > 1
         try:
             results = list(self.handler([item for item, _ in batch]))
             if len(results) != len(batch):

@@ -523,6 +523,8 @@ def bare_pass(
     started = time.monotonic()
     for ids in plan_batches(rows, batch_tokens):
         encode_batch(served, source, rows, ids)
+    if served.device == "cuda":
+        torch.cuda.synchronize()  # CUDA runs behind the Python loop: count its last kernels too
     return rows.n_tokens, time.monotonic() - started
 
 

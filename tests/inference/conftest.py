@@ -37,20 +37,6 @@ TEXTS = [
 LONG_TEXT = " ".join(["The quick brown fox jumps over the lazy dog."] * 10)
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Skip `@pytest.mark.gpu` tests on machines without CUDA."""
-    gpu_items = [item for item in items if item.get_closest_marker("gpu")]
-    if not gpu_items:
-        return
-    import torch
-
-    if torch.cuda.is_available():
-        return
-    skip = pytest.mark.skip(reason="needs a CUDA device")
-    for item in gpu_items:
-        item.add_marker(skip)
-
-
 @pytest.fixture(scope="session", autouse=True)
 def _one_torch_thread() -> None:
     import torch

@@ -35,11 +35,38 @@ def test_requests_that_arrive_while_the_model_is_busy_share_the_next_batch() -> 
     assert batcher.stats.largest == 8 and batcher.stats.items == 9
 
 
-def test_a_lone_request_waits_at_most_max_wait() -> None:
-    batcher = MicroBatcher(lambda items: items, max_batch=8, max_wait=0.05)
+def test_requests_one_at_a_time_are_not_held_back_by_max_wait() -> None:
+    batcher = MicroBatcher(lambda items: items, max_batch=8, max_wait=0.5)
     started = time.monotonic()
-    assert batcher.submit("x") == "x"
-    assert time.monotonic() - started < 1.0
+    for i in range(4):
+        assert batcher.submit(i) == i
+    # waiting for latecomers would cost 0.5 s per request here
+    assert time.monotonic() - started < 0.4
+    assert batcher.stats.sizes == [1, 1, 1, 1]
+    batcher.close()
+
+
+def test_after_a_shared_batch_a_request_waits_for_latecomers() -> None:
+    gate = threading.Event()
+
+    def handler(items: list[int]) -> list[int]:
+        gate.wait(5)  # the first call holds the model so that callers pile up behind it
+        return items
+
+    batcher = MicroBatcher(handler, max_batch=8, max_wait=0.3)
+    with ThreadPoolExecutor(8) as pool:
+        first = pool.submit(batcher.submit, 0)
+        time.sleep(0.05)
+        burst = [pool.submit(batcher.submit, i) for i in (1, 2)]
+        time.sleep(0.05)
+        gate.set()
+        assert [f.result(5) for f in (first, *burst)] == [0, 1, 2]
+        assert batcher.stats.sizes == [1, 2]  # callers came together: wait from now on
+        late = [pool.submit(batcher.submit, 3)]
+        time.sleep(0.05)  # well inside max_wait after the first of these arrived
+        late.append(pool.submit(batcher.submit, 4))
+        assert [f.result(5) for f in late] == [3, 4]
+    assert batcher.stats.sizes == [1, 2, 2]
     batcher.close()
 
 
