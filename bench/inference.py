@@ -340,10 +340,12 @@ def run(args: argparse.Namespace, pack: Path, base: str) -> None:
     pair_ratios: list[float] = []
     rounds: list[dict[str, float]] = []
     for round_ in range(args.rounds):
-        totals = {"bare": 0.0, "api_serial": 0.0}
+        totals = {"bare": 0.0, "call_serial": 0.0, "api_serial": 0.0}
         for text in texts:
             one = timed(bare, [text])
-            call_ms.append(timed(worker_call, [text]) * 1000)
+            call = timed(worker_call, [text])
+            call_ms.append(call * 1000)
+            totals["call_serial"] += call
             other = timed(api, [text])
             bare_ms.append(one * 1000)
             api_ms.append(other * 1000)
@@ -352,6 +354,7 @@ def run(args: argparse.Namespace, pack: Path, base: str) -> None:
             totals["api_serial"] += other
         forget(len(texts))
         totals["bare_batched"] = timed(bare_batched, chunks)
+        totals["call_concurrent"] = timed(worker_call, texts, args.concurrency)
         totals["api_concurrent"] = timed(api, texts, args.concurrency)
         forget(len(texts))
         rounds.append(totals)
@@ -405,6 +408,10 @@ def run(args: argparse.Namespace, pack: Path, base: str) -> None:
     print(
         f"API throughput, {args.concurrency} concurrent vs one at a time: "
         f"{median_ratio('api_serial', 'api_concurrent'):.2f}x (goal >= 3x)"
+    )
+    print(
+        f"  worker round trips alone, {args.concurrency} concurrent vs one at a time: "
+        f"{median_ratio('call_serial', 'call_concurrent'):.2f}x (no web process)"
     )
     print(
         f"bare call, batches of {args.concurrency} vs one at a time: "
