@@ -377,22 +377,8 @@ class FeatureStats:
         return (self.n_fired.double() / max(self.n_tokens, 1)).tolist()
 
     def top_examples(self, decimals: int | None = None) -> list[list[Example]]:
-        """Per feature, its top examples, best first; values rounded to `decimals` if given.
-
-        Everything is read out in one `tolist` per tensor: per-example tensor indexing costs
-        more than the whole scan for small SAEs.
-        """
-        rows, focus = self.top_row.tolist(), self.top_focus.tolist()
-        tokens, values = _ints(self.top_tok), _values(self.top_act, decimals)
-        sizes = (self.top_tok >= 0).sum(-1).tolist()
-        return [
-            [
-                Example(rows[f][k], tokens[f][k][:n], values[f][k][:n], focus[f][k])
-                for k, n in enumerate(sizes[f])
-                if rows[f][k] >= 0
-            ]
-            for f in range(self.cfg.d_sae)
-        ]
+        """Per feature, its top examples, best first; values rounded to `decimals` if given."""
+        return _read_examples(self.top_row, self.top_focus, self.top_tok, self.top_act, decimals)
 
     def token_ids(self) -> set[int]:
         """Every token id in a kept example (top or bin), for decoding them all at once."""
@@ -416,34 +402,61 @@ class FeatureStats:
         per_bin = self.hist.view(cfg.d_sae, cfg.n_bins, -1).sum(2).tolist()
         width = (self.scale / cfg.n_bins).tolist()
         top = self.max_values()
-        rows, focus = self.res_row.tolist(), self.res_focus.tolist()
-        tokens, values = _ints(self.res_tok), _values(self.res_act, decimals)
-        sizes = (self.res_tok >= 0).sum(-1).tolist()
+        examples = _read_examples(
+            self.res_row, self.res_focus, self.res_tok, self.res_act, decimals
+        )  # one list per (feature, bin)
         out = []
         for f in range(cfg.d_sae):
             bins = []
             for j, count in enumerate(per_bin[f]):
                 if count == 0:
                     continue
-                examples = [
-                    Example(rows[f][j][k], tokens[f][j][k][:n], values[f][j][k][:n], focus[f][j][k])
-                    for k, n in enumerate(sizes[f][j])
-                    if rows[f][j][k] >= 0
-                ]
                 low, high = j * width[f], min((j + 1) * width[f], top[f])
-                bins.append(QuantileBin(low, high, count / fired[f], examples))
+                bins.append(QuantileBin(low, high, count / fired[f], examples[f * cfg.n_bins + j]))
             out.append(bins)
         return out
 
 
-def _ints(ids: torch.Tensor) -> list[Any]:
-    # numpy's tolist is about 3x faster than torch's for integer tensors
-    return ids.cpu().numpy().tolist()
+def _read_examples(
+    rows: Int[torch.Tensor, "*groups slots"],
+    focus: Int[torch.Tensor, "*groups slots"],
+    tokens: Int[torch.Tensor, "*groups slots window"],
+    acts: Float[torch.Tensor, "*groups slots window"],
+    decimals: int | None,
+) -> list[list[Example]]:
+    """The kept examples of each group (the leading dimensions, flattened), in slot order.
 
-
-def _values(acts: torch.Tensor, decimals: int | None) -> list[Any]:
-    # rounding in float64 keeps float32 noise (2.7699999809) out of the rounded numbers
-    return (acts.double().round(decimals=decimals) if decimals is not None else acts).tolist()
+    Only the filled slots and the filled part of each window (a prefix: padding is -1) are
+    read, each as one flat `tolist`: a nested `tolist` of the whole tensors costs more than the
+    rest of the export's preparation, per-example tensor indexing even more.
+    """
+    window = tokens.shape[-1]
+    rows, focus = rows.flatten(0, -2).cpu(), focus.flatten(0, -2).cpu()
+    kept = rows >= 0  # [groups, slots]
+    tok = tokens.reshape(*rows.shape, window).cpu()[kept]  # [examples, window]
+    act = acts.reshape(*rows.shape, window).cpu()[kept]
+    filled = tok >= 0
+    # numpy's tolist is about 3x faster than torch's for integer tensors; rounding in float64
+    # keeps float32 noise (2.7699999809) out of the rounded numbers
+    flat_tok = tok[filled].numpy().tolist()
+    values = act[filled].double()
+    flat_act = (values.round(decimals=decimals) if decimals is not None else values).tolist()
+    sizes = filled.sum(1).tolist()
+    example_rows, example_focus = rows[kept].tolist(), focus[kept].tolist()
+    per_group = kept.sum(1).tolist()
+    out: list[list[Example]] = []
+    start = at = 0
+    for count in per_group:
+        group = []
+        for i in range(at, at + count):
+            end = start + sizes[i]
+            group.append(
+                Example(example_rows[i], flat_tok[start:end], flat_act[start:end], example_focus[i])
+            )
+            start = end
+        at += count
+        out.append(group)
+    return out
 
 
 @dataclass

@@ -29,6 +29,7 @@ import hashlib
 import json
 import logging
 import math
+import os
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -461,8 +462,11 @@ def generate_dashboards(
             on_batch(number + 1, len(batches))
 
     # The statistics of batch N are updated on a thread while this one runs the model on batch
-    # N+1: torch releases the GIL in its kernels, so the two overlap on a second core (one
-    # thread applies the updates, in order, so the result is the same as in series).
+    # N+1: torch releases the GIL in its kernels, so the two overlap on a spare core (one
+    # thread applies the updates, in order, so the result is the same as in series). When
+    # torch's threads already fill every core, a third thread only steals time from them, so
+    # the updates then run in series.
+    beside = _update_beside_forward(served)
     with (
         tqdm(
             total=rows.n_tokens,
@@ -481,7 +485,11 @@ def generate_dashboards(
             if pending is not None:
                 pending.result()
                 _after_batch(number - 1)
-            pending = updater.submit(stats.update, feats, tokens, valid, ids.to(feats.device))
+            if beside:
+                pending = updater.submit(stats.update, feats, tokens, valid, ids.to(feats.device))
+            else:
+                stats.update(feats, tokens, valid, ids.to(feats.device))
+                _after_batch(number)
         if pending is not None:
             pending.result()
             _after_batch(len(batches) - 1)
@@ -514,6 +522,15 @@ def generate_dashboards(
     checkpoint.unlink(missing_ok=True)
     logger.info("dashboards %s/%s written: %s", model_id, config.source, result.to_dict())
     return result
+
+
+def _update_beside_forward(served: ServedModel) -> bool:
+    """Whether a second thread can update the statistics without slowing the forward pass: on
+    a GPU (the thread only launches kernels) or when torch leaves a CPU core free."""
+    if served.device != "cpu":
+        return True
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return torch.get_num_threads() < (cores or 1)
 
 
 def bare_pass(
