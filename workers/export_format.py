@@ -235,6 +235,52 @@ class BackgroundWriter:
             self._pool.shutdown(wait=True)
 
 
+class JsonlStream:
+    """One gzipped JSONL file written in chunks: each chunk is encoded in the caller and
+    compressed on a thread while the caller builds the next, so a large file's compression
+    does not wait until all of its rows exist. One chunk is in flight at a time (bounded
+    memory); the bytes are those `write_jsonl` gives for the same rows. The file appears
+    atomically when the `with` block ends without an error; after an error there is none.
+    """
+
+    def __init__(self, path: Path) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.count = 0
+        self._tmp = path.with_name(f".{path.name}.tmp")
+        self._raw = self._tmp.open("wb")
+        self._out = gzip.GzipFile(
+            filename="", mode="wb", fileobj=self._raw, mtime=0, compresslevel=6
+        )
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="export-stream")
+        self._in_flight: Any = None
+
+    def add(self, rows: Iterable[dict[str, Any]]) -> None:
+        data, count = encode_jsonl(rows)
+        self.count += count
+        if self._in_flight is not None:
+            self._in_flight.result()
+        self._in_flight = self._pool.submit(self._out.write, data)
+
+    def __enter__(self) -> JsonlStream:
+        return self
+
+    def __exit__(self, error_type: object, *exc: object) -> None:
+        try:
+            if self._in_flight is not None:
+                self._in_flight.result()
+            self._out.close()
+        finally:
+            self._pool.shutdown(wait=True)
+            self._raw.close()
+            if error_type is None:
+                os.replace(self._tmp, self.path)
+            else:
+                self._tmp.unlink(missing_ok=True)
+
+
 def merge_config_rows(path: Path, rows: list[dict[str, Any]]) -> None:
     """Add or replace config rows by `name`, keeping rows other exports put in the same file."""
     existing = {r["name"]: r for r in read_jsonl(path)} if path.exists() else {}

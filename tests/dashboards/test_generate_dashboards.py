@@ -163,6 +163,24 @@ def test_an_interrupted_job_resumes_and_gives_the_same_files(
     assert again.skipped and again.activations == straight.activations
 
 
+def test_updates_in_series_give_the_same_files_as_on_the_thread(
+    tmp_path: Path, demo_served: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workers import dashboards
+
+    settings = {"max_docs": 60, "batch_tokens": 512}
+    monkeypatch.setattr(dashboards, "_update_beside_forward", lambda served: True)
+    beside = generate_dashboards(
+        small_config(tmp_path / "beside", **settings), served=demo_served, progress=False
+    )
+    monkeypatch.setattr(dashboards, "_update_beside_forward", lambda served: False)
+    series = generate_dashboards(
+        small_config(tmp_path / "series", **settings), served=demo_served, progress=False
+    )
+    assert series.activations == beside.activations > 0
+    assert _files(tmp_path / "series" / "v1") == _files(tmp_path / "beside" / "v1")
+
+
 def test_a_corpus_file_works_and_long_documents_are_cut(tmp_path: Path, demo_served: Any) -> None:
     corpus = tmp_path / "docs.jsonl"
     docs = [d.text for d in generate_corpus(5, 30, chat_fraction=0.0)]
