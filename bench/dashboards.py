@@ -24,6 +24,7 @@ import tempfile
 import time
 import tracemalloc
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -133,7 +134,7 @@ def main() -> None:
           "(Python objects in the job)")  # fmt: skip
 
 
-def _sync(served) -> None:
+def _sync(served: Any) -> None:
     import torch
 
     if served.device == "cuda":  # time the kernels, not their launches
