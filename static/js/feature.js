@@ -98,4 +98,49 @@
       });
     });
   }
+
+  var commentForm = document.getElementById("comment-form");
+  if (commentForm) {
+    var commentText = document.getElementById("comment-text");
+    var commentStatus = document.getElementById("comment-status");
+    var commentList = document.getElementById("comment-list");
+    commentForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var text = commentText.value.trim();
+      if (text.length < 5) {
+        NP.setStatus(commentStatus, "Write at least 5 characters.", true);
+        commentText.focus();
+        return;
+      }
+      NP.setStatus(commentStatus, "Posting…", false);
+      NP.postJson("/api/comment/new", {
+        modelId: commentForm.dataset.model,
+        layer: commentForm.dataset.layer,
+        index: commentForm.dataset.index,
+        text: text,
+      }).then(function (result) {
+        if (!result.ok) {
+          NP.setStatus(commentStatus, NP.errorMessage(result, "post your comment"), true);
+          return;
+        }
+        // Newest last, as the page lists them.
+        var item = document.createElement("li");
+        var body = document.createElement("p");
+        body.textContent = result.data.text;
+        var byline = document.createElement("p");
+        byline.className = "muted small";
+        byline.textContent = result.data.user.name + " · " + String(result.data.createdAt).slice(0, 10);
+        item.appendChild(body);
+        item.appendChild(byline);
+        commentList.appendChild(item);
+        commentList.hidden = false;
+        var empty = document.getElementById("no-comments");
+        if (empty) empty.remove();
+        commentText.value = "";
+        NP.setStatus(commentStatus, "Posted.", false);
+      }).catch(function () {
+        NP.setStatus(commentStatus, "Could not reach the server.", true);
+      });
+    });
+  }
 })();

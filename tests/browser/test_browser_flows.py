@@ -17,7 +17,7 @@ from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from features.models import ListsOnNeurons
+from features.models import Comment, ListsOnNeurons
 from neuronpedia_site.accounts import seed_users
 from neuronpedia_site.models import user_for_api_key
 from tests.browser.conftest import LAPTOP, PHONE
@@ -218,6 +218,30 @@ def test_create_a_list_add_the_feature_and_remove_it(
     _wait_text(browser, "#list-page-status", "Removed 6-res-jb · 7")
     assert browser.find_elements(By.CSS_SELECTOR, "button.remove") == []
     assert not ListsOnNeurons.objects.filter(list__name="Browser list").exists()
+    assert _script_errors(browser) == []
+
+
+def test_post_a_comment_on_a_feature(
+    browser: WebDriver, live_server: object, site: Site, bob: Account, screenshot: Shot
+) -> None:
+    base = str(live_server)
+    browser.set_window_size(*LAPTOP)
+    _log_in(browser, base, bob)
+    browser.get(f"{base}/{MODEL}/{SOURCE}/{FEATURE}")
+    text = browser.find_element(By.ID, "comment-text")
+    text.send_keys("Also fires on fossils.")
+    browser.find_element(By.ID, "comment-submit").click()
+    _wait_text(browser, "#comment-status", r"Posted\.")
+    assert browser.find_elements(By.CSS_SELECTOR, "#comment-list li p")[-2].text == (
+        "Also fires on fossils."
+    )
+    assert text.get_attribute("value") == ""
+    screenshot("feature-comment")
+    comment = Comment.objects.get(text="Also fires on fossils.")
+    assert (comment.model_id, comment.layer, comment.index) == (MODEL, SOURCE, FEATURE)
+    assert comment.user == bob.user
+    browser.refresh()  # the page lists it too
+    assert "Also fires on fossils." in browser.find_element(By.ID, "comment-list").text
     assert _script_errors(browser) == []
 
 

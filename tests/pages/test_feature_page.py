@@ -122,6 +122,20 @@ def test_logged_in_users_can_add_to_their_lists(site: Site, alice: Account, bob:
     assert "Bob&#x27;s</option>" in page and "Dino features</option>" not in page
 
 
+def test_logged_in_users_get_a_comment_form_and_visitors_a_log_in_link(
+    site: Site, alice: Account
+) -> None:
+    page = _page()
+    assert 'id="comment-form"' not in page
+    assert "to comment." in page
+    page = _page(logged_in(alice))
+    form = re.search(r'<form id="comment-form"[^>]*>', page)
+    assert form is not None
+    assert 'data-model="gpt2-small"' in form.group(0)
+    assert 'data-layer="6-res-jb"' in form.group(0) and 'data-index="7"' in form.group(0)
+    assert 'minlength="5" maxlength="1024"' in page
+
+
 def test_it_has_the_test_your_text_box(site: Site) -> None:
     page = _page()
     assert (
