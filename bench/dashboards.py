@@ -24,7 +24,6 @@ import tempfile
 import time
 import tracemalloc
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -51,6 +50,7 @@ def main() -> None:
         generate_dashboards,
         load_served,
         plan_batches,
+        synchronize,
     )
     from workers.demo.dashboards import demo_dashboard_config
 
@@ -101,10 +101,10 @@ def main() -> None:
     for ids in plan_batches(rows, args.batch_tokens):
         t0 = time.perf_counter()
         feats, tokens, valid = encode_batch(served, args.source, rows, ids)
-        _sync(served)
+        synchronize(served)
         t1 = time.perf_counter()
         stats.update(feats, tokens, valid, ids.to(feats.device))
-        _sync(served)
+        synchronize(served)
         forward_encode += t1 - t0
         update += time.perf_counter() - t1
     rss_job = _max_rss_mib()
@@ -132,13 +132,6 @@ def main() -> None:
           f"(after the bare pass alone: {rss_before:,.0f} MiB)")  # fmt: skip
     print(f"tracemalloc peak        {python_peak / 2**20:>10,.1f} MiB   "
           "(Python objects in the job)")  # fmt: skip
-
-
-def _sync(served: Any) -> None:
-    import torch
-
-    if served.device == "cuda":  # time the kernels, not their launches
-        torch.cuda.synchronize()
 
 
 def _max_rss_mib() -> float:

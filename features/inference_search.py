@@ -129,7 +129,10 @@ def search_all(
         queue_save = partial(
             _saver.submit, _save_in_background, model, search, answer, acts, features, user
         )
-        (after_answer or _call)(queue_save)
+        if after_answer is not None:
+            after_answer(queue_save)
+        else:
+            queue_save()
     else:
         _save_search(model, search, answer, acts, features, user)
     return {"tokens": answer["tokens"], "result": results, "sortIndexes": search.sort_indexes}
@@ -238,10 +241,6 @@ def _save_in_background(*args: Any) -> None:
         log.exception("could not save a search-all result")
     finally:
         connection.close()  # this thread's own connection; the next job opens a fresh one
-
-
-def _call(job: Callable[[], Any]) -> None:
-    job()
 
 
 def wait_for_saves(timeout: float = 30) -> None:

@@ -544,9 +544,15 @@ def bare_pass(
     started = time.monotonic()
     for ids in plan_batches(rows, batch_tokens):
         encode_batch(served, source, rows, ids)
-    if served.device == "cuda":
-        torch.cuda.synchronize()  # CUDA runs behind the Python loop: count its last kernels too
+    synchronize(served)
     return rows.n_tokens, time.monotonic() - started
+
+
+def synchronize(served: ServedModel) -> None:
+    """Wait for the device's queued kernels (CUDA runs behind the Python loop), so a timing
+    counts the work and not only its launches. For benchmarks."""
+    if served.device == "cuda":
+        torch.cuda.synchronize()
 
 
 def _resume(checkpoint: Path, fingerprint: str, stats: FeatureStats) -> int:

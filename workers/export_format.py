@@ -191,14 +191,17 @@ def write_encoded(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     with tmp.open("wb") as raw:
         if path.name.endswith(".gz"):
-            # level 6: a quarter of level 9's time for 5 % more bytes
-            with gzip.GzipFile(
-                filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6
-            ) as out:
+            with _gzip_writer(raw) as out:
                 out.write(data)
         else:
             raw.write(data)
     os.replace(tmp, path)
+
+
+def _gzip_writer(raw: Any) -> gzip.GzipFile:
+    """Every export's gzip settings: no name and no time in the header (the same rows give the
+    same bytes), level 6 (a quarter of level 9's time for 5 % more bytes)."""
+    return gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6)
 
 
 class BackgroundWriter:
@@ -251,9 +254,7 @@ class JsonlStream:
         self.count = 0
         self._tmp = path.with_name(f".{path.name}.tmp")
         self._raw = self._tmp.open("wb")
-        self._out = gzip.GzipFile(
-            filename="", mode="wb", fileobj=self._raw, mtime=0, compresslevel=6
-        )
+        self._out = _gzip_writer(self._raw)
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="export-stream")
         self._in_flight: Any = None
 

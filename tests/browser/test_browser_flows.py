@@ -58,6 +58,13 @@ def _log_in(browser: WebDriver, base: str, account: Account) -> None:
     WebDriverWait(browser, WAIT).until(ec.url_contains("/account"))
 
 
+def _open_feature_as(browser: WebDriver, base: str, account: Account) -> None:
+    """The seeded feature's page on a laptop screen, logged in as `account`."""
+    browser.set_window_size(*LAPTOP)
+    _log_in(browser, base, account)
+    browser.get(f"{base}/{MODEL}/{SOURCE}/{FEATURE}")
+
+
 def _script_errors(browser: WebDriver) -> list[str]:
     """Script errors since the last call; HTTP error statuses (which the pages handle, and
     Chromium logs as "Failed to load resource") are not errors here."""
@@ -196,10 +203,7 @@ def test_the_test_box_shades_a_real_workers_activations(
 def test_create_a_list_add_the_feature_and_remove_it(
     browser: WebDriver, live_server: object, site: Site, alice: Account, screenshot: Shot
 ) -> None:
-    base = str(live_server)
-    browser.set_window_size(*LAPTOP)
-    _log_in(browser, base, alice)
-    browser.get(f"{base}/{MODEL}/{SOURCE}/{FEATURE}")
+    _open_feature_as(browser, str(live_server), alice)
     assert Select(browser.find_element(By.ID, "list-select")).first_selected_option.text == (
         "A new list…"
     )
@@ -224,10 +228,7 @@ def test_create_a_list_add_the_feature_and_remove_it(
 def test_post_a_comment_on_a_feature(
     browser: WebDriver, live_server: object, site: Site, bob: Account, screenshot: Shot
 ) -> None:
-    base = str(live_server)
-    browser.set_window_size(*LAPTOP)
-    _log_in(browser, base, bob)
-    browser.get(f"{base}/{MODEL}/{SOURCE}/{FEATURE}")
+    _open_feature_as(browser, str(live_server), bob)
     text = browser.find_element(By.ID, "comment-text")
     text.send_keys("Also fires on fossils.")
     browser.find_element(By.ID, "comment-submit").click()
