@@ -38,12 +38,17 @@ class LiveModel:
             raise ApiError(f"Source not found: {source}", status=404)
         return info
 
+    def set_members(self, source_set: str) -> list[str]:
+        """Source ids of `source_set` by layer (none when no worker serves any of them)."""
+        found = [s for s in self.sources if source_set_name(s) == source_set]
+        return sorted(found, key=lambda s: (layer_number(s), s))
+
     def sources_in_set(self, source_set: str) -> list[str]:
         """Source ids of `source_set` by layer, or 404 when no worker serves any of them."""
-        found = [s for s in self.sources if source_set_name(s) == source_set]
+        found = self.set_members(source_set)
         if not found:
             raise ApiError(f"Source set not found: {source_set}", status=404)
-        return sorted(found, key=lambda s: (layer_number(s), s))
+        return found
 
     def call(self, task: str, **kwargs: Any) -> Any:
         """Run `workers.tasks.<task>` on this model's queue and wait for its answer."""

@@ -9,6 +9,7 @@ as an Activation with a SavedSearch, and answer an identical later request from 
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Callable
@@ -20,10 +21,19 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
-from features import inference_hosts
+from features import feature_rows, inference_hosts, prepared
+from features.access import visibility_params, visible_sql
 from features.bulk_insert import insert_rows
-from features.feature_rows import FeatureKey, features_by_key, neuron_dicts
-from features.models import Activation, Feature, Model, SavedSearch, SavedSearchActivation
+from features.feature_rows import FeatureKey
+from features.models import (
+    Activation,
+    Model,
+    SavedSearch,
+    SavedSearchActivation,
+    Source,
+    Visibility,
+)
+from features.rows import table
 from neuronpedia_site.errors import ApiError
 from neuronpedia_site.models import INFERENCE_ACTIVATION_USER_ID, User
 
@@ -82,7 +92,8 @@ def search_all(
 
     1. 404 unless the user may see the model. A single text asked before is answered from its
        SavedSearch, without a worker.
-    2. 503 without a live worker; 404 for a source set or layer no worker serves.
+    2. 503 without a live worker; 404 for a source set or layer no worker serves, or a source
+       the user may not see.
     3. The worker ranks; results with maxValue <= 0 (sumValues <= 0 when sorting by token
        indexes) are dropped, then features denser than `density_threshold`.
     4. Single text: join the DB features, save each result whose feature exists as an Activation
@@ -92,49 +103,53 @@ def search_all(
        returned, by one background thread; `after_answer` receives the job that queues them
        (the view runs it once the response is sent, so the save does not compete with sending
        it), else it is queued at once.
+
+    Everything the DB decides before the model runs (steps 1 and 2) is one query, and the join
+    after it another: on a GPU worker the model answers in tens of milliseconds, so each round
+    trip of the web side counts.
     """
-    model = inference_hosts.visible_model(search.model_id, user)
     single = isinstance(search.text, str)
-    if single:
-        cached = _cached_search(model, search)
-        if cached is not None:
-            return cached
-    live = inference_hosts.require(search.model_id)
+    live = inference_hosts.find(search.model_id)
+    wanted = search.selected_layers or (live.set_members(search.source_set) if live else [])
+    gate = _gate(search, user, wanted, single)
+    if gate.saved is not None:
+        return _replay(search.model_id, gate.saved)
+    live = live or inference_hosts.require(search.model_id)
     set_sources = live.sources_in_set(search.source_set)
     for layer in search.selected_layers:
         if layer not in set_sources:
             raise ApiError(f"Source not found: {layer}", status=404)
-    inference_hosts.check_sources_visible(model.id, search.selected_layers or set_sources, user)
-    texts = [search.text] if isinstance(search.text, str) else search.text
+    if gate.hidden:
+        raise ApiError(f"Source not found: {gate.hidden[0]}", status=404)
+    texts = [search.text] if single else search.text
     answers = live.call(
         "activations_all", requests=[search.worker_request(text) for text in texts]
     )["results"]
     if not single:
-        kept = [_kept(model, search, answer["activations"]) for answer in answers]
+        kept = [_kept(search, answer["activations"]) for answer in answers]
         return {
             "results": [
-                {"tokens": answer["tokens"], "result": [_result(model, a) for a in acts]}
+                {"tokens": answer["tokens"], "result": [_result(search.model_id, a) for a in acts]}
                 for answer, acts in zip(answers, kept, strict=True)
             ]
         }
     answer = answers[0]
     # one query for both the density filter and the join
     positive = _positive(search, answer["activations"])
-    features = features_by_key(model.id, [_key(a) for a in positive])
-    acts = _not_dense(search, positive, features)
-    features = {_key(a): features[_key(a)] for a in acts if _key(a) in features}
-    neurons = neuron_dicts(model, features)
-    results = [_result(model, a, neurons.get(_key(a))) for a in acts]
+    joined = feature_rows.neurons(search.model_id, map(_key, positive))
+    acts = _not_dense(search, positive, joined)
+    results = [_result(search.model_id, a, joined.get(_key(a))) for a in acts]
+    saved_keys = {_key(a) for a in acts} & joined.keys()
     if settings.INFERENCE_BACKGROUND_SAVES:
         queue_save = partial(
-            _saver.submit, _save_in_background, model, search, answer, acts, features, user
+            _saver.submit, _save_in_background, search, answer, acts, saved_keys, user
         )
         if after_answer is not None:
             after_answer(queue_save)
         else:
             queue_save()
     else:
-        _save_search(model, search, answer, acts, features, user)
+        _save_search(search, answer, acts, saved_keys, user)
     return {"tokens": answer["tokens"], "result": results, "sortIndexes": search.sort_indexes}
 
 
@@ -142,11 +157,12 @@ def _key(activation: dict[str, Any]) -> FeatureKey:
     return (activation["source"], str(activation["index"]))
 
 
-def _kept(model: Model, search: SearchAll, activations: list[dict[str, Any]]) -> list[dict]:
+def _kept(search: SearchAll, activations: list[dict[str, Any]]) -> list[dict]:
     positive = _positive(search, activations)
     if search.density_threshold == DENSITY_OFF:
         return positive
-    return _not_dense(search, positive, features_by_key(model.id, map(_key, positive)))
+    joined = feature_rows.neurons(search.model_id, map(_key, positive), with_activation=False)
+    return _not_dense(search, positive, joined)
 
 
 def _positive(search: SearchAll, activations: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -155,7 +171,9 @@ def _positive(search: SearchAll, activations: list[dict[str, Any]]) -> list[dict
 
 
 def _not_dense(
-    search: SearchAll, activations: list[dict[str, Any]], features: dict[FeatureKey, Feature]
+    search: SearchAll,
+    activations: list[dict[str, Any]],
+    neurons: dict[FeatureKey, dict[str, Any]],
 ) -> list[dict[str, Any]]:
     """Drop features whose `frac_nonzero` is above the threshold (features without a row stay)."""
     if search.density_threshold == DENSITY_OFF:
@@ -163,15 +181,15 @@ def _not_dense(
     return [
         a
         for a in activations
-        if (f := features.get(_key(a))) is None or f.frac_nonzero <= search.density_threshold
+        if (n := neurons.get(_key(a))) is None or n["frac_nonzero"] <= search.density_threshold
     ]
 
 
 def _result(
-    model: Model, activation: dict[str, Any], neuron: dict[str, Any] | None = None
+    model_id: str, activation: dict[str, Any], neuron: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "modelId": model.id,
+        "modelId": model_id,
         "layer": activation["source"],
         "index": str(activation["index"]),
         "values": activation["values"],
@@ -183,12 +201,96 @@ def _result(
     return out
 
 
-# -- the SavedSearch cache ---------------------------------------------------------------------
+# -- before the model runs: visibility and the SavedSearch cache -------------------------------
 
 
-def _saved_search_filter(model: Model, search: SearchAll) -> dict[str, Any]:
+@dataclass
+class _Gate:
+    saved: dict[str, Any] | None  # the cached answer's rows, when this search was saved before
+    hidden: list[str]  # wanted sources the user may not see
+
+
+def _gate(search: SearchAll, user: User | None, sources: list[str], single: bool) -> _Gate:
+    """404 unless the user may see the model; else the saved answer of this search (single
+    texts only) and the wanted sources that are private to someone else.
+
+    Sources served by a worker but never imported have no row; they are open to everyone who
+    may see the model (as `inference_hosts.check_sources_visible`).
+    """
+    params = {
+        "model_id": search.model_id,
+        "query": search.text if single else None,
+        "selected": search.selected_layers,
+        "source_set": search.source_set,
+        "sort": search.sort_indexes,
+        "ignore_bos": search.ignore_bos,
+        "num_results": search.num_results,
+        "density": search.density_threshold,
+        "sources": sources,
+        **visibility_params(user),
+    }
+    row = prepared.fetch_one("np_search_gate", _gate_query(), params)
+    if row is None:
+        raise ApiError(inference_hosts.MODEL_NOT_FOUND, status=404)
+    return _Gate(json.loads(row[0]) if row[0] is not None else None, row[1])
+
+
+@functools.cache
+def _gate_query() -> str:
+    # One statement, prepared once per connection. The SavedSearch columns are its unique key.
+    result = (
+        'json_build_array(a."layer", a."index", a."values", a."maxValue", a."maxValueTokenIndex")'
+    )
+    saved = (
+        "(SELECT json_build_object('tokens', ss.\"tokens\", 'sortIndexes', "
+        f"ss.\"sortByIndexes\", 'result', COALESCE((SELECT json_agg({result} ORDER BY "
+        f'r."order") FROM {table(SavedSearchActivation)} r JOIN {table(Activation)} a '
+        'ON a."id" = r."activationId" WHERE r."savedSearchId" = ss."id"), \'[]\'::json)) '
+        f'FROM {table(SavedSearch)} ss WHERE ss."modelId" = m."id" '
+        'AND ss."query" = %(query)s AND ss."selectedLayers" = %(selected)s::text[] '
+        'AND ss."sourceSet" = %(source_set)s AND ss."sortByIndexes" = %(sort)s::int[] '
+        'AND ss."ignoreBos" = %(ignore_bos)s AND ss."numResults" = %(num_results)s '
+        'AND ss."densityThreshold" = %(density)s::float8 LIMIT 1)::text'
+    )
+    hidden = (
+        f'ARRAY(SELECT s."id" FROM {table(Source)} s WHERE s."modelId" = m."id" '
+        f'AND s."id" = ANY(%(sources)s::text[]) AND s."visibility" = \'{Visibility.PRIVATE}\' '
+        'AND s."creatorId" IS DISTINCT FROM %(user_id)s AND NOT %(admin)s::boolean '
+        'ORDER BY s."id")'
+    )
+    return (
+        f"SELECT {saved}, {hidden} FROM {table(Model)} m "
+        f'WHERE m."id" = %(model_id)s AND {visible_sql("m")}'
+    )
+
+
+def _replay(model_id: str, saved: dict[str, Any]) -> dict[str, Any]:
+    """The answer of a saved search, joined with the features as they are now."""
+    rows = saved["result"]
+    joined = feature_rows.neurons(model_id, ((layer, index) for layer, index, *_ in rows))
+    results = [
+        _result(
+            model_id,
+            {
+                "source": layer,
+                "index": index,
+                "values": values,
+                "max_value": max_value,
+                "max_value_index": max_index,
+            },
+            joined.get((layer, index)),
+        )
+        for layer, index, values, max_value, max_index in rows
+    ]
+    return {"tokens": saved["tokens"], "result": results, "sortIndexes": saved["sortIndexes"]}
+
+
+# -- after the answer: saving it ---------------------------------------------------------------
+
+
+def _saved_search_fields(search: SearchAll) -> dict[str, Any]:
     return {
-        "model": model,
+        "model_id": search.model_id,
         "query": search.text,
         "selected_layers": search.selected_layers,
         "source_set": search.source_set,
@@ -197,35 +299,6 @@ def _saved_search_filter(model: Model, search: SearchAll) -> dict[str, Any]:
         "num_results": search.num_results,
         "density_threshold": search.density_threshold,
     }
-
-
-def _cached_search(model: Model, search: SearchAll) -> dict[str, Any] | None:
-    saved = SavedSearch.objects.filter(**_saved_search_filter(model, search)).first()
-    if saved is None:
-        return None
-    activations = [
-        row.activation
-        for row in SavedSearchActivation.objects.filter(saved_search=saved)
-        .select_related("activation")
-        .order_by("order")
-    ]
-    keys = [(a.layer, a.index) for a in activations]
-    neurons = neuron_dicts(model, features_by_key(model.id, keys))
-    results = [
-        _result(
-            model,
-            {
-                "source": a.layer,
-                "index": a.index,
-                "values": a.values,
-                "max_value": a.max_value,
-                "max_value_index": a.max_value_token_index,
-            },
-            neurons.get((a.layer, a.index)),
-        )
-        for a in activations
-    ]
-    return {"tokens": saved.tokens, "result": results, "sortIndexes": saved.sort_by_indexes}
 
 
 # One thread per web process writes the saved searches in order; a search answered a moment
@@ -249,19 +322,19 @@ def wait_for_saves(timeout: float = 30) -> None:
 
 
 def _save_search(
-    model: Model,
     search: SearchAll,
     answer: dict[str, Any],
     activations: list[dict[str, Any]],
-    features: dict[FeatureKey, Feature],
+    with_rows: set[FeatureKey],
     user: User | None,
 ) -> None:
-    """Save the results that have a feature row (the Activation table's foreign key needs one),
-    and cache the search only when every result was saved, so the cache replays it whole."""
+    """Save the results whose feature has a row (`with_rows`; the Activation table's foreign key
+    needs one), and cache the search only when every result was saved, so the cache replays it
+    whole."""
     creator_id = user.id if user is not None else INFERENCE_ACTIVATION_USER_ID
     rows = [
         Activation(
-            model=model,
+            model_id=search.model_id,
             layer=a["source"],
             index=str(a["index"]),
             tokens=answer["tokens"],
@@ -272,7 +345,7 @@ def _save_search(
             creator_id=creator_id,
         )
         for a in activations
-        if _key(a) in features
+        if _key(a) in with_rows
     ]
     with transaction.atomic():
         insert_rows(rows)
@@ -281,7 +354,7 @@ def _save_search(
         try:
             with transaction.atomic():  # a concurrent identical search may have saved it first
                 saved = SavedSearch.objects.create(
-                    **_saved_search_filter(model, search),
+                    **_saved_search_fields(search),
                     tokens=answer["tokens"],
                     user=user,
                     counts=json.dumps(answer.get("counts", [])),
@@ -350,10 +423,9 @@ def search_topk_by_token(search: TopkByToken, user: User | None) -> dict[str, An
         for position in answer["results"]
         for f in position["top_features"]
     }
-    features = features_by_key(model.id, keys)
-    neurons = neuron_dicts(model, features, with_activation=False)
+    neurons = feature_rows.neurons(model.id, keys, with_activation=False)
     dense = (
-        {k for k, f in features.items() if f.frac_nonzero > search.density_threshold}
+        {k for k, n in neurons.items() if n["frac_nonzero"] > search.density_threshold}
         if filtering
         else set()
     )

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from features.models import Activation, Feature, SavedSearch, SavedSearchActivation
+from features.models import Activation, Feature, SavedSearch, SavedSearchActivation, Source
 from neuronpedia_site.models import BOT_USER_ID, INFERENCE_ACTIVATION_USER_ID
 from tests.factories import make_activation, make_explanation, make_model
 from tests.inference.conftest import (
@@ -235,6 +235,22 @@ def test_unknown_model_source_set_and_layer_are_404(anon: APIClient, tiny_model)
 def test_a_private_model_of_someone_else_is_404(anon: APIClient, seeded) -> None:  # type: ignore[no-untyped-def]
     make_model(MODEL_ID, visibility="PRIVATE")
     assert _search(anon, text=TEXT).status_code == 404
+
+
+def test_a_private_source_of_someone_else_is_404_and_its_owner_searches_it(
+    anon: APIClient, alice, tiny_model
+) -> None:  # type: ignore[no-untyped-def]
+    Source.objects.filter(source_id="1-res-demo").update(
+        visibility="PRIVATE", creator_id=alice.user.id
+    )
+    for body in ({"selectedLayers": ["1-res-demo"]}, {}):  # named, or all of the set
+        response = _search(anon, text=TEXT, numResults=2, **body)
+        assert response.status_code == 404, body
+        assert response.json()["error"] == "Source not found: 1-res-demo"
+    assert _search(anon, text=TEXT, selectedLayers=["0-res-demo"]).status_code == 200
+    owner = _search(alice.client(), text=TEXT, selectedLayers=["1-res-demo"], numResults=2)
+    assert owner.status_code == 200
+    assert {r["layer"] for r in owner.json()["result"]} == {"1-res-demo"}
 
 
 def test_a_model_without_a_worker_is_a_503_naming_the_queue(anon: APIClient, seeded) -> None:  # type: ignore[no-untyped-def]
