@@ -270,7 +270,7 @@ def timed(fn: Any, items: list[Any], concurrency: int = 1) -> float:
 
 def run(args: argparse.Namespace, pack: Path, base: str) -> None:
     from features.models import Activation, SavedSearch
-    from workers import client, inference
+    from workers import client, inference, wire
     from workers.runtime import RuntimeConfig, ServedModel
 
     served = ServedModel(
@@ -298,9 +298,10 @@ def run(args: argparse.Namespace, pack: Path, base: str) -> None:
 
     def worker_call(text: str) -> None:  # the Celery round trip alone, no web process
         request = {"prompt": text, "source_set": SOURCE_SET, "num_results": args.num_results}
-        client.call(
+        answer = client.call(
             "activations_all", {"model": MODEL_ID, "requests": [request]}, f"inference.{MODEL_ID}"
         )
+        wire.unpack_search(answer["results"])
 
     def api(text: str) -> None:
         body = post(

@@ -101,7 +101,7 @@ def activation_all_batch(data: dict[str, Any]) -> dict[str, Any]:
         }
         for prompt in data["prompts"]
     ]
-    return live.call("activations_all", requests=requests)
+    return {"results": live.search(requests)}
 
 
 def topk_by_token(data: dict[str, Any]) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from features.catalog import layer_number, source_set_name
 from features.models import Model, Source, Visibility
 from neuronpedia_site.errors import ApiError
 from neuronpedia_site.models import User
-from workers import client, registry
+from workers import client, registry, wire
 
 MODEL_NOT_FOUND = "Model not found"
 UNSUPPORTED_MODEL = "Unsupported model"  # the inference server's answer for another model
@@ -55,6 +55,11 @@ class LiveModel:
         return client.call(
             task, {"model": self.requested_id, **kwargs}, queue=self.queue, checked=True
         )
+
+    def search(self, requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Search-all results (`workers.tasks.activations_all`) for `SearchRequest` dicts, each
+        activation's `values` unpacked to floats."""
+        return wire.unpack_search(self.call("activations_all", requests=requests)["results"])
 
 
 def find(model_id: str) -> LiveModel | None:

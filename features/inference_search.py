@@ -122,9 +122,7 @@ def search_all(
     if gate.hidden:
         raise ApiError(f"Source not found: {gate.hidden[0]}", status=404)
     texts = [search.text] if single else search.text
-    answers = live.call(
-        "activations_all", requests=[search.worker_request(text) for text in texts]
-    )["results"]
+    answers = live.search([search.worker_request(text) for text in texts])
     if not single:
         kept = [_kept(search, answer["activations"]) for answer in answers]
         return {

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from celery import shared_task
 
-from workers import inference, serving
+from workers import inference, serving, wire
 from workers.errors import BadRequest
 
 if TYPE_CHECKING:
@@ -80,9 +80,10 @@ def activation_single(
 def activations_all(model: str, requests: list[dict[str, Any]]) -> dict[str, Any]:
     """`{results: [{activations, tokens, counts}]}` for search-all requests (SearchRequest
     fields), answered through the micro-batcher with other threads' requests; the first failing
-    request fails the call."""
+    request fails the call. Each activation's `values` is packed (`workers.wire`)."""
     return serving.answer(
-        model, lambda _: {"results": serving.search_batcher().submit_many(requests)}
+        model,
+        lambda _: {"results": wire.pack_search(serving.search_batcher().submit_many(requests))},
     )
 
 
