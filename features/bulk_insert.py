@@ -23,19 +23,44 @@ def insert_rows(objs: Sequence[models.Model]) -> None:
     if not objs:
         return
     model = type(objs[0])
+    insert_values(model, [row_values(obj) for obj in objs])
+
+
+def row_values(obj: models.Model) -> dict[str, Any]:
+    """The row `obj` would be saved as, by column: defaults and `auto_now_add` resolved.
+
+    Many rows that differ in a few columns can share one such row as a template, which is
+    several times cheaper than building a model instance per row.
+    """
+    return {field.column: _column_value(field, obj) for field in obj._meta.concrete_fields}
+
+
+def insert_values(
+    model: type[models.Model], rows: Sequence[dict[str, Any]], suffix: str = ""
+) -> None:
+    """INSERT `rows` (`row_values` dicts) into `model`'s table in one statement."""
+    if rows:
+        sql, params = insert_sql(model, rows, suffix)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+
+
+def insert_sql(
+    model: type[models.Model], rows: Sequence[dict[str, Any]], suffix: str = ""
+) -> tuple[str, list[Any]]:
+    """The statement `insert_values` runs and its one parameter; `suffix` is appended (e.g.
+    `ON CONFLICT DO NOTHING RETURNING "id"`), so the INSERT can sit in a larger statement."""
     fields = model._meta.concrete_fields
-    rows = [{field.column: _column_value(field, obj) for field in fields} for obj in objs]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     typed = ", ".join(
         f"{connection.ops.quote_name(f.column)} {f.db_type(connection)}" for f in fields
     )
     table = connection.ops.quote_name(model._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} ({columns}) SELECT {columns} "
-            f"FROM jsonb_to_recordset(%s::jsonb) AS t({typed})",
-            [json.dumps(rows, allow_nan=False)],
-        )
+    sql = (
+        f"INSERT INTO {table} ({columns}) SELECT {columns} "
+        f"FROM jsonb_to_recordset(%s::jsonb) AS t({typed}) {suffix}"
+    )
+    return sql.rstrip(), [json.dumps(list(rows), allow_nan=False)]
 
 
 # Arrays of these are sent as they are: preparing each element in Python (7,000 calls for 50

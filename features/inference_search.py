@@ -19,11 +19,11 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 
 from features import feature_rows, inference_hosts, prepared
 from features.access import visibility_params, visible_sql
-from features.bulk_insert import insert_rows
+from features.bulk_insert import insert_sql, insert_values, row_values
 from features.feature_rows import FeatureKey
 from features.models import (
     Activation,
@@ -35,6 +35,7 @@ from features.models import (
 )
 from features.rows import table
 from neuronpedia_site.errors import ApiError
+from neuronpedia_site.ids import new_id
 from neuronpedia_site.models import INFERENCE_ACTIVATION_USER_ID, User
 
 log = logging.getLogger(__name__)
@@ -306,17 +307,20 @@ _saver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="np-search-saves")
 
 
 def _save_in_background(*args: Any) -> None:
+    # This thread keeps its own connection from one save to the next, as request threads do
+    # (CONN_MAX_AGE): opening one per save cost the database more than the save itself.
+    connection.close_if_unusable_or_obsolete()
     try:
         _save_search(*args)
     except Exception:
         log.exception("could not save a search-all result")
-    finally:
-        connection.close()  # this thread's own connection; the next job opens a fresh one
+        connection.close()  # it may be broken; the next save opens a fresh one
 
 
 def wait_for_saves(timeout: float = 30) -> None:
-    """Block until every save queued so far is written (tests, and orderly shutdowns)."""
-    _saver.submit(lambda: None).result(timeout)
+    """Block until every save queued so far is written, and close the saving thread's database
+    connection (tests, before their database is dropped, and orderly shutdowns)."""
+    _saver.submit(lambda: connection.close()).result(timeout)  # that thread's connection
 
 
 def _save_search(
@@ -328,41 +332,52 @@ def _save_search(
 ) -> None:
     """Save the results whose feature has a row (`with_rows`; the Activation table's foreign key
     needs one), and cache the search only when every result was saved, so the cache replays it
-    whole."""
+    whole.
+
+    This runs in the web process beside the requests it serves, so it builds no model instance
+    per row: the rows copy one template row (built the ORM's way) and differ from it in a few
+    columns, and the SavedSearch with its links is one statement.
+    """
     creator_id = user.id if user is not None else INFERENCE_ACTIVATION_USER_ID
+    template = row_values(
+        Activation(model_id=search.model_id, tokens=answer["tokens"], creator_id=creator_id)
+    )
     rows = [
-        Activation(
-            model_id=search.model_id,
-            layer=a["source"],
-            index=str(a["index"]),
-            tokens=answer["tokens"],
-            values=a["values"],
-            max_value=a["max_value"],
-            max_value_token_index=a["max_value_index"],
-            min_value=min(a["values"], default=0.0),
-            creator_id=creator_id,
-        )
+        {
+            **template,
+            "id": new_id(),
+            "layer": a["source"],
+            "index": str(a["index"]),
+            "values": a["values"],
+            "maxValue": a["max_value"],
+            "maxValueTokenIndex": a["max_value_index"],
+            "minValue": min(a["values"], default=0.0),
+        }
         for a in activations
         if _key(a) in with_rows
     ]
     with transaction.atomic():
-        insert_rows(rows)
+        insert_values(Activation, rows)
         if len(rows) != len(activations):
             return
-        try:
-            with transaction.atomic():  # a concurrent identical search may have saved it first
-                saved = SavedSearch.objects.create(
-                    **_saved_search_fields(search),
-                    tokens=answer["tokens"],
-                    user=user,
-                    counts=json.dumps(answer.get("counts", [])),
-                )
-        except IntegrityError:
-            return
-        SavedSearchActivation.objects.bulk_create(
-            SavedSearchActivation(saved_search=saved, activation=row, order=order)
-            for order, row in enumerate(rows)
+        saved = SavedSearch(
+            **_saved_search_fields(search),
+            tokens=answer["tokens"],
+            user=user,
+            counts=json.dumps(answer.get("counts", [])),
         )
+        # An identical search saved a moment before (another thread or process) keeps its row
+        # (the unique key), and then nothing is linked.
+        insert, params = insert_sql(
+            SavedSearch, [row_values(saved)], 'ON CONFLICT DO NOTHING RETURNING "id"'
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH saved AS ({insert}) INSERT INTO {table(SavedSearchActivation)} "
+                '("savedSearchId", "activationId", "order") SELECT saved."id", a.id, a.ord - 1 '
+                "FROM saved, unnest(%s::text[]) WITH ORDINALITY AS a(id, ord)",
+                [*params, [row["id"] for row in rows]],
+            )
 
 
 # -- /api/search-topk-by-token/ ----------------------------------------------------------------
