@@ -111,6 +111,18 @@ def _clean_redis() -> Iterator[None]:
     yield
 
 
+def empty_redis_but_workers() -> None:
+    """Empty the test Redis database but for what a package's long-lived worker needs to stay
+    reachable: its registry entry and index, and the broker's queue bindings."""
+    from workers.registry import INDEX_KEY, KEY_PREFIX, connection
+
+    conn = connection()
+    keep = (KEY_PREFIX.encode(), INDEX_KEY.encode(), b"_kombu.binding.")
+    stale = [key for key in conn.scan_iter(count=1000) if not key.startswith(keep)]
+    if stale:
+        conn.delete(*stale)
+
+
 def test_database_url() -> str:
     """The URL of the database pytest-django created, for worker subprocesses."""
     db = connection.settings_dict

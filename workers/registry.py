@@ -1,9 +1,9 @@
 """Which workers are alive and what they serve, kept in Redis by the workers themselves.
 
-Each worker writes `np:worker:<hostname>` (queues, served model and sources) with a short TTL and
-refreshes it from a heartbeat thread, so the web side can answer "no worker serves this queue"
-with a 503 at once instead of waiting for a task that nobody will take. No torch here: the web
-process imports this module.
+Each worker writes `np:worker:<hostname>` (queues, served model and sources) with a short TTL,
+adds its hostname to the `np:workers` set, and refreshes the entry from a heartbeat thread, so
+the web side can answer "no worker serves this queue" with a 503 at once instead of waiting for
+a task that nobody will take. No torch here: the web process imports this module.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import redis
 from django.conf import settings
 
 KEY_PREFIX = "np:worker:"
+INDEX_KEY = "np:workers"  # the hostnames that have announced themselves
 HEARTBEAT_SECONDS = 5
 TTL_SECONDS = 15
 
@@ -49,21 +50,33 @@ def connection() -> redis.Redis:
 
 def announce(info: WorkerInfo) -> None:
     info["seen_at"] = time.time()
-    connection().set(KEY_PREFIX + info["hostname"], json.dumps(info), ex=TTL_SECONDS)
+    with connection().pipeline() as pipe:
+        pipe.set(KEY_PREFIX + info["hostname"], json.dumps(info), ex=TTL_SECONDS)
+        pipe.sadd(INDEX_KEY, info["hostname"])
+        pipe.execute()
 
 
 def withdraw(hostname: str) -> None:
-    connection().delete(KEY_PREFIX + hostname)
+    with connection().pipeline() as pipe:
+        pipe.delete(KEY_PREFIX + hostname)
+        pipe.srem(INDEX_KEY, hostname)
+        pipe.execute()
 
 
 def live_workers() -> list[WorkerInfo]:
+    """Every worker whose entry has not expired, by hostname.
+
+    Every inference request asks this, so it is one command that reads only the workers'
+    entries (SORT of the index set with GET), where a SCAN would walk every key of the
+    database. Hostnames whose entry has expired (a killed worker) leave the index here.
+    """
     conn = connection()
-    # One SCAN step covers the whole keyspace of a typical database: with COUNT 100 a few
-    # thousand result and cache keys took dozens of round trips per inference request.
-    keys = sorted(conn.scan_iter(match=KEY_PREFIX + "*", count=10_000))
-    if not keys:
-        return []
-    return [json.loads(raw) for raw in conn.mget(keys) if raw]
+    found = conn.sort(INDEX_KEY, by="nosort", get=["#", KEY_PREFIX + "*"])
+    pairs = list(zip(found[::2], found[1::2], strict=True))
+    gone = [hostname for hostname, raw in pairs if raw is None]
+    if gone:
+        conn.srem(INDEX_KEY, *gone)
+    return [json.loads(raw) for _, raw in sorted(pairs) if raw is not None]
 
 
 def workers_for_queue(queue: str) -> list[WorkerInfo]:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import spawn_worker
+from tests.conftest import empty_redis_but_workers, spawn_worker
 from tests.workers.conftest import build_model_dir, build_sae_root
 
 MODEL_ID = "tiny-demo"
@@ -53,18 +53,8 @@ def _saves_in_the_request(settings: Any) -> None:
 
 @pytest.fixture(autouse=True)
 def _clean_redis() -> Iterator[None]:
-    """Overrides the root fixture: empty Redis between tests, except what the package's worker
-    needs to stay reachable (its registry entry and the broker's queue bindings)."""
-    from workers.registry import KEY_PREFIX, connection
-
-    conn = connection()
-    doomed = [
-        key
-        for key in conn.scan_iter(count=500)
-        if not key.startswith((KEY_PREFIX.encode(), b"_kombu.binding."))
-    ]
-    if doomed:
-        conn.delete(*doomed)
+    """Overrides the root fixture: keeps the package's worker reachable."""
+    empty_redis_but_workers()
     yield
 
 

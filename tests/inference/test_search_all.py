@@ -130,14 +130,14 @@ def test_it_joins_features_saves_activations_and_answers_again_from_the_cache(
     assert rows[0].activation.values == answer["result"][0]["values"]
 
     # With no worker in the registry the same request can only come from the cache.
-    conn = registry.connection()
-    entries = {key: conn.get(key) for key in conn.keys(registry.KEY_PREFIX + "*")}
-    conn.delete(*entries)
+    workers = registry.live_workers()
+    for info in workers:
+        registry.withdraw(info["hostname"])
     try:
         again = _search(client, **body)
     finally:
-        for key, raw in entries.items():
-            conn.set(key, raw, ex=registry.TTL_SECONDS)
+        for info in workers:
+            registry.announce(info)
     assert again.status_code == 200
     assert again.json() == answer
     assert SavedSearch.objects.count() == 2

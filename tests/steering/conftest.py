@@ -18,24 +18,18 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from tests.conftest import WorkerProcess
+from tests.conftest import WorkerProcess, empty_redis_but_workers
 from tests.conftest import spawn_worker as shared_spawn_worker
 from tests.workers.conftest import D_MODEL, SAE_SPECS, build_model_dir, build_sae_root
 
 MODEL_ID = "tiny-steer"
 N_LAYERS = 2
-KEEP_KEYS = (b"np:worker:", b"_kombu.binding.")
 
 
 @pytest.fixture(autouse=True)
 def _clean_redis() -> Iterator[None]:
-    """Empty Redis, but for the worker registry and the broker's queue bindings."""
-    from workers.registry import connection
-
-    conn = connection()
-    stale = [k for k in conn.scan_iter(count=1000) if not k.startswith(KEEP_KEYS)]
-    if stale:
-        conn.delete(*stale)
+    """Overrides the root fixture: keeps the package's worker reachable."""
+    empty_redis_but_workers()
     yield
 
 
