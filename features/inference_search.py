@@ -37,6 +37,7 @@ from features.rows import table
 from neuronpedia_site.errors import ApiError
 from neuronpedia_site.ids import new_id
 from neuronpedia_site.models import INFERENCE_ACTIVATION_USER_ID, User
+from neuronpedia_site.responses import RawJSON
 
 log = logging.getLogger(__name__)
 DENSITY_OFF = -1.0
@@ -135,9 +136,12 @@ def search_all(
     answer = answers[0]
     # one query for both the density filter and the join
     positive = _positive(search, answer["activations"])
-    joined = feature_rows.neurons(search.model_id, map(_key, positive))
-    acts = _not_dense(search, positive, joined)
-    results = [_result(search.model_id, a, joined.get(_key(a))) for a in acts]
+    joined = feature_rows.neuron_texts(search.model_id, map(_key, positive))
+    acts = _not_dense(search, positive, {k: n.frac_nonzero for k, n in joined.items()})
+    results = [
+        _result(search.model_id, a, RawJSON(joined[_key(a)].text) if _key(a) in joined else None)
+        for a in acts
+    ]
     saved_keys = {_key(a) for a in acts} & joined.keys()
     if settings.INFERENCE_BACKGROUND_SAVES:
         queue_save = partial(
@@ -160,8 +164,8 @@ def _kept(search: SearchAll, activations: list[dict[str, Any]]) -> list[dict]:
     positive = _positive(search, activations)
     if search.density_threshold == DENSITY_OFF:
         return positive
-    joined = feature_rows.neurons(search.model_id, map(_key, positive), with_activation=False)
-    return _not_dense(search, positive, joined)
+    joined = feature_rows.neuron_texts(search.model_id, map(_key, positive), False)
+    return _not_dense(search, positive, {k: n.frac_nonzero for k, n in joined.items()})
 
 
 def _positive(search: SearchAll, activations: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -170,22 +174,17 @@ def _positive(search: SearchAll, activations: list[dict[str, Any]]) -> list[dict
 
 
 def _not_dense(
-    search: SearchAll,
-    activations: list[dict[str, Any]],
-    neurons: dict[FeatureKey, dict[str, Any]],
+    search: SearchAll, activations: list[dict[str, Any]], density: dict[FeatureKey, float]
 ) -> list[dict[str, Any]]:
-    """Drop features whose `frac_nonzero` is above the threshold (features without a row stay)."""
+    """Drop features whose `frac_nonzero` (`density`) is above the threshold (features without
+    a row stay)."""
     if search.density_threshold == DENSITY_OFF:
         return activations
-    return [
-        a
-        for a in activations
-        if (n := neurons.get(_key(a))) is None or n["frac_nonzero"] <= search.density_threshold
-    ]
+    return [a for a in activations if density.get(_key(a), 0.0) <= search.density_threshold]
 
 
 def _result(
-    model_id: str, activation: dict[str, Any], neuron: dict[str, Any] | None = None
+    model_id: str, activation: dict[str, Any], neuron: dict[str, Any] | RawJSON | None = None
 ) -> dict[str, Any]:
     out: dict[str, Any] = {
         "modelId": model_id,
@@ -266,7 +265,7 @@ def _gate_query() -> str:
 def _replay(model_id: str, saved: dict[str, Any]) -> dict[str, Any]:
     """The answer of a saved search, joined with the features as they are now."""
     rows = saved["result"]
-    joined = feature_rows.neurons(model_id, ((layer, index) for layer, index, *_ in rows))
+    joined = feature_rows.neuron_texts(model_id, ((layer, index) for layer, index, *_ in rows))
     results = [
         _result(
             model_id,
@@ -277,7 +276,7 @@ def _replay(model_id: str, saved: dict[str, Any]) -> dict[str, Any]:
                 "max_value": max_value,
                 "max_value_index": max_index,
             },
-            joined.get((layer, index)),
+            RawJSON(joined[layer, index].text) if (layer, index) in joined else None,
         )
         for layer, index, values, max_value, max_index in rows
     ]
@@ -436,9 +435,11 @@ def search_topk_by_token(search: TopkByToken, user: User | None) -> dict[str, An
         for position in answer["results"]
         for f in position["top_features"]
     }
-    neurons = feature_rows.neurons(model.id, keys, with_activation=False)
+    joined = feature_rows.neuron_texts(model.id, keys, with_activation=False)
+    # A feature's JSON may appear at many positions: one RawJSON each, written where it occurs.
+    neurons = {key: RawJSON(neuron.text) for key, neuron in joined.items()}
     dense = (
-        {k for k, n in neurons.items() if n["frac_nonzero"] > search.density_threshold}
+        {k for k, n in joined.items() if n.frac_nonzero > search.density_threshold}
         if filtering
         else set()
     )
@@ -457,7 +458,7 @@ def search_topk_by_token(search: TopkByToken, user: User | None) -> dict[str, An
 def _positions(
     search: TopkByToken,
     positions: list[dict[str, Any]],
-    neurons: dict[FeatureKey, dict[str, Any]],
+    neurons: dict[FeatureKey, RawJSON],
     dense: set[FeatureKey],
 ) -> list[dict[str, Any]]:
     out = []

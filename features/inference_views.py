@@ -105,7 +105,7 @@ def search_topk_by_token(request: Request) -> Response:
     """The top features of one source at each token of a text."""
     body = _valid(shapes.TopkByTokenRequest, request.data)
     search = inference_search.TopkByToken.from_wire(body)
-    return Response(inference_search.search_topk_by_token(search, request_user(request)))
+    return ResponseThen(inference_search.search_topk_by_token(search, request_user(request)))
 
 
 @schemas.open_answer(

@@ -31,7 +31,17 @@ def _positional(sql: str) -> tuple[str, list[str]]:
 
 
 def fetch_one(name: str, sql: str, params: dict[str, Any]) -> tuple[Any, ...] | None:
-    """Run `sql` (with `%(name)s` placeholders) as the prepared statement `name`."""
+    """Run `sql` (with `%(name)s` placeholders) as the prepared statement `name`; its first row."""
+    rows = _execute(name, sql, params, one=True)
+    return rows[0] if rows else None
+
+
+def fetch_all(name: str, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """Run `sql` as the prepared statement `name`; all its rows."""
+    return _execute(name, sql, params, one=False)
+
+
+def _execute(name: str, sql: str, params: dict[str, Any], one: bool) -> list[tuple[Any, ...]]:
     body, names = _positional(sql)
     args = [params[n] for n in names]
     execute = f"EXECUTE {name} ({', '.join(['%s'] * len(args))})" if args else f"EXECUTE {name}"
@@ -49,5 +59,8 @@ def fetch_one(name: str, sql: str, params: dict[str, Any]) -> tuple[Any, ...] | 
                     raise
                 done.discard(name)
                 continue
-            return cursor.fetchone()
-    return None  # unreachable: the second attempt returns or raises
+            if one:
+                row = cursor.fetchone()
+                return [row] if row is not None else []
+            return cursor.fetchall()
+    return []  # unreachable: the second attempt returns or raises

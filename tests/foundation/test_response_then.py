@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
@@ -32,3 +33,28 @@ def test_a_failing_callback_is_logged_and_the_rest_still_run(
     assert ran == ["after"]
     assert "a callback after the response failed" in caplog.text
     assert response.status_code == 201
+
+
+def test_raw_json_is_embedded_as_it_is() -> None:
+    from neuronpedia_site.responses import RawJSON, json_text
+
+    fragment = '{"b": [1.5, "x"], "c": null}'
+    data = {
+        "a": [RawJSON(fragment), RawJSON("[]")],
+        "n": 0.30000000000000004,
+        "s": "é \u0000 \u2028",  # non-ASCII kept, NUL escaped, U+2028 escaped as DRF does
+    }
+    text = json_text(data)
+    assert text == (
+        '{"a":[{"b": [1.5, "x"], "c": null},[]],"n":0.30000000000000004,"s":"é \\u0000 \\u2028"}'
+    )
+    assert json.loads(text)["a"][0] == {"b": [1.5, "x"], "c": None}
+
+
+def test_a_string_that_looks_like_a_marker_stays_a_string() -> None:
+    from neuronpedia_site.responses import RawJSON, json_text
+
+    data = {"x": "\u0000abc:0\u0000", "y": RawJSON("1")}
+    assert json.loads(json_text(data)) == {"x": "\u0000abc:0\u0000", "y": 1}
+    with pytest.raises(TypeError):
+        json_text({"z": object()})

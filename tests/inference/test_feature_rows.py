@@ -1,11 +1,13 @@
-"""The features joined into inference answers (`features.feature_rows.neurons`), built by
-PostgreSQL, against the same rows read one by one through the ORM."""
+"""The features joined into inference answers (`features.feature_rows.neuron_texts`), written
+by PostgreSQL, against the same rows read one by one through the ORM."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from features.feature_rows import neurons
+from features.feature_rows import neuron_texts
 from features.models import Model
 from features.rows import row_dict
 from neuronpedia_site.models import BOT_USER_ID
@@ -18,6 +20,13 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
+
+
+def neurons(model_id: str, keys: list[tuple[str, str]], **kw: bool) -> dict:  # type: ignore[type-arg]
+    found = neuron_texts(model_id, keys, **kw)
+    for neuron in found.values():
+        assert neuron.frac_nonzero == json.loads(neuron.text)["frac_nonzero"]
+    return {key: json.loads(neuron.text) for key, neuron in found.items()}
 
 
 def test_each_neuron_is_its_row_with_explanations_model_and_top_public_activation(
