@@ -95,7 +95,7 @@ def main() -> None:
             processes.append(start_worker(pack, env, args))
             port = free_port()
             processes.append(start_gunicorn(port, env, args.web_workers, 8, ("--timeout", "300")))
-            run(args, pack, f"http://127.0.0.1:{port}")
+            run(args, pack, f"http://127.0.0.1:{port}", web=processes[1], worker=processes[0])
         finally:
             for process in processes:
                 stop(process)
@@ -268,7 +268,41 @@ def timed(fn: Any, items: list[Any], concurrency: int = 1) -> float:
     return time.perf_counter() - started
 
 
-def run(args: argparse.Namespace, pack: Path, base: str) -> None:
+def process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        found.append(todo.pop())
+        todo.extend(children.get(found[-1], []))
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes so far (0 where /proc is missing)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 0.0
+
+
+def run(
+    args: argparse.Namespace,
+    pack: Path,
+    base: str,
+    web: subprocess.Popen,
+    worker: subprocess.Popen,
+) -> None:
     from features.models import Activation, SavedSearch
     from workers import client, inference, wire
     from workers.runtime import RuntimeConfig, ServedModel
@@ -340,20 +374,34 @@ def run(args: argparse.Namespace, pack: Path, base: str) -> None:
     api_ms: list[float] = []
     pair_ratios: list[float] = []
     rounds: list[dict[str, float]] = []
+    # CPU time per request, by process, in the serial phase: steadier than latencies on a
+    # shared machine, and it says which process a fixed cost lives in. The web process does
+    # nothing but the API requests (their saves included); the worker serves both the worker
+    # round trips and the API requests, so it is read around each.
+    web_pids, worker_pids = process_tree(web.pid), process_tree(worker.pid)
+    cpu_ms: dict[str, list[float]] = {"bare": [], "worker_call": [], "worker_api": [], "web": []}
     for round_ in range(args.rounds):
         totals = {"bare": 0.0, "call_serial": 0.0, "api_serial": 0.0}
+        web_started = cpu_seconds(web_pids)
         for text in texts:
+            thread_cpu = time.thread_time()
             one = timed(bare, [text])
+            cpu_ms["bare"].append((time.thread_time() - thread_cpu) * 1000)
+            worker_cpu = cpu_seconds(worker_pids)
             call = timed(worker_call, [text])
+            cpu_ms["worker_call"].append((cpu_seconds(worker_pids) - worker_cpu) * 1000)
             call_ms.append(call * 1000)
             totals["call_serial"] += call
+            worker_cpu = cpu_seconds(worker_pids)
             other = timed(api, [text])
+            cpu_ms["worker_api"].append((cpu_seconds(worker_pids) - worker_cpu) * 1000)
             bare_ms.append(one * 1000)
             api_ms.append(other * 1000)
             pair_ratios.append(other / one)
             totals["bare"] += one
             totals["api_serial"] += other
-        forget(len(texts))
+        forget(len(texts))  # waits for the last saves, which the web CPU must include
+        cpu_ms["web"].append((cpu_seconds(web_pids) - web_started) * 1000 / len(texts))
         totals["bare_batched"] = timed(bare_batched, chunks)
         totals["call_concurrent"] = timed(worker_call, texts, args.concurrency)
         totals["api_concurrent"] = timed(api, texts, args.concurrency)
@@ -405,6 +453,13 @@ def run(args: argparse.Namespace, pack: Path, base: str) -> None:
         f"  where it goes: worker round trip (Celery, Redis, batcher) "
         f"+{call_med - bare_med:.0f} ms, web side (HTTP, auth, DB joins, JSON) "
         f"+{statistics.median(api_ms) - call_med:.0f} ms (medians)"
+    )
+    mean = statistics.fmean
+    print(
+        f"  CPU per request (means, serial phase): bare call {mean(cpu_ms['bare']):.1f} ms; "
+        f"worker process {mean(cpu_ms['worker_call']):.1f} ms for a worker round trip, "
+        f"{mean(cpu_ms['worker_api']):.1f} ms for an API request; web process "
+        f"{mean(cpu_ms['web']):.1f} ms (saves included)"
     )
     print(
         f"API throughput, {args.concurrency} concurrent vs one at a time: "
