@@ -6,9 +6,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from celery.signals import worker_ready, worker_shutdown
+from celery import states
+from celery.signals import task_postrun, worker_ready, worker_shutdown
 
-from workers import heartbeat, serving
+from workers import heartbeat, replies, serving
 
 log = logging.getLogger(__name__)
 
@@ -30,3 +31,11 @@ def _announce(sender: Any = None, **kwargs: Any) -> None:
 @worker_shutdown.connect
 def _withdraw(sender: Any = None, **kwargs: Any) -> None:
     heartbeat.stop(sender.hostname)
+
+
+@task_postrun.connect
+def _reply(task: Any = None, retval: Any = None, state: str | None = None, **kwargs: Any) -> None:
+    # A caller waiting with `workers.client.call` named a reply list in the message headers.
+    key = replies.reply_key(task.request)
+    if key:
+        replies.push(key, retval, failed=state != states.SUCCESS)

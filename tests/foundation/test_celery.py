@@ -56,3 +56,33 @@ def test_a_task_that_raises_is_a_502_json_error(start_worker) -> None:  # type: 
         )
     assert info.value.status_code == 502
     assert "failed" in str(info.value.detail)
+
+
+def test_a_call_that_outlasts_its_timeout_is_a_504_and_leaves_nothing_behind(start_worker) -> None:  # type: ignore[no-untyped-def]
+    from workers import replies
+
+    start_worker()
+    key = f"late-{uuid.uuid4().hex}"
+    started = time.monotonic()
+    with pytest.raises(ApiError) as info:
+        client.call("sleep_then_record", {"key": key, "seconds": 2.5}, queue="default", timeout=1)
+    assert info.value.status_code == 504
+    assert time.monotonic() - started < 2.4
+    conn = registry.connection()
+    deadline = time.monotonic() + 30
+    while conn.get(f"{key}:done") is None:  # the task still ran; its late reply waits unread
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    time.sleep(0.3)
+    late = conn.keys(replies.KEY_PREFIX + "*")
+    assert len(late) == 1 and 0 < conn.ttl(late[0]) <= replies.REPLY_TTL_SECONDS
+
+
+def test_a_call_stores_no_celery_result_and_its_reply_is_consumed(start_worker) -> None:  # type: ignore[no-untyped-def]
+    from workers import replies
+
+    start_worker()
+    assert client.call("ping", {"payload": [1, "two"]}, queue="default", timeout=30) == [1, "two"]
+    conn = registry.connection()
+    assert conn.keys("celery-task-meta-*") == []
+    assert conn.keys(replies.KEY_PREFIX + "*") == []
