@@ -4,7 +4,7 @@ job list follow, the report renders, and the console stays clean."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -42,6 +42,7 @@ def test_the_panel_lists_imports_and_reports(
     settings: Any,
 ) -> None:
     from django.contrib.auth import get_user_model
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
@@ -63,23 +64,35 @@ def test_the_panel_lists_imports_and_reports(
     wait.until(
         ec.text_to_be_present_in_element((By.ID, "importer-tree"), "res-jb — 0 of 2 imported")
     )
-    row = next(
-        tr for tr in browser.find_elements(By.CSS_SELECTOR, "#importer-tree tr")
-        if "6-res-jb" in tr.text
-    )  # fmt: skip
-    row.find_element(By.XPATH, ".//button[text()='Import']").click()
+
+    # The panel re-renders its tree as jobs progress, so a row found a moment ago can be gone:
+    # find and use it in one step, again if it went stale.
+    def on_row(act: Callable[[Any], bool]) -> Callable[[Any], bool]:
+        def step(driver: Any) -> bool:
+            row = next(
+                tr for tr in driver.find_elements(By.CSS_SELECTOR, "#importer-tree tr")
+                if "6-res-jb" in tr.text
+            )  # fmt: skip
+            return act(row)
+
+        return step
+
+    rows = WebDriverWait(browser, 20, ignored_exceptions=(StaleElementReferenceException,))
+
+    def click(label: str) -> Callable[[Any], bool]:
+        return lambda row: (
+            row.find_element(By.XPATH, f".//button[text()='{label}']").click() or True
+        )
+
+    rows.until(on_row(click("Import")))
     wait.until(
         ec.text_to_be_present_in_element((By.ID, "importer-tree"), "res-jb — 1 of 2 imported")
     )
     assert Feature.objects.filter(layer="6-res-jb").count() == 6
     wait.until(ec.text_to_be_present_in_element((By.ID, "importer-jobs"), "Recent jobs (1)"))
 
-    row = next(
-        tr for tr in browser.find_elements(By.CSS_SELECTOR, "#importer-tree tr")
-        if "6-res-jb" in tr.text
-    )  # fmt: skip
-    assert "imported" in row.text and "Re-sync" in row.text
-    row.find_element(By.XPATH, ".//button[text()='Report']").click()
+    rows.until(on_row(lambda row: "imported" in row.text and "Re-sync" in row.text))
+    rows.until(on_row(click("Report")))
     wait.until(ec.text_to_be_present_in_element((By.ID, "importer-report"), "complete"))
     report = browser.find_element(By.ID, "importer-report").text
     assert "Activation" in report and "18" in report
