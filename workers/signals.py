@@ -1,5 +1,5 @@
 """Celery worker lifecycle: load the model, announce in the registry when ready, withdraw on
-shutdown."""
+shutdown; and each finished task's answer to a caller waiting on a reply list."""
 
 from __future__ import annotations
 
@@ -35,7 +35,8 @@ def _withdraw(sender: Any = None, **kwargs: Any) -> None:
 
 @task_postrun.connect
 def _reply(task: Any = None, retval: Any = None, state: str | None = None, **kwargs: Any) -> None:
-    # A caller waiting with `workers.client.call` named a reply list in the message headers.
+    # A caller waiting with `workers.client.call` named a reply list in the message headers. A
+    # task that will run again (retry) has not answered yet.
     key = replies.reply_key(task.request)
-    if key:
-        replies.push(key, retval, failed=state != states.SUCCESS)
+    if key and state in (states.SUCCESS, states.FAILURE):
+        replies.push(key, retval, failed=state == states.FAILURE)
