@@ -1,4 +1,4 @@
-"""How search-all results cross the Celery result backend (no torch here: both sides import it).
+"""How search-all results travel from the worker to the web side (no torch here: both import it).
 
 Each result carries a row of float activations per feature (50 features x 64 tokens is 3,200
 numbers). As JSON numbers they cost more to write on the worker and to read on the web side
