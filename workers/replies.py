@@ -15,8 +15,9 @@ import math
 from typing import Any
 
 import redis
-from django.conf import settings
 from kombu.utils.json import dumps, loads
+
+from workers import registry
 
 log = logging.getLogger(__name__)
 
@@ -24,19 +25,6 @@ REPLY_HEADER = "np_reply_to"
 KEY_PREFIX = "np:reply:"
 # A reply nobody takes (the caller timed out) disappears after this long.
 REPLY_TTL_SECONDS = 600
-
-_clients: dict[str, redis.Redis] = {}
-
-
-def connection() -> redis.Redis:
-    """A client without a socket timeout (redis-py's default is 5 s): BLPOP blocks as long as
-    the caller allows."""
-    url = settings.REDIS_URL
-    client = _clients.get(url)
-    if client is None:
-        client = redis.Redis.from_url(url, socket_timeout=None, socket_connect_timeout=2)
-        _clients[url] = client
-    return client
 
 
 def reply_key(request: Any) -> str | None:
@@ -58,7 +46,7 @@ def push(key: str, value: Any, failed: bool) -> None:
     except (TypeError, ValueError) as exc:
         body = dumps({"failed": f"the task's result could not be encoded: {exc}"})
     try:
-        with connection().pipeline(transaction=False) as pipe:
+        with registry.connection().pipeline(transaction=False) as pipe:
             pipe.rpush(key, body)
             pipe.expire(key, REPLY_TTL_SECONDS)
             pipe.execute()
@@ -69,5 +57,5 @@ def push(key: str, value: Any, failed: bool) -> None:
 def wait(key: str, timeout: float) -> dict[str, Any] | None:
     """The reply pushed to `key`, or None after `timeout` seconds (whole seconds, at least one:
     BLPOP's own unit on every Redis version)."""
-    got = connection().blpop([key], timeout=max(1, math.ceil(timeout)))
+    got = registry.connection(socket_timeout=None).blpop([key], timeout=max(1, math.ceil(timeout)))
     return loads(got[1]) if got else None
