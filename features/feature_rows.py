@@ -12,23 +12,26 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from features import prepared
 from features.feature_detail import BLANKED_COLUMNS
 from features.models import Activation, Explanation, Feature, Model
 from features.rows import json_object_sql, table
 from neuronpedia_site.models import PUBLIC_ACTIVATIONS_USER_IDS
+from neuronpedia_site.responses import RawJSON
 
 FeatureKey = tuple[str, str]  # (layer, index) within one model
 
 
-@dataclass(frozen=True)
-class NeuronText:
-    """One feature's Neuron JSON as PostgreSQL wrote it, and its density."""
+class NeuronText(RawJSON):
+    """One feature's Neuron JSON as PostgreSQL wrote it (embedded as it is in an answer), and
+    its density for the filters."""
 
-    text: str
-    frac_nonzero: float
+    __slots__ = ("frac_nonzero",)
+
+    def __init__(self, text: str, frac_nonzero: float) -> None:
+        super().__init__(text)
+        self.frac_nonzero = frac_nonzero
 
 
 def neuron_texts(
@@ -39,8 +42,8 @@ def neuron_texts(
     `scoreV2` first), `model` (the whole row) and, with `with_activation`, `activations`: the
     feature's top public activation (highest `maxValue`), or `[]`.
 
-    As text, for answers that embed it as it is (`responses.RawJSON`): a search's 50 neurons
-    are ~80 KB that would otherwise be parsed only to be written again."""
+    As text (`NeuronText` is a `responses.RawJSON`), for answers that embed it as it is: a
+    search's 50 neurons are ~80 KB that would otherwise be parsed only to be written again."""
     wanted = sorted(set(keys))
     if not wanted:
         return {}

@@ -24,7 +24,7 @@ from django.db import connection, transaction
 from features import feature_rows, inference_hosts, prepared
 from features.access import visibility_params, visible_sql
 from features.bulk_insert import insert_sql, insert_values, row_values
-from features.feature_rows import FeatureKey
+from features.feature_rows import FeatureKey, NeuronText
 from features.models import (
     Activation,
     Model,
@@ -137,11 +137,8 @@ def search_all(
     # one query for both the density filter and the join
     positive = _positive(search, answer["activations"])
     joined = feature_rows.neuron_texts(search.model_id, map(_key, positive))
-    acts = _not_dense(search, positive, {k: n.frac_nonzero for k, n in joined.items()})
-    results = [
-        _result(search.model_id, a, RawJSON(joined[_key(a)].text) if _key(a) in joined else None)
-        for a in acts
-    ]
+    acts = _not_dense(search, positive, joined)
+    results = [_result(search.model_id, a, joined.get(_key(a))) for a in acts]
     saved_keys = {_key(a) for a in acts} & joined.keys()
     if settings.INFERENCE_BACKGROUND_SAVES:
         queue_save = partial(
@@ -165,7 +162,7 @@ def _kept(search: SearchAll, activations: list[dict[str, Any]]) -> list[dict]:
     if search.density_threshold == DENSITY_OFF:
         return positive
     joined = feature_rows.neuron_texts(search.model_id, map(_key, positive), False)
-    return _not_dense(search, positive, {k: n.frac_nonzero for k, n in joined.items()})
+    return _not_dense(search, positive, joined)
 
 
 def _positive(search: SearchAll, activations: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -174,17 +171,20 @@ def _positive(search: SearchAll, activations: list[dict[str, Any]]) -> list[dict
 
 
 def _not_dense(
-    search: SearchAll, activations: list[dict[str, Any]], density: dict[FeatureKey, float]
+    search: SearchAll, activations: list[dict[str, Any]], joined: dict[FeatureKey, NeuronText]
 ) -> list[dict[str, Any]]:
-    """Drop features whose `frac_nonzero` (`density`) is above the threshold (features without
-    a row stay)."""
+    """Drop features whose `frac_nonzero` is above the threshold (features without a row stay)."""
     if search.density_threshold == DENSITY_OFF:
         return activations
-    return [a for a in activations if density.get(_key(a), 0.0) <= search.density_threshold]
+    return [
+        a
+        for a in activations
+        if (n := joined.get(_key(a))) is None or n.frac_nonzero <= search.density_threshold
+    ]
 
 
 def _result(
-    model_id: str, activation: dict[str, Any], neuron: dict[str, Any] | RawJSON | None = None
+    model_id: str, activation: dict[str, Any], neuron: RawJSON | None = None
 ) -> dict[str, Any]:
     out: dict[str, Any] = {
         "modelId": model_id,
@@ -276,7 +276,7 @@ def _replay(model_id: str, saved: dict[str, Any]) -> dict[str, Any]:
                 "max_value": max_value,
                 "max_value_index": max_index,
             },
-            RawJSON(joined[layer, index].text) if (layer, index) in joined else None,
+            joined.get((layer, index)),
         )
         for layer, index, values, max_value, max_index in rows
     ]
@@ -435,11 +435,9 @@ def search_topk_by_token(search: TopkByToken, user: User | None) -> dict[str, An
         for position in answer["results"]
         for f in position["top_features"]
     }
-    joined = feature_rows.neuron_texts(model.id, keys, with_activation=False)
-    # A feature's JSON may appear at many positions: one RawJSON each, written where it occurs.
-    neurons = {key: RawJSON(neuron.text) for key, neuron in joined.items()}
+    neurons = feature_rows.neuron_texts(model.id, keys, with_activation=False)
     dense = (
-        {k for k, n in joined.items() if n.frac_nonzero > search.density_threshold}
+        {k for k, n in neurons.items() if n.frac_nonzero > search.density_threshold}
         if filtering
         else set()
     )
@@ -458,7 +456,7 @@ def search_topk_by_token(search: TopkByToken, user: User | None) -> dict[str, An
 def _positions(
     search: TopkByToken,
     positions: list[dict[str, Any]],
-    neurons: dict[FeatureKey, RawJSON],
+    neurons: dict[FeatureKey, NeuronText],
     dense: set[FeatureKey],
 ) -> list[dict[str, Any]]:
     out = []
