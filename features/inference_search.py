@@ -31,7 +31,6 @@ from features.models import (
     SavedSearch,
     SavedSearchActivation,
     Source,
-    Visibility,
 )
 from features.rows import table
 from neuronpedia_site.errors import ApiError
@@ -250,10 +249,10 @@ def _gate_query() -> str:
         'AND ss."ignoreBos" = %(ignore_bos)s AND ss."numResults" = %(num_results)s '
         'AND ss."densityThreshold" = %(density)s::float8 LIMIT 1)::text'
     )
+    # The sources' own visibility rule, negated (NULL, for an anonymous caller, is not visible).
     hidden = (
         f'ARRAY(SELECT s."id" FROM {table(Source)} s WHERE s."modelId" = m."id" '
-        f'AND s."id" = ANY(%(sources)s::text[]) AND s."visibility" = \'{Visibility.PRIVATE}\' '
-        'AND s."creatorId" IS DISTINCT FROM %(user_id)s AND NOT %(admin)s::boolean '
+        f'AND s."id" = ANY(%(sources)s::text[]) AND NOT COALESCE({visible_sql("s")}, false) '
         'ORDER BY s."id")'
     )
     return (
