@@ -64,6 +64,9 @@ def main() -> None:
         "1 by default: on a shared machine two-thread torch ops stall whenever another job "
         "takes a core, which makes the comparison meaningless",
     )
+    parser.add_argument(
+        "--batch-wait-ms", type=float, help="the worker's --batch-wait-ms (its default if unset)"
+    )
     parser.add_argument("--pack", type=Path, help="keep the random model here (built if absent)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto (worker and bare)")
     parser.add_argument("--dtype", default="float32", help="model and SAE dtype (worker and bare)")
@@ -215,6 +218,11 @@ def start_worker(pack: Path, env: dict[str, str], args: argparse.Namespace) -> s
             "--loglevel",
             "WARNING",
             *(["--torch-threads", str(args.torch_threads)] if args.torch_threads else []),
+            *(
+                ["--batch-wait-ms", str(args.batch_wait_ms)]
+                if args.batch_wait_ms is not None
+                else []
+            ),
         ],
         cwd=ROOT,
         env=env,
@@ -296,6 +304,16 @@ def cpu_seconds(pids: list[int]) -> float:
     return ticks / os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 0.0
 
 
+def machine_cpu_seconds() -> float:
+    """Busy CPU time of the whole machine so far, all cores (Linux /proc/stat; 0 elsewhere)."""
+    try:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except OSError:
+        return 0.0
+    idle = fields[3] + fields[4]  # idle and iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def run(
     args: argparse.Namespace,
     pack: Path,
@@ -374,6 +392,7 @@ def run(
     api_ms: list[float] = []
     pair_ratios: list[float] = []
     rounds: list[dict[str, float]] = []
+    concurrent_busy: list[tuple[float, float]] = []  # (machine CPU seconds, wall seconds)
     # CPU time per request, by process, in the serial phase: steadier than latencies on a
     # shared machine, and it says which process a fixed cost lives in. The web process does
     # nothing but the API requests (their saves included); the worker serves both the worker
@@ -404,7 +423,9 @@ def run(
         cpu_ms["web"].append((cpu_seconds(web_pids) - web_started) * 1000 / len(texts))
         totals["bare_batched"] = timed(bare_batched, chunks)
         totals["call_concurrent"] = timed(worker_call, texts, args.concurrency)
+        busy = machine_cpu_seconds()
         totals["api_concurrent"] = timed(api, texts, args.concurrency)
+        concurrent_busy.append((machine_cpu_seconds() - busy, totals["api_concurrent"]))
         forget(len(texts))
         rounds.append(totals)
         print(
@@ -465,6 +486,12 @@ def run(
         f"API throughput, {args.concurrency} concurrent vs one at a time: "
         f"{median_ratio('api_serial', 'api_concurrent'):.2f}x (goal >= 3x)"
     )
+    busy, wall = (sum(x) for x in zip(*concurrent_busy, strict=True))
+    print(
+        f"  machine CPU per request while {args.concurrency} run concurrently: "
+        f"{busy * 1000 / (n * args.rounds):.1f} ms, all processes (the {os.cpu_count()} cores "
+        f"{100 * busy / wall / (os.cpu_count() or 1):.0f}% busy)"
+    )
     print(
         f"  worker round trips alone, {args.concurrency} concurrent vs one at a time: "
         f"{median_ratio('call_serial', 'call_concurrent'):.2f}x (no web process)"
@@ -473,7 +500,7 @@ def run(
         f"bare call, batches of {args.concurrency} vs one at a time: "
         f"{median_ratio('bare', 'bare_batched'):.2f}x (the batching gain in the model alone)"
     )
-    print(f"worker batches: {status.get('batching')}")
+    print(f"worker batches (recent: the last concurrent API phase): {status.get('batching')}")
 
 
 if __name__ == "__main__":

@@ -118,7 +118,7 @@ def worker(tiny_pack: TinyPack, django_db_setup: None, tmp_path_factory: pytest.
         "--token-limit",
         str(TOKEN_LIMIT),
         "--batch-wait-ms",
-        "20",  # wide enough that the concurrency test's requests reliably share batches
+        "20",  # the cap; the wait itself is a quarter of the last pass (workers.batcher)
         "--no-default-queue",
     ]
     process = spawn_worker(

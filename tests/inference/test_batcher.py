@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from workers.batcher import MicroBatcher
+from workers.batcher import WAIT_SHARE, MicroBatcher
 
 
 def test_requests_that_arrive_while_the_model_is_busy_share_the_next_batch() -> None:
@@ -46,27 +46,41 @@ def test_requests_one_at_a_time_are_not_held_back_by_max_wait() -> None:
     batcher.close()
 
 
-def test_after_a_shared_batch_a_request_waits_for_latecomers() -> None:
-    gate = threading.Event()
+PASS = 0.4  # seconds each pass takes in the tests below: the wait is WAIT_SHARE of it
 
-    def handler(items: list[int]) -> list[int]:
-        gate.wait(5)  # the first call holds the model so that callers pile up behind it
-        return items
 
-    batcher = MicroBatcher(handler, max_batch=8, max_wait=0.3)
-    with ThreadPoolExecutor(8) as pool:
+def slow_echo(items: list[int]) -> list[int]:
+    time.sleep(PASS)
+    return items
+
+
+def test_callers_who_came_together_are_waited_for() -> None:
+    # One caller finds the model idle; three more come while its pass runs. After that pass four
+    # callers are about, and the first comes straight back: the next pass waits for it.
+    batcher = MicroBatcher(slow_echo, max_batch=8, max_wait=5)
+    with ThreadPoolExecutor(4) as pool:
+        first = pool.submit(lambda: [batcher.submit(0), batcher.submit(4)])
+        time.sleep(PASS / 4)
+        others = [pool.submit(batcher.submit, i) for i in (1, 2, 3)]
+        assert first.result(5) == [0, 4] and [f.result(5) for f in others] == [1, 2, 3]
+    # without the wait: [1], [1, 2, 3] and the returning caller alone
+    assert batcher.stats.sizes == [1, 4]
+    batcher.close()
+
+
+def test_the_wait_is_a_share_of_the_last_pass_not_max_wait() -> None:
+    # Three callers are about after the first pass, but the first never comes back: the other
+    # two wait for it a quarter of a pass (not the 5 s of max_wait), then go on as two.
+    batcher = MicroBatcher(slow_echo, max_batch=8, max_wait=5)
+    with ThreadPoolExecutor(3) as pool:
+        started = time.monotonic()
         first = pool.submit(batcher.submit, 0)
-        time.sleep(0.05)
-        burst = [pool.submit(batcher.submit, i) for i in (1, 2)]
-        time.sleep(0.05)
-        gate.set()
-        assert [f.result(5) for f in (first, *burst)] == [0, 1, 2]
-        assert batcher.stats.sizes == [1, 2]  # callers came together: wait from now on
-        late = [pool.submit(batcher.submit, 3)]
-        time.sleep(0.05)  # well inside max_wait after the first of these arrived
-        late.append(pool.submit(batcher.submit, 4))
-        assert [f.result(5) for f in late] == [3, 4]
-    assert batcher.stats.sizes == [1, 2, 2]
+        time.sleep(PASS / 4)
+        others = [pool.submit(batcher.submit, i) for i in (1, 2)]
+        assert first.result(5) == 0 and [f.result(5) for f in others] == [1, 2]
+        elapsed = time.monotonic() - started
+    assert batcher.stats.sizes == [1, 2]
+    assert 2 * PASS + WAIT_SHARE * PASS * 0.9 <= elapsed < 2 * PASS + 1.0
     batcher.close()
 
 

@@ -60,7 +60,9 @@ class Command(BaseCommand):
             "--batch-size", type=int, help="Most searches answered by one forward pass (8)."
         )
         parser.add_argument(
-            "--batch-wait-ms", type=float, help="How long a search waits for others (3 ms)."
+            "--batch-wait-ms",
+            type=float,
+            help="Most a search waits for others (50 ms; a quarter of the last pass first).",
         )
         parser.add_argument(
             "--torch-threads", type=int, help="CPU threads per torch op (default: one per core)."
