@@ -65,6 +65,9 @@ def main() -> None:
         "takes a core, which makes the comparison meaningless",
     )
     parser.add_argument(
+        "--batch-size", type=int, help="the worker's --batch-size (its default if unset)"
+    )
+    parser.add_argument(
         "--batch-wait-ms", type=float, help="the worker's --batch-wait-ms (its default if unset)"
     )
     parser.add_argument("--pack", type=Path, help="keep the random model here (built if absent)")
@@ -218,6 +221,7 @@ def start_worker(pack: Path, env: dict[str, str], args: argparse.Namespace) -> s
             "--loglevel",
             "WARNING",
             *(["--torch-threads", str(args.torch_threads)] if args.torch_threads else []),
+            *(["--batch-size", str(args.batch_size)] if args.batch_size is not None else []),
             *(
                 ["--batch-wait-ms", str(args.batch_wait_ms)]
                 if args.batch_wait_ms is not None
