@@ -9,9 +9,10 @@ which takes whatever is pending (up to `max_batch`) and answers them with one pa
 Requests that arrive while a pass runs share the next one without any waiting. Callers who came
 together also come back together (each sends its next request once its answer is back), so
 after a pass the model thread expects as many callers as were about during it (those it answered
-and those already queued) and waits for the missing ones, but no longer than a quarter of that
-pass (`WAIT_SHARE`) and never longer than `max_wait`. A lone client asking in turn is expected
-alone and never waits; a pass that finds its expected callers in starts at once.
+and those already queued) and waits for the missing ones until a quarter of that pass
+(`WAIT_SHARE`, and never more than `max_wait`) has gone by since it ended. A lone client asking
+in turn is expected alone and never waits; a pass that finds its expected callers in starts at
+once, and a request that comes after the window (the callers have gone) runs at once too.
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ class MicroBatcher(Generic[Item, Result]):
         self._start_lock = threading.Lock()
         self._callers = 1  # callers about during the last pass: answered plus queued
         self._last_pass = 0.0  # seconds the last pass took
+        self._last_end = 0.0  # when it ended (time.monotonic())
 
     def submit(self, item: Item) -> Result:
         """Block until `item` has been answered; raise its error if it had one."""
@@ -124,7 +126,7 @@ class MicroBatcher(Generic[Item, Result]):
             # Wait for the callers expected back (see the module's docstring) until the
             # deadline; once they are in, take only what is already queued.
             expected = self._callers
-            deadline = time.monotonic() + min(self.max_wait, WAIT_SHARE * self._last_pass)
+            deadline = self._last_end + min(self.max_wait, WAIT_SHARE * self._last_pass)
             while len(batch) < self.max_batch:
                 remaining = deadline - time.monotonic() if len(batch) < expected else 0.0
                 try:
@@ -146,7 +148,8 @@ class MicroBatcher(Generic[Item, Result]):
         started = time.monotonic()
         try:
             results = list(self.handler([item for item, _ in batch]))
-            self._last_pass = time.monotonic() - started
+            self._last_end = time.monotonic()
+            self._last_pass = self._last_end - started
             self._callers = len(batch) + self._queue.qsize()  # qsize: those who came meanwhile
             if len(results) != len(batch):
                 raise RuntimeError(f"handler answered {len(results)} of {len(batch)} items")

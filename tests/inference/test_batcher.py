@@ -84,6 +84,24 @@ def test_the_wait_is_a_share_of_the_last_pass_not_max_wait() -> None:
     batcher.close()
 
 
+def test_a_request_after_the_window_does_not_wait_for_callers_who_left() -> None:
+    slow = 2 * PASS  # a longer pass, so that a wait would stand out from scheduling noise
+    batcher = MicroBatcher(lambda items: time.sleep(slow) or items, max_batch=8, max_wait=5)
+    with ThreadPoolExecutor(3) as pool:
+        first = pool.submit(batcher.submit, 0)
+        time.sleep(slow / 4)
+        others = [pool.submit(batcher.submit, i) for i in (1, 2)]
+        assert first.result(5) == 0 and [f.result(5) for f in others] == [1, 2]
+    # Two callers were about at the end of the last pass; they have gone for longer than the
+    # window (a quarter of a pass after it ended), so a new request runs at once.
+    time.sleep(slow / 2)
+    started = time.monotonic()
+    assert batcher.submit(3) == 3
+    assert time.monotonic() - started < slow + WAIT_SHARE * slow / 2
+    assert batcher.stats.sizes == [1, 2, 1]
+    batcher.close()
+
+
 def test_an_item_error_reaches_only_its_caller() -> None:
     def handler(items: list[int]) -> list[object]:
         return [ValueError(f"bad {i}") if i < 0 else i for i in items]
