@@ -195,6 +195,11 @@ def start_worker(pack: Path, env: dict[str, str], args: argparse.Namespace) -> s
     from workers import registry
 
     hostname = f"bench-{uuid.uuid4().hex[:6]}@localhost"
+    options = {  # the worker's own defaults where unset (--torch-threads 0: torch's default)
+        "--torch-threads": str(args.torch_threads) if args.torch_threads else None,
+        "--batch-size": None if args.batch_size is None else str(args.batch_size),
+        "--batch-wait-ms": None if args.batch_wait_ms is None else str(args.batch_wait_ms),
+    }
     log = (pack / "worker.log").open("w")  # the child keeps its own copy of the descriptor
     proc = subprocess.Popen(
         [
@@ -220,12 +225,11 @@ def start_worker(pack: Path, env: dict[str, str], args: argparse.Namespace) -> s
             hostname,
             "--loglevel",
             "WARNING",
-            *(["--torch-threads", str(args.torch_threads)] if args.torch_threads else []),
-            *(["--batch-size", str(args.batch_size)] if args.batch_size is not None else []),
             *(
-                ["--batch-wait-ms", str(args.batch_wait_ms)]
-                if args.batch_wait_ms is not None
-                else []
+                part
+                for flag, value in options.items()
+                if value is not None
+                for part in (flag, value)
             ),
         ],
         cwd=ROOT,
@@ -504,7 +508,10 @@ def run(
         f"bare call, batches of {args.concurrency} vs one at a time: "
         f"{median_ratio('bare', 'bare_batched'):.2f}x (the batching gain in the model alone)"
     )
-    print(f"worker batches (recent: the last concurrent API phase): {status.get('batching')}")
+    print(
+        "worker batches (recent: the last 16 sizes, the concurrent phases last): "
+        f"{status.get('batching')}"
+    )
 
 
 if __name__ == "__main__":

@@ -34,8 +34,8 @@ Result = TypeVar("Result")
 DEFAULT_MAX_BATCH = 8
 DEFAULT_MAX_WAIT = 0.05  # seconds; WAIT_SHARE of the last pass usually bounds the wait first
 # Waiting for latecomers at most this share of the last pass costs at most that share of the
-# throughput when nobody comes; a fuller batch gains more when they do (on a CPU, callers need
-# tens of milliseconds to come back, a few on a GPU host, and a pass takes about 4x that).
+# throughput when nobody comes, and a fuller batch saves a whole pass's fixed cost when they do
+# (docs/inference.md has the measurements, and the shares tried).
 WAIT_SHARE = 0.25
 
 

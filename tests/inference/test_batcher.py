@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import pytest
 
@@ -49,9 +50,18 @@ def test_requests_one_at_a_time_are_not_held_back_by_max_wait() -> None:
 PASS = 0.4  # seconds each pass takes in the tests below: the wait is WAIT_SHARE of it
 
 
-def slow_echo(items: list[int]) -> list[int]:
-    time.sleep(PASS)
+def slow_echo(items: list[int], seconds: float = PASS) -> list[int]:
+    time.sleep(seconds)
     return items
+
+
+def one_then_two_callers(batcher: MicroBatcher[int, int], pass_seconds: float) -> None:
+    """One caller finds the model idle; two more come while its pass runs; none comes back."""
+    with ThreadPoolExecutor(3) as pool:
+        first = pool.submit(batcher.submit, 0)
+        time.sleep(pass_seconds / 4)
+        others = [pool.submit(batcher.submit, i) for i in (1, 2)]
+        assert first.result(5) == 0 and [f.result(5) for f in others] == [1, 2]
 
 
 def test_callers_who_came_together_are_waited_for() -> None:
@@ -72,13 +82,9 @@ def test_the_wait_is_a_share_of_the_last_pass_not_max_wait() -> None:
     # Three callers are about after the first pass, but the first never comes back: the other
     # two wait for it a quarter of a pass (not the 5 s of max_wait), then go on as two.
     batcher = MicroBatcher(slow_echo, max_batch=8, max_wait=5)
-    with ThreadPoolExecutor(3) as pool:
-        started = time.monotonic()
-        first = pool.submit(batcher.submit, 0)
-        time.sleep(PASS / 4)
-        others = [pool.submit(batcher.submit, i) for i in (1, 2)]
-        assert first.result(5) == 0 and [f.result(5) for f in others] == [1, 2]
-        elapsed = time.monotonic() - started
+    started = time.monotonic()
+    one_then_two_callers(batcher, PASS)
+    elapsed = time.monotonic() - started
     assert batcher.stats.sizes == [1, 2]
     assert 2 * PASS + WAIT_SHARE * PASS * 0.9 <= elapsed < 2 * PASS + 1.0
     batcher.close()
@@ -86,12 +92,8 @@ def test_the_wait_is_a_share_of_the_last_pass_not_max_wait() -> None:
 
 def test_a_request_after_the_window_does_not_wait_for_callers_who_left() -> None:
     slow = 2 * PASS  # a longer pass, so that a wait would stand out from scheduling noise
-    batcher = MicroBatcher(lambda items: time.sleep(slow) or items, max_batch=8, max_wait=5)
-    with ThreadPoolExecutor(3) as pool:
-        first = pool.submit(batcher.submit, 0)
-        time.sleep(slow / 4)
-        others = [pool.submit(batcher.submit, i) for i in (1, 2)]
-        assert first.result(5) == 0 and [f.result(5) for f in others] == [1, 2]
+    batcher = MicroBatcher(partial(slow_echo, seconds=slow), max_batch=8, max_wait=5)
+    one_then_two_callers(batcher, slow)
     # Two callers were about at the end of the last pass; they have gone for longer than the
     # window (a quarter of a pass after it ended), so a new request runs at once.
     time.sleep(slow / 2)
