@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import random
+import signal
 import statistics
 import subprocess
 import sys
@@ -73,6 +74,13 @@ def main() -> None:
     parser.add_argument("--pack", type=Path, help="keep the random model here (built if absent)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto (worker and bare)")
     parser.add_argument("--dtype", default="float32", help="model and SAE dtype (worker and bare)")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="sample the web and worker processes with py-spy during the measured rounds into "
+        "DIR/web.txt and DIR/worker.txt (folded stacks; bench/device/profile_top.py reads them); "
+        "sampling costs time, so such a run's numbers are not the benchmark's",
+    )
     args = parser.parse_args()
 
     import django
@@ -322,6 +330,22 @@ def machine_cpu_seconds() -> float:
     return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
+def start_profilers(folder: Path | None, **pids: int) -> list[subprocess.Popen]:
+    """py-spy sampling each process tree in `pids` into `folder/<name>.txt`, until stopped."""
+    if folder is None:
+        return []
+    folder.mkdir(parents=True, exist_ok=True)
+    return [
+        subprocess.Popen(
+            ["py-spy", "record", "--pid", str(pid), "--subprocesses", "--nonblocking"]
+            + ["--rate", "250", "--format", "raw", "--output", str(folder / f"{name}.txt")],
+            stdout=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        for name, pid in pids.items()
+    ]
+
+
 def run(
     args: argparse.Namespace,
     pack: Path,
@@ -407,6 +431,7 @@ def run(
     # round trips and the API requests, so it is read around each.
     web_pids, worker_pids = process_tree(web.pid), process_tree(worker.pid)
     cpu_ms: dict[str, list[float]] = {"bare": [], "worker_call": [], "worker_api": [], "web": []}
+    profilers = start_profilers(args.profile, web=web.pid, worker=worker.pid)
     for round_ in range(args.rounds):
         totals = {"bare": 0.0, "call_serial": 0.0, "api_serial": 0.0}
         web_started = cpu_seconds(web_pids)
@@ -441,6 +466,10 @@ def run(
             + ", ".join(f"{k} {v:.2f}s" for k, v in totals.items()),
             flush=True,
         )
+    for profiler in profilers:  # on SIGINT py-spy writes what it sampled and exits
+        profiler.send_signal(signal.SIGINT)
+    for profiler in profilers:
+        profiler.wait(60)
 
     n = args.requests
     status = client.call("worker_status", {}, f"inference.{MODEL_ID}")
