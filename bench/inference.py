@@ -273,12 +273,15 @@ def make_texts(tokenizer: Any, count: int, n_tokens: int, seed: int) -> list[str
     return texts
 
 
-def post(url: str, body: dict[str, Any]) -> dict[str, Any]:
+def post(url: str, body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, float]]:
+    """The JSON answer, and the parts of its Server-Timing header."""
+    from neuronpedia_site import timing
+
     request = urllib.request.Request(
         url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
     )
     with urllib.request.urlopen(request, timeout=300) as response:
-        return json.loads(response.read())
+        return json.loads(response.read()), timing.parse(response.headers["Server-Timing"] or "")
 
 
 def timed(fn: Any, items: list[Any], concurrency: int = 1) -> float:
@@ -328,6 +331,22 @@ def machine_cpu_seconds() -> float:
         return 0.0
     idle = fields[3] + fields[4]  # idle and iowait
     return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def web_side(parts: list[dict[str, float]]) -> str:
+    """The medians of the API requests' parts outside the worker call: each timed part, the
+    rest of Django (`app` less its parts), and what lies outside Django (HTTP, gunicorn, the
+    client: the request's total less `app`)."""
+    if not parts or "app" not in parts[0]:
+        return "no Server-Timing header (SERVER_TIMING is off)"
+    names = [name for name in parts[0] if name not in ("app", "total", "worker")]
+    rows = {name: [p.get(name, 0.0) for p in parts] for name in names}
+    rows["rest of Django"] = [
+        p["app"] - sum(v for k, v in p.items() if k not in ("app", "total")) for p in parts
+    ]
+    rows["outside Django"] = [p["total"] - p["app"] for p in parts]
+    rows["(worker call, from the web)"] = [p.get("worker", 0.0) for p in parts]
+    return ", ".join(f"{name} {statistics.median(v):.1f}" for name, v in rows.items()) + " ms"
 
 
 def start_profilers(folder: Path | None, **pids: int) -> list[subprocess.Popen]:
@@ -387,8 +406,10 @@ def run(
         )
         wire.unpack_search(answer["results"])
 
+    last_timing: list[dict[str, float]] = [{}]  # the latest API answer's Server-Timing parts
+
     def api(text: str) -> None:
-        body = post(
+        body, last_timing[0] = post(
             url,
             {
                 "modelId": MODEL_ID,
@@ -431,6 +452,7 @@ def run(
     # round trips and the API requests, so it is read around each.
     web_pids, worker_pids = process_tree(web.pid), process_tree(worker.pid)
     cpu_ms: dict[str, list[float]] = {"bare": [], "worker_call": [], "worker_api": [], "web": []}
+    web_parts: list[dict[str, float]] = []  # Server-Timing of each serial API request, + total
     profilers = start_profilers(args.profile, web=web.pid, worker=worker.pid)
     for round_ in range(args.rounds):
         totals = {"bare": 0.0, "call_serial": 0.0, "api_serial": 0.0}
@@ -446,6 +468,7 @@ def run(
             totals["call_serial"] += call
             worker_cpu = cpu_seconds(worker_pids)
             other = timed(api, [text])
+            web_parts.append({**last_timing[0], "total": other * 1000})
             cpu_ms["worker_api"].append((cpu_seconds(worker_pids) - worker_cpu) * 1000)
             bare_ms.append(one * 1000)
             api_ms.append(other * 1000)
@@ -512,6 +535,7 @@ def run(
         f"+{call_med - bare_med:.0f} ms, web side (HTTP, auth, DB joins, JSON) "
         f"+{statistics.median(api_ms) - call_med:.0f} ms (medians)"
     )
+    print(f"  web side by part (medians, Server-Timing): {web_side(web_parts)}")
     mean = statistics.fmean
     print(
         f"  CPU per request (means, serial phase): bare call {mean(cpu_ms['bare']):.1f} ms; "

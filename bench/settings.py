@@ -17,3 +17,5 @@ CACHES = {
 DATABASES["default"]["TEST"] = {"NAME": "np_bench"}  # noqa: F405
 # As deployed by default (and upstream): the limiter's Redis round trip is not part of search.
 ENABLE_RATE_LIMITER = False
+# bench/inference.py splits the web side's cost by the parts this header names.
+SERVER_TIMING = True

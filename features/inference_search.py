@@ -33,6 +33,7 @@ from features.models import (
     Source,
 )
 from features.rows import table
+from neuronpedia_site import timing
 from neuronpedia_site.errors import ApiError
 from neuronpedia_site.ids import new_id
 from neuronpedia_site.models import INFERENCE_ACTIVATION_USER_ID, User
@@ -110,9 +111,11 @@ def search_all(
     trip of the web side counts.
     """
     single = isinstance(search.text, str)
-    live = inference_hosts.find(search.model_id)
+    with timing.part("hosts"):
+        live = inference_hosts.find(search.model_id)
     wanted = search.selected_layers or (live.set_members(search.source_set) if live else [])
-    gate = _gate(search, user, wanted, single)
+    with timing.part("gate"):
+        gate = _gate(search, user, wanted, single)
     if gate.saved is not None:
         return _replay(search.model_id, gate.saved)
     live = live or inference_hosts.require(search.model_id)
@@ -123,7 +126,8 @@ def search_all(
     if gate.hidden:
         raise ApiError(f"Source not found: {gate.hidden[0]}", status=404)
     texts = [search.text] if single else search.text
-    answers = live.search([search.worker_request(text) for text in texts])
+    with timing.part("worker"):
+        answers = live.search([search.worker_request(text) for text in texts])
     if not single:
         kept = [_kept(search, answer["activations"]) for answer in answers]
         return {
@@ -135,7 +139,8 @@ def search_all(
     answer = answers[0]
     # one query for both the density filter and the join
     positive = _positive(search, answer["activations"])
-    joined = feature_rows.neuron_texts(search.model_id, map(_key, positive))
+    with timing.part("join"):
+        joined = feature_rows.neuron_texts(search.model_id, map(_key, positive))
     acts = _not_dense(search, positive, joined)
     results = [_result(search.model_id, a, joined.get(_key(a))) for a in acts]
     saved_keys = {_key(a) for a in acts} & joined.keys()

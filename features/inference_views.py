@@ -22,6 +22,7 @@ from features import (
     schemas,
 )
 from features import inference_serializers as shapes
+from neuronpedia_site import timing
 from neuronpedia_site.auth import request_user
 from neuronpedia_site.responses import ResponseThen
 
@@ -88,7 +89,8 @@ def search_all(request: Request) -> Response:
     search = inference_search.SearchAll.from_wire(body)
     after_sending: list[Callable[[], None]] = []
     answer = inference_search.search_all(search, request_user(request), after_sending.append)
-    return ResponseThen(answer, after_sending)
+    with timing.part("render"):
+        return ResponseThen(answer, after_sending)
 
 
 @schemas.open_answer(

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "neuronpedia_site.timing.ServerTimingMiddleware",  # first, so `app` covers all the others
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "neuronpedia_site.middleware.ApiCorsMiddleware",
@@ -180,6 +181,9 @@ INFERENCE_SECRET = env_secret("INFERENCE_SECRET")
 # Save search-all results (Activation + SavedSearch rows) on a background thread after the answer
 # is ready, instead of making the request wait for the inserts.
 INFERENCE_BACKGROUND_SAVES = env_bool("INFERENCE_BACKGROUND_SAVES", "True")
+# A Server-Timing header on search-all answers: the time taken by each part of the request
+# (neuronpedia_site/timing.py). Off by default; the benchmarks turn it on.
+SERVER_TIMING = env_bool("SERVER_TIMING", "False")
 
 # Rate limiting (Neuronpedia's middleware table); on unless turned off.
 # Off by default, as in Neuronpedia (its middleware runs only with ENABLE_RATE_LIMITER=true).

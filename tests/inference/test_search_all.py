@@ -283,3 +283,28 @@ def test_background_saves_land_after_the_answer(anon: APIClient, tiny_model, set
     saved = SavedSearch.objects.get()
     rows = SavedSearchActivation.objects.filter(saved_search=saved).order_by("order")
     assert [(r.activation.layer, r.activation.index) for r in rows] == _pairs(answer["result"])
+
+
+def test_server_timing_names_each_part_of_a_search(
+    anon: APIClient, tiny_model, settings: Any
+) -> None:  # type: ignore[no-untyped-def]
+    from neuronpedia_site import timing
+
+    settings.SERVER_TIMING = True
+    make_features(tiny_model, "1-res-demo", range(256))  # joined, then saved
+    body = {"text": TEXT, "selectedLayers": ["1-res-demo"], "numResults": 5}
+    response = _search(anon, **body)
+    assert response.status_code == 200
+    parts = timing.parse(response.headers["Server-Timing"])
+    assert list(parts) == ["hosts", "gate", "worker", "join", "render", "app"]
+    assert all(ms > 0 for ms in parts.values())
+    # app is the whole request inside Django, so it holds every part
+    assert parts["app"] >= sum(ms for name, ms in parts.items() if name != "app") - 0.05
+
+    replayed = _search(anon, **body)  # the saved search: no worker, no join
+    assert list(timing.parse(replayed.headers["Server-Timing"])) == [
+        "hosts",
+        "gate",
+        "render",
+        "app",
+    ]
