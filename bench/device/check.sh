@@ -71,7 +71,7 @@ stage() { # name, time limit in seconds, command...
 }
 
 bench_lines() { # the lines of a bench log that carry its results
-    grep -E "^(search-all:|bare call|API|  where|  CPU|  machine|  worker|worker batches)" "$1" ||
+    grep -E "^(search-all:|bare call|API|  where|  web|  CPU|  machine|  worker|worker batches)" "$1" ||
         echo "(no results)"
 }
 
