@@ -454,8 +454,14 @@ def run(
     cpu_ms: dict[str, list[float]] = {"bare": [], "worker_call": [], "worker_api": [], "web": []}
     web_parts: list[dict[str, float]] = []  # Server-Timing of each serial API request, + total
     profilers = start_profilers(args.profile, web=web.pid, worker=worker.pid)
+    batched_serial = {"items": 0.0, "queued_ms": 0.0, "pass_ms": 0.0}  # the batcher's counters
+
+    def batching() -> dict[str, Any]:
+        return client.call("worker_status", {}, f"inference.{MODEL_ID}")["batching"]
+
     for round_ in range(args.rounds):
         totals = {"bare": 0.0, "call_serial": 0.0, "api_serial": 0.0}
+        batching_before = batching()
         web_started = cpu_seconds(web_pids)
         for text in texts:
             thread_cpu = time.thread_time()
@@ -475,6 +481,9 @@ def run(
             pair_ratios.append(other / one)
             totals["bare"] += one
             totals["api_serial"] += other
+        batching_after = batching()
+        for key in batched_serial:
+            batched_serial[key] += batching_after[key] - batching_before[key]
         forget(len(texts))  # waits for the last saves, which the web CPU must include
         cpu_ms["web"].append((cpu_seconds(web_pids) - web_started) * 1000 / len(texts))
         totals["bare_batched"] = timed(bare_batched, chunks)
@@ -536,6 +545,12 @@ def run(
         f"+{statistics.median(api_ms) - call_med:.0f} ms (medians)"
     )
     print(f"  web side by part (medians, Server-Timing): {web_side(web_parts)}")
+    queued, passed = (batched_serial[k] / batched_serial["items"] for k in ("queued_ms", "pass_ms"))
+    print(
+        f"  worker round trip by part (means): queued in the batcher {queued:.1f} ms, the pass "
+        f"{passed:.1f} ms (bare call {statistics.fmean(bare_ms):.1f}), the rest (Celery, Redis, "
+        f"packing, the reply) {statistics.fmean(call_ms) - queued - passed:.1f} ms"
+    )
     mean = statistics.fmean
     print(
         f"  CPU per request (means, serial phase): bare call {mean(cpu_ms['bare']):.1f} ms; "

@@ -47,12 +47,17 @@ class BatchStats:
     items: int = 0
     largest: int = 0
     sizes: list[int] = field(default_factory=list)  # the last 100 batch sizes
+    # Where an item's time goes inside the worker: queued (submitted until its pass began,
+    # summed over items) and the passes themselves (summed over batches).
+    queued_seconds: float = 0.0
+    pass_seconds: float = 0.0
 
-    def record(self, size: int) -> None:
+    def record(self, size: int, queued: float) -> None:
         self.batches += 1
         self.items += size
         self.largest = max(self.largest, size)
         self.sizes = [*self.sizes[-99:], size]
+        self.queued_seconds += queued
 
 
 class MicroBatcher(Generic[Item, Result]):
@@ -79,7 +84,10 @@ class MicroBatcher(Generic[Item, Result]):
         self.max_wait = max_wait
         self.name = name
         self.stats = BatchStats()
-        self._queue: queue.SimpleQueue[tuple[Item, Future[Result]] | None] = queue.SimpleQueue()
+        # (item, its caller's future, when it was submitted), or None to stop
+        self._queue: queue.SimpleQueue[tuple[Item, Future[Result], float] | None] = (
+            queue.SimpleQueue()
+        )
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
         self._callers = 1  # callers about during the last pass: answered plus queued
@@ -99,7 +107,7 @@ class MicroBatcher(Generic[Item, Result]):
         futures: list[Future[Result]] = []
         for item in items:
             future: Future[Result] = Future()
-            self._queue.put((item, future))
+            self._queue.put((item, future, time.monotonic()))
             futures.append(future)
         return [future.result() for future in futures]
 
@@ -143,22 +151,23 @@ class MicroBatcher(Generic[Item, Result]):
                 batch.append(entry)
             self._answer(batch)
 
-    def _answer(self, batch: list[tuple[Item, Future[Result]]]) -> None:
-        self.stats.record(len(batch))
+    def _answer(self, batch: list[tuple[Item, Future[Result], float]]) -> None:
         started = time.monotonic()
+        self.stats.record(len(batch), sum(started - submitted for _, _, submitted in batch))
         try:
-            results = list(self.handler([item for item, _ in batch]))
+            results = list(self.handler([item for item, _, _ in batch]))
             self._last_end = time.monotonic()
             self._last_pass = self._last_end - started
+            self.stats.pass_seconds += self._last_pass
             self._callers = len(batch) + self._queue.qsize()  # qsize: those who came meanwhile
             if len(results) != len(batch):
                 raise RuntimeError(f"handler answered {len(results)} of {len(batch)} items")
         except BaseException as error:  # every caller must be woken, whatever happened
             log.exception("batch of %d failed", len(batch))
-            for _, future in batch:
+            for _, future, _ in batch:
                 future.set_exception(error)
             return
-        for (_, future), result in zip(batch, results, strict=True):
+        for (_, future, _), result in zip(batch, results, strict=True):
             if isinstance(result, BaseException):
                 future.set_exception(result)
             else:
@@ -172,4 +181,6 @@ class MicroBatcher(Generic[Item, Result]):
             "items": self.stats.items,
             "largest": self.stats.largest,
             "recent": self.stats.sizes[-16:],
+            "queued_ms": round(self.stats.queued_seconds * 1000, 3),
+            "pass_ms": round(self.stats.pass_seconds * 1000, 3),
         }

@@ -104,6 +104,16 @@ def test_a_request_after_the_window_does_not_wait_for_callers_who_left() -> None
     batcher.close()
 
 
+def test_stats_split_an_items_time_into_queued_and_pass() -> None:
+    batcher = MicroBatcher(slow_echo, max_batch=8, max_wait=0)
+    one_then_two_callers(batcher, PASS)  # the two came PASS/4 in, so each queued 3/4 of it
+    batcher.close()
+    stats = batcher.describe()
+    assert stats["recent"] == [1, 2]
+    assert 2 * PASS * 1000 <= stats["pass_ms"] < 2 * PASS * 1000 + 150
+    assert 2 * 0.75 * PASS * 1000 - 50 <= stats["queued_ms"] < 2 * 0.75 * PASS * 1000 + 150
+
+
 def test_an_item_error_reaches_only_its_caller() -> None:
     def handler(items: list[int]) -> list[object]:
         return [ValueError(f"bad {i}") if i < 0 else i for i in items]
