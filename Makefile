@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 PORT ?= 3000
 PYTEST_ARGS ?=
 
-.PHONY: run test venv deps deps-dev check format services-stop ci
+.PHONY: run test venv deps deps-dev check format services-stop ci device-bundle
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -45,3 +45,7 @@ services-stop:
 
 ci:
 	bash .ci/run
+
+# The packages a lent GPU machine lacks, for bench/device/check.sh (docs/inference.md).
+device-bundle: deps-dev
+	bash bench/device/bundle.sh

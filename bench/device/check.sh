@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The GPU checks, in one call on a lent device machine (the device tool's `run`):
 #
-#   bash bench/device/bundle.sh                       # here, once (about 2 minutes)
+#   make device-bundle                                # here, once (bundle.sh, about 2 minutes)
 #   run(command="bash bench/device/check.sh", carry=[".device"], timeout_s=600)
 #
 # Stages (STAGES, a space-separated list, runs a subset, in its order; each has its own time
