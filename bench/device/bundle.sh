@@ -5,8 +5,8 @@
 # The device machine has Python 3.12 with a CUDA build of torch and a large scientific stack,
 # and no package registry, so what it lacks travels with the working tree, 64 MiB at most in all
 # (the tree itself is ~13 MiB). bench/device/requirements.py says what: our pinned versions,
-# less what is large and on the image already. The cp312 wheels, installed into one folder,
-# come to ~270 MiB and ~70 MiB as wheels; as one xz archive, ~40 MiB.
+# less what is large and on the image already. The cp312 wheels come to ~70 MiB; installed
+# into one folder, ~280 MiB; as one xz archive of that folder, ~40 MiB.
 #
 #   bash bench/device/bundle.sh     # here, after `make deps-dev` (about 2 minutes)
 #   then a device run with carry [".device"] and the command `bash bench/device/check.sh`
@@ -31,8 +31,8 @@ trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/wheels" "$work/site" "$(dirname "$BUNDLE")"
 
 "$PY" bench/device/requirements.py "$PYVER" >"$work/requirements.txt"
-# Wheels for that Python where they are published; what exists only as an sdist is pure Python and is
-# built here into a py3-none-any wheel.
+# Wheels for that Python where they are published; what exists only as an sdist is pure
+# Python and is built here into a py3-none-any wheel.
 missing=()
 while read -r requirement; do
     "$PY" -m pip download -q --no-deps "${FOR_PYVER[@]}" -d "$work/wheels" "$requirement" \

@@ -86,7 +86,7 @@ for name in $STAGES; do
         summary+=("$(cat "$OUT/env.log")")
         ;;
     tests)
-        stage tests 240 "$PY" -m pytest -m gpu -q -p no:cacheprovider \
+        stage tests 240 "$PY" -m pytest -m gpu -q \
             tests/inference/test_gpu.py tests/dashboards/test_gpu.py tests/steering/test_gpu.py
         summary+=("$(tail -n 1 "$OUT/tests.log")")
         ;;

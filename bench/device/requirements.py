@@ -2,9 +2,8 @@
 
 Walks the dependencies of ROOTS as installed in this virtualenv (so the versions are the ones
 our suite runs with), evaluated for the device's Python (3.12.3; another as the first argument)
-on Linux, and leaves out what the device image
-already has and is large (SKIP_IMAGE), what the worker never imports (NOT_IMPORTED) and what is
-stubbed (wandb). Used by bundle.sh.
+on Linux, and leaves out what the device image already has and is large (SKIP_IMAGE), what the
+worker never imports (NOT_IMPORTED) and what is stubbed (wandb). Used by bundle.sh.
 """
 
 from __future__ import annotations
