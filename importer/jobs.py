@@ -179,7 +179,8 @@ def run_job(job_id: int, on_progress: ProgressCallback | None = None) -> ImportJ
     1. Take the job's lock; if another process holds it, leave the job to that process.
     2. Plan the files once (list the location), as ImportFile rows in load order.
     3. Load each file that is not done, each in one transaction with its checkpoint.
-    4. Record the completeness report.
+    4. ANALYZE the tables it loaded.
+    5. Record the completeness report.
     """
     with _job_lock(job_id) as acquired:
         job = ImportJob.objects.get(pk=job_id)
@@ -200,6 +201,7 @@ def run_job(job_id: int, on_progress: ProgressCallback | None = None) -> ImportJ
             if not job.files.exists():
                 _plan(job, reader)
             _load_files(job, reader, on_progress)
+            analyze_tables(job)
         except Cancelled:
             return _finish(job, ImportJob.State.CANCELLED)
         except (FileError, LocationError, ValueError) as exc:
@@ -258,6 +260,21 @@ def _plan(job: ImportJob, reader: ExportReader) -> None:
         job.files_total = len(planned)
         job.bytes_total = sum(p.size for p in planned)
         job.save(update_fields=["files_total", "bytes_total", "updated_at"])
+
+
+def analyze_tables(job: ImportJob) -> list[str]:
+    """ANALYZE the tables the job loaded; returns their names.
+
+    COPY leaves a table's planner statistics as they were (none, for a new instance), and
+    autovacuum gets to it only after its next nap. Until then the planner guesses: planned
+    without statistics, the feature join of search via inference took 6.9 ms instead of 1.0 ms
+    on a freshly loaded table. ANALYZE reads a sample (30,000 rows at the default target), so
+    it costs the job seconds at most."""
+    tables = sorted(set(job.files.values_list("table", flat=True)))
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
+    return tables
 
 
 def _load_files(job: ImportJob, reader: ExportReader, on_progress: ProgressCallback | None) -> None:

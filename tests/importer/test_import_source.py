@@ -249,3 +249,21 @@ def test_a_second_source_of_the_same_model_imports_next_to_the_first(
     assert Feature.objects.filter(layer="4-att-kk").count() == 6
     assert SourceSet.objects.filter(model_id="gpt2-small").count() == 2
     assert Activation.objects.count() == 36
+
+
+def test_the_loaded_tables_are_analyzed(use_moto: str, s3_export: tuple[str, Export]) -> None:
+    from django.db import connection
+
+    location, export = s3_export
+    job = _import(location)
+    assert job.state == ImportJob.State.DONE, job.error
+    rows = export.rows["6-res-jb"]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT relname, reltuples FROM pg_class
+               WHERE oid IN ('"Activation"'::regclass, '"Neuron"'::regclass)"""
+        )
+        estimates = dict(cursor.fetchall())
+    # COPY alone leaves reltuples at -1 (never analysed) on a new table; ANALYZE of a table
+    # this small reads every row, so the estimate is the count.
+    assert estimates == {"Activation": len(rows["Activation"]), "Neuron": len(rows["Neuron"])}
