@@ -13,6 +13,7 @@ from typing import Any
 from django.db.models import Exists, OuterRef, QuerySet
 
 from features.models import Feature, Model, Source, SourceSet, Visibility
+from features.rows import table
 from neuronpedia_site.errors import ApiError
 from neuronpedia_site.models import User
 
@@ -60,6 +61,17 @@ def visible_sql(alias: str) -> str:
     return (
         f"({alias}.\"visibility\" IN ('{Visibility.PUBLIC}', '{Visibility.UNLISTED}') "
         f'OR {alias}."creatorId" = %(user_id)s OR %(admin)s::boolean)'
+    )
+
+
+def hidden_sources_sql(model_alias: str) -> str:
+    """SQL array of the ids in `%(sources)s::text[]` whose Source row (of the model in
+    `model_alias`) the caller may not see: the sources' own `visible_sql` rule, negated (NULL,
+    for an anonymous caller, is not visible). Sources without a row are not hidden."""
+    return (
+        f'ARRAY(SELECT s."id" FROM {table(Source)} s WHERE s."modelId" = {model_alias}."id" '
+        f'AND s."id" = ANY(%(sources)s::text[]) AND NOT COALESCE({visible_sql("s")}, false) '
+        'ORDER BY s."id")'
     )
 
 

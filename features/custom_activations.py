@@ -23,12 +23,14 @@ def new_activations(
     with the vector; an SAE feature through its source, which the worker must serve. With
     `ignore_bos` a leading special token is dropped and max, min and argmax recomputed.
     """
-    model = inference_hosts.visible_model(key["model_id"], user)
-    layer, index = key["layer"], key["index"]
-    feature = Feature.objects.filter(model=model, layer=layer, index=index).first()
-    live = inference_hosts.require(model.id)
+    model_id, layer, index = key["model_id"], key["layer"], key["index"]
+    feature = Feature.objects.filter(model_id=model_id, layer=layer, index=index).first()
+    is_vector = feature is not None and feature.has_vector
+    # A vector is tested as itself: its layer names no source to check.
+    inference_hosts.check_visible(model_id, [] if is_vector else [layer], user)
+    live = inference_hosts.require(model_id)
     prompts = [text] if isinstance(text, str) else text
-    if feature is not None and feature.has_vector:
+    if is_vector:
         if not feature.hook_name or not feature.vector:
             raise ApiError("This vector has no hook or values to test.", status=400)
         answer = live.call(
@@ -36,12 +38,11 @@ def new_activations(
         )
     else:
         live.require_source(layer)
-        inference_hosts.check_sources_visible(model.id, [layer], user)
         answer = live.call("activation_single", prompts=prompts, source=layer, index=int(index))
     creator_id = user.id if user is not None else INFERENCE_ACTIVATION_USER_ID
     created_at = datetime.datetime.now(datetime.UTC).isoformat().replace("+00:00", "Z")
     objects = [
-        _activation_like(result, model.id, layer, index, creator_id, created_at, ignore_bos)
+        _activation_like(result, model_id, layer, index, creator_id, created_at, ignore_bos)
         for result in answer["results"]
     ]
     return objects[0] if isinstance(text, str) else objects
@@ -83,9 +84,8 @@ def source_activations(
 ) -> dict[str, Any]:
     """`{results: [{tokens, activeFeatures: {"index": [[token, value], ...]}}]}`, the worker's
     answer passed through."""
-    model = inference_hosts.visible_model(model_id, user)
-    live = inference_hosts.require(model.id)
+    inference_hosts.check_visible(model_id, [source], user)
+    live = inference_hosts.require(model_id)
     live.require_source(source)
-    inference_hosts.check_sources_visible(model.id, [source], user)
     prompts = [text] if isinstance(text, str) else text
     return live.call("source_activations", prompts=prompts, source=source)

@@ -8,12 +8,16 @@ worker serves, and 503 (naming the queue) when no worker runs at all. No torch h
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from features import prepared
+from features.access import hidden_sources_sql, visibility_params, visible_sql
 from features.catalog import layer_number, source_set_name
-from features.models import Model, Source, Visibility
+from features.models import Model
+from features.rows import table
 from neuronpedia_site.errors import ApiError
 from neuronpedia_site.models import User
 from workers import client, registry, wire
@@ -94,29 +98,27 @@ def require(model_id: str) -> LiveModel:
     return live
 
 
-def visible_model(model_id: str, user: User | None) -> Model:
-    """The Model row the user may see, or 404 (private models of others look absent)."""
-    model = Model.objects.viewable_by(user).filter(id=model_id).first()
-    if model is None:
-        raise ApiError(MODEL_NOT_FOUND, status=404)
-    return model
-
-
-def check_sources_visible(model_id: str, sources: Iterable[str], user: User | None) -> None:
-    """404 for a source whose row exists but the user may not see.
+def check_visible(model_id: str, sources: Iterable[str], user: User | None) -> None:
+    """404 unless the user may see the model and each of `sources` that has a row (private
+    models and sources of others look absent). One prepared query.
 
     Sources served by a worker but never imported have no row; they are open to everyone who
     may see the model.
     """
-    wanted = set(sources)
-    if user is not None and user.admin:
-        return
-    rows = Source.objects.filter(model_id=model_id, source_id__in=wanted).values_list(
-        "source_id", "visibility", "creator_id"
+    params = {"model_id": model_id, "sources": sorted(set(sources)), **visibility_params(user)}
+    row = prepared.fetch_one("np_inference_visible", _visible_query(), params)
+    if row is None:
+        raise ApiError(MODEL_NOT_FOUND, status=404)
+    if row[0]:
+        raise ApiError(f"Source not found: {row[0][0]}", status=404)
+
+
+@functools.cache
+def _visible_query() -> str:
+    return (
+        f"SELECT {hidden_sources_sql('m')} FROM {table(Model)} m "
+        f'WHERE m."id" = %(model_id)s AND {visible_sql("m")}'
     )
-    for source, visibility, creator_id in rows:
-        if visibility == Visibility.PRIVATE and (user is None or creator_id != user.id):
-            raise ApiError(f"Source not found: {source}", status=404)
 
 
 def require_for_contract(model_id: str) -> LiveModel:

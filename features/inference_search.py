@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from features import feature_rows, inference_hosts, prepared
-from features.access import visibility_params, visible_sql
+from features.access import hidden_sources_sql, visibility_params, visible_sql
 from features.bulk_insert import insert_sql, insert_values, row_values
 from features.feature_rows import FeatureKey, NeuronText
 from features.models import (
@@ -30,7 +30,6 @@ from features.models import (
     Model,
     SavedSearch,
     SavedSearchActivation,
-    Source,
 )
 from features.rows import table
 from neuronpedia_site import timing
@@ -217,7 +216,7 @@ def _gate(search: SearchAll, user: User | None, sources: list[str], single: bool
     texts only) and the wanted sources that are private to someone else.
 
     Sources served by a worker but never imported have no row; they are open to everyone who
-    may see the model (as `inference_hosts.check_sources_visible`).
+    may see the model (as `inference_hosts.check_visible`).
     """
     params = {
         "model_id": search.model_id,
@@ -254,14 +253,8 @@ def _gate_query() -> str:
         'AND ss."ignoreBos" = %(ignore_bos)s AND ss."numResults" = %(num_results)s '
         'AND ss."densityThreshold" = %(density)s::float8 LIMIT 1)::text'
     )
-    # The sources' own visibility rule, negated (NULL, for an anonymous caller, is not visible).
-    hidden = (
-        f'ARRAY(SELECT s."id" FROM {table(Source)} s WHERE s."modelId" = m."id" '
-        f'AND s."id" = ANY(%(sources)s::text[]) AND NOT COALESCE({visible_sql("s")}, false) '
-        'ORDER BY s."id")'
-    )
     return (
-        f"SELECT {saved}, {hidden} FROM {table(Model)} m "
+        f"SELECT {saved}, {hidden_sources_sql('m')} FROM {table(Model)} m "
         f'WHERE m."id" = %(model_id)s AND {visible_sql("m")}'
     )
 
@@ -417,10 +410,9 @@ def search_topk_by_token(search: TopkByToken, user: User | None) -> dict[str, An
     first, each with its DB feature (and explanations) when there is one. With `ignore_bos` the
     special-token positions are left out; features denser than `density_threshold` are dropped.
     """
-    model = inference_hosts.visible_model(search.model_id, user)
+    inference_hosts.check_visible(search.model_id, [search.source], user)
     live = inference_hosts.require(search.model_id)
     info = live.require_source(search.source)
-    inference_hosts.check_sources_visible(model.id, [search.source], user)
     filtering = search.density_threshold != DENSITY_OFF
     top_k = search.num_results * (TOPK_OVERFETCH if filtering else 1)
     if info.get("d_sae"):
@@ -439,7 +431,7 @@ def search_topk_by_token(search: TopkByToken, user: User | None) -> dict[str, An
         for position in answer["results"]
         for f in position["top_features"]
     }
-    neurons = feature_rows.neuron_texts(model.id, keys, with_activation=False)
+    neurons = feature_rows.neuron_texts(search.model_id, keys, with_activation=False)
     dense = (
         {k for k, n in neurons.items() if n.frac_nonzero > search.density_threshold}
         if filtering

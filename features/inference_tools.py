@@ -15,8 +15,8 @@ COSSIM_RESULTS = 10  # Neuronpedia's /api/cossim always asks for 10
 
 def tokenize(model_id: str, prompt: str, prepend_bos: bool, user: User | None) -> dict[str, Any]:
     """`{tokens: [int], token_strings: [str], prepend_bos}`, the worker's answer."""
-    model = inference_hosts.visible_model(model_id, user)
-    return inference_hosts.require(model.id).call("tokenize", text=prompt, prepend_bos=prepend_bos)
+    inference_hosts.check_visible(model_id, [], user)
+    return inference_hosts.require(model_id).call("tokenize", text=prompt, prepend_bos=prepend_bos)
 
 
 def cossim(
@@ -34,13 +34,18 @@ def cossim(
     (which holds both decoders); across models its decoder row is fetched from its own model's
     worker first and compared on the target's.
     """
-    model = inference_hosts.visible_model(model_id, user)
-    target_model = inference_hosts.visible_model(target_model_id, user)
-    target = inference_hosts.require(target_model.id)
+    feature = Feature.objects.filter(model_id=model_id, layer=source, index=index).first()
+    is_vector = feature is not None and feature.has_vector
+    # A vector is compared as itself: its layer names no source to check.
+    own_sources = [] if is_vector else [source]
+    if target_model_id == model_id:
+        inference_hosts.check_visible(model_id, [*own_sources, target_source], user)
+    else:
+        inference_hosts.check_visible(model_id, own_sources, user)
+        inference_hosts.check_visible(target_model_id, [target_source], user)
+    target = inference_hosts.require(target_model_id)
     target.require_source(target_source)
-    inference_hosts.check_sources_visible(target_model.id, [target_source], user)
-    feature = Feature.objects.filter(model=model, layer=source, index=index).first()
-    if feature is not None and feature.has_vector:
+    if is_vector:
         if not feature.vector:
             raise ApiError("This vector has no values.", status=400)
         return target.call(
@@ -49,8 +54,7 @@ def cossim(
             vector=feature.vector,
             num_results=COSSIM_RESULTS,
         )
-    inference_hosts.check_sources_visible(model.id, [source], user)
-    if target_model.id == model.id:
+    if target_model_id == model_id:
         target.require_source(source)
         return target.call(
             "decoder_cossim_topk",
@@ -59,10 +63,10 @@ def cossim(
             target_source=target_source,
             num_results=COSSIM_RESULTS,
         )
-    origin = inference_hosts.require(model.id)
+    origin = inference_hosts.require(model_id)
     origin.require_source(source)
     vector = origin.call("feature_vector", source=source, index=int(index))["vector"]
     answer = target.call(
         "decoder_cossim_topk", source=target_source, vector=vector, num_results=COSSIM_RESULTS
     )
-    return {"feature": {"model": model.id, "source": source, "index": int(index)}, **answer}
+    return {"feature": {"model": model_id, "source": source, "index": int(index)}, **answer}
