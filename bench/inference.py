@@ -448,12 +448,13 @@ def run(
     for text in warm:
         bare(text)
         api(text)
-    # Concurrent, so that every thread of every web worker takes its share.
+    # Concurrent, so that every thread of every web worker takes its share; distinct texts, so
+    # that forget() can count one save each.
     threads = args.web_workers * WEB_THREADS
     more = make_texts(served.tokenizer, threads * WARM_PER_THREAD, args.tokens, seed=3)
-    warm += [text for text in dict.fromkeys(more) if text not in warm]  # one save each
-    timed(api, warm[4:], threads)
-    forget(len(warm))
+    warm_threads = [text for text in dict.fromkeys(more) if text not in warm]
+    timed(api, warm_threads, threads)
+    forget(len(warm) + len(warm_threads))
 
     chunks = [texts[i : i + args.concurrency] for i in range(0, len(texts), args.concurrency)]
     # The machine may be shared, so each comparison is made between measurements taken side by

@@ -64,6 +64,12 @@ def visible_sql(alias: str) -> str:
     )
 
 
+def visible_model_sql(alias: str) -> str:
+    """`FROM "Model" {alias} WHERE` the model `%(model_id)s` that the caller may see: no row
+    when it is missing or hidden."""
+    return f'FROM {table(Model)} {alias} WHERE {alias}."id" = %(model_id)s AND {visible_sql(alias)}'
+
+
 def hidden_sources_sql(model_alias: str) -> str:
     """SQL array of the ids in `%(sources)s::text[]` whose Source row (of the model in
     `model_alias`) the caller may not see: the sources' own `visible_sql` rule, negated (NULL,

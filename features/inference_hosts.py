@@ -14,10 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from features import prepared
-from features.access import hidden_sources_sql, visibility_params, visible_sql
+from features.access import hidden_sources_sql, visibility_params, visible_model_sql
 from features.catalog import layer_number, source_set_name
 from features.models import Model
-from features.rows import table
 from neuronpedia_site.errors import ApiError
 from neuronpedia_site.models import User
 from workers import client, registry, wire
@@ -115,10 +114,7 @@ def check_visible(model_id: str, sources: Iterable[str], user: User | None) -> N
 
 @functools.cache
 def _visible_query() -> str:
-    return (
-        f"SELECT {hidden_sources_sql('m')} FROM {table(Model)} m "
-        f'WHERE m."id" = %(model_id)s AND {visible_sql("m")}'
-    )
+    return f"SELECT {hidden_sources_sql('m')} {visible_model_sql('m')}"
 
 
 def require_for_contract(model_id: str) -> LiveModel:

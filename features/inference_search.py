@@ -22,12 +22,11 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from features import feature_rows, inference_hosts, prepared
-from features.access import hidden_sources_sql, visibility_params, visible_sql
+from features.access import hidden_sources_sql, visibility_params, visible_model_sql
 from features.bulk_insert import insert_sql, insert_values, row_values
 from features.feature_rows import FeatureKey, NeuronText
 from features.models import (
     Activation,
-    Model,
     SavedSearch,
     SavedSearchActivation,
 )
@@ -253,10 +252,7 @@ def _gate_query() -> str:
         'AND ss."ignoreBos" = %(ignore_bos)s AND ss."numResults" = %(num_results)s '
         'AND ss."densityThreshold" = %(density)s::float8 LIMIT 1)::text'
     )
-    return (
-        f"SELECT {saved}, {hidden_sources_sql('m')} FROM {table(Model)} m "
-        f'WHERE m."id" = %(model_id)s AND {visible_sql("m")}'
-    )
+    return f"SELECT {saved}, {hidden_sources_sql('m')} {visible_model_sql('m')}"
 
 
 def _replay(model_id: str, saved: dict[str, Any]) -> dict[str, Any]:

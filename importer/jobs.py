@@ -262,8 +262,8 @@ def _plan(job: ImportJob, reader: ExportReader) -> None:
         job.save(update_fields=["files_total", "bytes_total", "updated_at"])
 
 
-def analyze_tables(job: ImportJob) -> list[str]:
-    """ANALYZE the tables the job loaded; returns their names.
+def analyze_tables(job: ImportJob) -> None:
+    """ANALYZE the tables the job loaded.
 
     COPY leaves a table's planner statistics as they were (none, for a new instance), and
     autovacuum gets to it only after its next nap. Until then the planner guesses: planned
@@ -274,7 +274,6 @@ def analyze_tables(job: ImportJob) -> list[str]:
     with connection.cursor() as cursor:
         for table in tables:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
-    return tables
 
 
 def _load_files(job: ImportJob, reader: ExportReader, on_progress: ProgressCallback | None) -> None:
