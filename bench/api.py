@@ -103,7 +103,7 @@ def seed(features: int, acts: int, tokens: int) -> None:
     from django.db import connection
 
     from features.models import Activation, Explanation, Feature, Model, Source, SourceSet
-    from neuronpedia_site.models import BOT_USER_ID
+    from neuronpedia_format.users import BOT_USER_ID
 
     # The WHERE refers to the outer row, so PostgreSQL draws new numbers for every row instead
     # of evaluating the subquery once.

@@ -47,12 +47,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "neuronpedia_site.settings")
 
+from neuronpedia_format.users import BOT_USER_ID  # noqa: E402  (after the path is set)
+
 BENCH_DB = "np_bench_importer"
 CACHE_DB = 13  # Redis database for live progress keys, away from the app's and the tests'
 MODEL_ID = "bench-model"
 SOURCE_ID = "0-res-bench"
 SET_NAME = "res-bench"
-BOT = "clkht01d40000jv08hvalcvly"
+BOT = BOT_USER_ID
 FEATURES_PER_BATCH = 1024
 CHUNK_LINES = 65_000
 

@@ -214,7 +214,7 @@ def child_env() -> dict[str, str]:
 
 
 def start_worker(pack: Path, env: dict[str, str], args: argparse.Namespace) -> subprocess.Popen:
-    from workers import registry
+    from bus import registry
 
     hostname = f"bench-{uuid.uuid4().hex[:6]}@localhost"
     options = {  # the worker's own defaults where unset (--torch-threads 0: torch's default)
@@ -386,8 +386,9 @@ def run(
     web: subprocess.Popen,
     worker: subprocess.Popen,
 ) -> None:
+    from bus import client, task_names, wire
     from features.models import Activation, SavedSearch
-    from workers import client, inference, wire
+    from workers import inference
     from workers.runtime import RuntimeConfig, ServedModel
 
     served = ServedModel(
@@ -416,7 +417,10 @@ def run(
     def worker_call(text: str) -> None:  # the Celery round trip alone, no web process
         request = {"prompt": text, "source_set": SOURCE_SET, "num_results": args.num_results}
         answer = client.call(
-            "activations_all", {"model": MODEL_ID, "requests": [request]}, f"inference.{MODEL_ID}"
+            task_names.ACTIVATIONS_ALL,
+            {"model": MODEL_ID, "requests": [request]},
+            f"inference.{MODEL_ID}",
+            timeout=60,
         )
         wire.unpack_search(answer["results"])
 
@@ -477,7 +481,9 @@ def run(
     batched_serial = {"items": 0.0, "queued_ms": 0.0, "pass_ms": 0.0}  # the batcher's counters
 
     def batching() -> dict[str, Any]:
-        return client.call("worker_status", {}, f"inference.{MODEL_ID}")["batching"]
+        return client.call(task_names.WORKER_STATUS, {}, f"inference.{MODEL_ID}", timeout=60)[
+            "batching"
+        ]
 
     for round_ in range(args.rounds):
         totals = {"bare": 0.0, "call_serial": 0.0, "api_serial": 0.0}

@@ -8,21 +8,9 @@ from django.db import transaction
 
 from features.models import Model, Source, SourceRelease, SourceSet, Visibility
 from features.rows import row_dict
+from neuronpedia_format.sources import layer_of
 from neuronpedia_site.errors import ApiError
 from neuronpedia_site.models import User
-
-
-def source_set_name(source_id: str) -> str:
-    """`6-res-jb` → `res-jb`; `12-x__foo` → `x`; a bare integer is an MLP-neuron source."""
-    if source_id.isascii() and source_id.isdigit():
-        return "neurons"
-    return source_id.split("-", 1)[1].split("__", 1)[0] if "-" in source_id else source_id
-
-
-def layer_number(source_id: str) -> int:
-    """`6-res-jb` → 6; `e-...` (embeddings) → 0."""
-    head = source_id.split("-", 1)[0]
-    return int(head) if head.isascii() and head.isdigit() else 0
 
 
 def models_with_sources(user: User | None) -> list[dict[str, Any]]:
@@ -31,7 +19,7 @@ def models_with_sources(user: User | None) -> list[dict[str, Any]]:
     sets = SourceSet.objects.listed_for(user).filter(model_id__in=ids).order_by("name")
     sources = Source.objects.listed_for(user).filter(model_id__in=ids)
     by_set: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for source in sorted(sources, key=lambda s: (layer_number(s.source_id), s.source_id)):
+    for source in sorted(sources, key=lambda s: (layer_of(s.source_id), s.source_id)):
         by_set.setdefault((source.model_id, source.set_name), []).append(row_dict(source))
     by_model: dict[str, list[dict[str, Any]]] = {}
     for source_set in sets:
@@ -53,7 +41,7 @@ def model_with_sets(model_id: str, user: User | None) -> dict[str, Any]:
     sets = SourceSet.objects.viewable_by(user).filter(model=model).order_by("name")
     sources = Source.objects.viewable_by(user).filter(model=model)
     by_set: dict[str, list[dict[str, Any]]] = {}
-    for source in sorted(sources, key=lambda s: (layer_number(s.source_id), s.source_id)):
+    for source in sorted(sources, key=lambda s: (layer_of(s.source_id), s.source_id)):
         by_set.setdefault(source.set_name, []).append(row_dict(source))
     return {
         **row_dict(model),
@@ -80,8 +68,7 @@ def source_set_with_sources(model_id: str, name: str, user: User | None) -> dict
     return {
         **row_dict(source_set),
         "sources": [
-            row_dict(s)
-            for s in sorted(sources, key=lambda s: (layer_number(s.source_id), s.source_id))
+            row_dict(s) for s in sorted(sources, key=lambda s: (layer_of(s.source_id), s.source_id))
         ],
         "releases": row_dict(release) if visible_release else None,
         "model": row_dict(source_set.model),

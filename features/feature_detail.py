@@ -34,7 +34,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from features import prepared
 from features.access import visibility_params, visible_sql
 from features.models import (
     Activation,
@@ -49,6 +48,7 @@ from features.models import (
     SourceSet,
 )
 from features.rows import json_object_sql, json_pairs_sql, table
+from features.sql import prepared
 from neuronpedia_site.models import PUBLIC_ACTIVATIONS_USER_IDS, User
 
 BLANKED_COLUMNS = (

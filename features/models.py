@@ -15,8 +15,9 @@ from django.contrib.postgres.search import SearchVector
 from django.db import models
 from django.db.models import Q
 
+from neuronpedia_format.users import BOT_USER_ID
 from neuronpedia_site.ids import new_id
-from neuronpedia_site.models import BOT_USER_ID, User
+from neuronpedia_site.models import User
 
 EXPLANATION_EMBEDDING_DIM = 256  # OpenAI text-embedding-3-large at 256 dims, as Neuronpedia
 

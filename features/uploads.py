@@ -25,7 +25,6 @@ from typing import Any
 
 from django.db import transaction
 
-from features.catalog import layer_number, source_set_name
 from features.models import (
     Activation,
     Explanation,
@@ -35,8 +34,10 @@ from features.models import (
     Source,
     SourceSet,
 )
+from neuronpedia_format.sources import layer_of, source_set_of
+from neuronpedia_format.users import BOT_USER_ID
 from neuronpedia_site.errors import ApiError
-from neuronpedia_site.models import BOT_USER_ID, User
+from neuronpedia_site.models import User
 
 FEATURE_UPDATE_FIELDS = [
     "source_set_name",
@@ -51,7 +52,7 @@ FEATURE_UPDATE_FIELDS = [
 
 def _source_for_upload(user: User, model_id: str, source_id: str) -> Source:
     """The source to upload into: it must belong to a set `user` created; made if missing."""
-    set_name = source_set_name(source_id)
+    set_name = source_set_of(source_id)
     source_set = (
         SourceSet.objects.viewable_by(user)
         .filter(model_id=model_id, name=set_name)
@@ -68,7 +69,7 @@ def _source_for_upload(user: User, model_id: str, source_id: str) -> Source:
     pattern = rf"^[0-9]+-{re.escape(set_name)}(__[a-z0-9_.-]+)?$"
     if not re.match(pattern, source_id):
         raise ApiError(f"source: Use '{{layer}}-{set_name}', e.g. '0-{set_name}'.")
-    if layer_number(source_id) >= source_set.model.layers:
+    if layer_of(source_id) >= source_set.model.layers:
         raise ApiError(f"source: The model has {source_set.model.layers} layers.")
     return Source.objects.create(
         model_id=model_id,

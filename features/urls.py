@@ -1,40 +1,34 @@
-"""The features app's API routes (Neuronpedia paths, exact trailing slashes).
+"""The features app's routes: its API at Neuronpedia's paths, then the browser pages at
+Neuronpedia's public URLs (`/{modelId}/{layer}/{index}`).
 
-The official client sends these paths without a trailing slash; APPEND_SLASH is off, so a
+Included last by the site's URLconf: `/{modelId}/...` would otherwise catch every other route.
+The official client sends the API paths without a trailing slash; APPEND_SLASH is off, so a
 slash variant is a plain 404 and never a redirect that would drop a POST body.
 """
 
 from __future__ import annotations
 
-from django.urls import path, register_converter
+from django.urls import path
 
-from features import api_views as v
-from features import list_views as lv
-
-
-class KeyConverter:
-    """A path segment without NUL characters (PostgreSQL text cannot hold them): 404, not 500."""
-
-    regex = "[^/\\x00]+"
-
-    def to_python(self, value: str) -> str:
-        return value
-
-    def to_url(self, value: str) -> str:
-        return value
-
-
-register_converter(KeyConverter, "key")
+import neuronpedia_site.converters  # noqa: F401  (registers <segment:> and <model_id:>)
+from features.api import list_views as lv
+from features.api import views as v
+from features.pages import views as pv
 
 urlpatterns = [
+    # -- API ---------------------------------------------------------------------------------
     path("api/feature/upload-batch", v.upload_batch, name="api-feature-upload-batch"),
-    path("api/feature/<key:model_id>/<key:layer>/<key:index>", v.feature, name="api-feature"),
+    path(
+        "api/feature/<segment:model_id>/<segment:layer>/<segment:index>",
+        v.feature,
+        name="api-feature",
+    ),
     path("api/features", v.features_batch, name="api-features"),
     path("api/model/list", v.model_list, name="api-model-list"),
     path("api/model/get", v.model_get, name="api-model-get"),
     path("api/model/new", v.model_new, name="api-model-new"),
     path("api/source-set/new", v.source_set_new, name="api-source-set-new"),
-    path("api/source-set/<key:model_id>/<key:name>", v.source_set, name="api-source-set"),
+    path("api/source-set/<segment:model_id>/<segment:name>", v.source_set, name="api-source-set"),
     # The search routes come before `explanation/<id>`, which would otherwise take "search".
     path("api/explanation/search", v.explanation_search, name="api-explanation-search"),
     path("api/explanation/search-all", v.explanation_search_all, name="api-explanation-search-all"),
@@ -48,11 +42,13 @@ urlpatterns = [
         v.explanation_search_release,
         name="api-explanation-search-release",
     ),
-    path("api/explanation/<key:explanation_id>", v.explanation, name="api-explanation"),
-    path("api/explanation/<key:explanation_id>/vote", v.explanation_vote, name="api-vote"),
-    path("api/explanation/<key:explanation_id>/unvote", v.explanation_unvote, name="api-unvote"),
+    path("api/explanation/<segment:explanation_id>", v.explanation, name="api-explanation"),
+    path("api/explanation/<segment:explanation_id>/vote", v.explanation_vote, name="api-vote"),
     path(
-        "api/explanation/<key:explanation_id>/delete",
+        "api/explanation/<segment:explanation_id>/unvote", v.explanation_unvote, name="api-unvote"
+    ),
+    path(
+        "api/explanation/<segment:explanation_id>/delete",
         v.explanation_delete,
         name="api-explanation-delete",
     ),
@@ -75,4 +71,19 @@ urlpatterns = [
     path("api/comment/new", lv.comment_new, name="api-comment-new"),
     path("api/comment/delete", lv.comment_delete, name="api-comment-delete"),
     path("api/user/api-key", lv.user_api_key, name="api-user-api-key"),
+    # -- pages -------------------------------------------------------------------------------
+    path("", pv.home, name="home"),
+    path("account", pv.account, name="account"),
+    path("search", pv.search, name="search"),
+    path("list/<segment:list_id>", pv.list_page, name="list-page"),
+    path("user/<segment:username>/vectors", pv.user_vectors, name="user-vectors"),
+    path("<model_id:model_id>", pv.model_page, name="model-page"),
+    # Before the browse route: a source set called "search" would be shadowed (none is).
+    path("<model_id:model_id>/search", pv.inference_search, name="inference-search"),
+    path("<model_id:model_id>/<segment:source_or_set>", pv.browse, name="browse"),
+    path(
+        "<model_id:model_id>/<segment:layer>/<segment:index>",
+        pv.feature_page,
+        name="feature-page",
+    ),
 ]

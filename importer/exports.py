@@ -1,46 +1,21 @@
-"""The layout of a Neuronpedia dataset export (`v1/` of the `neuronpedia-datasets` bucket).
-
-```
-config/*.jsonl                       config tables, upserted by name
-{modelId}/{sourceId}/release.jsonl   optional, then model/sourceset/source.jsonl
-{modelId}/{sourceId}/features/batch-{N}.jsonl.gz       -> "Neuron"
-{modelId}/{sourceId}/activations/batch-{N}.jsonl.gz    -> "Activation" (top level only)
-{modelId}/{sourceId}/explanations/batch-{N}.jsonl.gz   -> "Explanation"
-```
-This module knows the file names, their tables and their order; it lists models and sources
-and plans the files of one source import. It never touches the database.
-"""
+"""Reading an export location by its layout (`neuronpedia_format.layout`): list its models and
+sources, and plan the files of one source import. It never touches the database."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from importer.locations import ExportReader, FileInfo, LocationError, join
-
-DATASET_VERSION = "v1"
-CONFIG_DIR = "config"
-
-# Config tables, in the order Neuronpedia syncs them (types before the rows that name them).
-CONFIG_FILES = {
-    "explanation_model_type.jsonl": "ExplanationModelType",
-    "explanation_type.jsonl": "ExplanationType",
-    "explanation_score_model.jsonl": "ExplanationScoreModel",
-    "explanation_score_type.jsonl": "ExplanationScoreType",
-    "eval_type.jsonl": "EvalType",
-}
-# Metadata of one source, in dependency order; None: the file is optional.
-SOURCE_FILES = {
-    "release.jsonl": ("SourceRelease", False),
-    "model.jsonl": ("Model", True),
-    "sourceset.jsonl": ("SourceSet", True),
-    "source.jsonl": ("Source", True),
-    "inference_hosts.jsonl": ("InferenceHostSource", False),
-    "inference_hosts_on_source.jsonl": ("InferenceHostSourceOnSource", False),
-}
-BATCH_DIRS = {"features": "Neuron", "activations": "Activation", "explanations": "Explanation"}
-BULK_TABLES = tuple(BATCH_DIRS.values())
-BATCH_SUFFIX = ".jsonl.gz"
+from neuronpedia_format.layout import (
+    BATCH_DIRS,
+    BATCH_SUFFIX,
+    CONFIG_DIR,
+    CONFIG_FILES,
+    DATASET_VERSION,
+    SOURCE_FILES,
+    batch_number_of_path,
+)
+from neuronpedia_format.sources import layer_of, source_set_of
 
 EXPLANATIONS_CHOICES = ("true", "only", "false")
 
@@ -60,24 +35,6 @@ class SourceEntry:
     layer: int
 
 
-def set_name_of(source_id: str) -> str:
-    """`6-res-jb` -> `res-jb`; `12-x__foo` -> `x`; a bare number is an MLP-neuron source."""
-    if source_id.isdigit():
-        return "neurons"
-    return source_id.split("-", 1)[1].split("__", 1)[0] if "-" in source_id else source_id
-
-
-def layer_of(source_id: str) -> int:
-    """The layer number before the first `-` (`e-...` is the embedding layer, 0)."""
-    head = source_id.split("-", 1)[0]
-    return int(head) if head.isdigit() else 0
-
-
-def batch_number(path: str) -> int:
-    match = re.search(r"(\d+)\.jsonl(?:\.gz)?$", path)
-    return int(match.group(1)) if match else -1
-
-
 def dataset_root(reader: ExportReader) -> str:
     """The folder holding `config/` and the model folders: the root, or its `v1/`."""
     listing = reader.list_dir("")
@@ -92,7 +49,7 @@ def list_models(reader: ExportReader, root: str) -> list[str]:
 
 def list_sources(reader: ExportReader, root: str, model_id: str) -> list[SourceEntry]:
     entries = [
-        SourceEntry(source_id, set_name_of(source_id), layer_of(source_id))
+        SourceEntry(source_id, source_set_of(source_id), layer_of(source_id))
         for source_id in reader.list_dir(join(root, model_id)).dirs
     ]
     return sorted(entries, key=lambda e: (e.set_name, e.layer, e.source_id))
@@ -152,9 +109,11 @@ def plan_source(
         batches = [
             f for f in reader.list_dir(join(base, folder)).files if f.path.endswith(BATCH_SUFFIX)
         ]
-        batches.sort(key=lambda f: (batch_number(f.path), f.path))
+        batches.sort(key=lambda f: (batch_number_of_path(f.path), f.path))
         if folder == "explanations":
-            batches = [f for f in batches if batch_number(f.path) >= explanation_batch_start]
+            batches = [
+                f for f in batches if batch_number_of_path(f.path) >= explanation_batch_start
+            ]
         plan.extend(_planned(f, BATCH_DIRS[folder]) for f in batches)
     return plan
 

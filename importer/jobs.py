@@ -27,6 +27,7 @@ from importer import exports, report
 from importer.loader import Catalog, FileError, FormatPool, can_skip_triggers, load_file
 from importer.locations import ExportReader, LocationError, open_location, options_from_settings
 from importer.models import ImportFile, ImportJob
+from neuronpedia_format.layout import BULK_TABLES
 
 log = logging.getLogger(__name__)
 
@@ -376,7 +377,7 @@ class _Pools:
             # only pays off with CPUs to spare (on two, its IPC costs more than it gives).
             processes = min(4, max(0, (os.cpu_count() or 1) - 2))
         small = file.size < settings.IMPORT_PARALLEL_MIN_BYTES
-        if processes <= 0 or small or file.table not in exports.BULK_TABLES or self.failed:
+        if processes <= 0 or small or file.table not in BULK_TABLES or self.failed:
             return None
         if self.pool is None:
             try:

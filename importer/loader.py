@@ -48,8 +48,8 @@ from importer.copytext import (
     replace_nul,
 )
 from importer.copytext import table_columns as read_table_columns
-from importer.exports import BULK_TABLES
 from importer.locations import LocationError
+from neuronpedia_format.layout import BULK_TABLES
 
 CHUNK_BYTES = 1 << 20
 READ_BYTES = 1 << 18  # compressed bytes per read: about a CHUNK_BYTES of text

@@ -12,9 +12,9 @@ from typing import Any
 
 from django.db import connection
 
-from importer.exports import BULK_TABLES, CONFIG_FILES
 from importer.locations import ExportReader
 from importer.models import ImportFile, ImportJob
+from neuronpedia_format.layout import BULK_TABLES, CONFIG_FILES
 
 
 def completeness(job: ImportJob, reader: ExportReader | None = None) -> dict[str, Any]:

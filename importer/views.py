@@ -20,14 +20,17 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from features.schemas import open_answer
+from bus.client import DEFAULT_QUEUE, require_worker
+from bus.connections import celery_app
+from bus.errors import WorkerError
+from features.api.schemas import open_answer
 from importer import exports, jobs, report, status, tree
 from importer.locations import LocationError
 from importer.models import ImportJob
@@ -38,6 +41,7 @@ from neuronpedia_site.auth import (
     SessionAuthentication,
 )
 from neuronpedia_site.errors import ApiError, error
+from neuronpedia_site.event_stream import event_stream, sse_event
 from neuronpedia_site.models import user_for_api_key
 
 SSE_POLL_SECONDS = 1.0
@@ -46,10 +50,7 @@ LOOPBACK = ("127.0.0.1", "::1")
 
 def _require_worker() -> None:
     """Refuse before creating a job that no worker would ever pick up."""
-    from neuronpedia_site.celery import app
-    from workers.client import DEFAULT_QUEUE, require_worker
-
-    if not app.conf.task_always_eager:
+    if not celery_app().conf.task_always_eager:
         require_worker(DEFAULT_QUEUE)
 
 
@@ -82,12 +83,7 @@ def _may_import(request: HttpRequest) -> bool:
     return local_site and request.META.get("REMOTE_ADDR") in LOOPBACK
 
 
-def _sse(event: str | None, data: dict[str, Any]) -> str:
-    head = f"event: {event}\n" if event else ""
-    return f"{head}data: {json.dumps(data)}\n\n"
-
-
-def _follow(job: ImportJob) -> Iterator[str]:
+def _follow(job: ImportJob) -> Iterator[bytes]:
     """Progress events every second until the job ends."""
     last = None
     while True:
@@ -95,16 +91,16 @@ def _follow(job: ImportJob) -> Iterator[str]:
         info = status.job_status(job)
         event = {"progress": info["progress"], "progressText": info["progressText"]}
         if event != last:
-            yield _sse(None, event)
+            yield sse_event(event)
             last = event
         if job.state == ImportJob.State.DONE:
-            yield _sse("complete", {})
+            yield sse_event({}, "complete")
             return
         if job.state in (ImportJob.State.FAILED, ImportJob.State.CANCELLED):
-            yield _sse("error", {"message": job.error or f"import {job.state}"})
+            yield sse_event({"message": job.error or f"import {job.state}"}, "error")
             return
         if info["displayState"] == "interrupted":
-            yield _sse("error", {"message": info["progressText"]})
+            yield sse_event({"message": info["progressText"]}, "error")
             return
         time.sleep(SSE_POLL_SECONDS)
 
@@ -125,6 +121,8 @@ def import_source_sse(request: HttpRequest) -> HttpResponse:
         _require_worker()
     except ApiError as exc:
         return error(str(exc.detail), status=exc.status_code)
+    except WorkerError as exc:
+        return error(exc.message, status=exc.status)
     job, run = jobs.prepare_import(
         model_id,
         source_id,
@@ -134,10 +132,7 @@ def import_source_sse(request: HttpRequest) -> HttpResponse:
     )
     if run:
         jobs.enqueue(job)
-    response = StreamingHttpResponse(_follow(job), content_type="text/event-stream")
-    response["Cache-Control"] = "no-cache"
-    response["X-Accel-Buffering"] = "no"  # nginx: pass events through as they come
-    return response
+    return event_stream(_follow(job))
 
 
 def import_config(request: HttpRequest) -> HttpResponse:

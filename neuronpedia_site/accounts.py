@@ -7,14 +7,16 @@ import re
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from neuronpedia_format.users import BOT_USER_ID
 from neuronpedia_site.models import (
-    BOT_USER_ID,
     INFERENCE_ACTIVATION_USER_ID,
     User,
     UserSecret,
     set_api_key,
 )
 
+# The session key that carries a new API key to the one account page that shows it in full.
+NEW_KEY_SESSION = "new_api_key"
 USERNAME_RE = re.compile(r"^[a-z0-9.-]{1,39}$")
 SEEDED_USERS = (
     (BOT_USER_ID, "bot", True),

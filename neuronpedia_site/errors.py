@@ -11,6 +11,8 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from bus.errors import WorkerError
+
 log = logging.getLogger(__name__)
 SERVER_ERROR_MESSAGE = "Something went wrong on our end. Please try again later."
 NOT_FOUND_MESSAGE = "Not found."
@@ -53,7 +55,9 @@ def _flatten(detail: Any) -> str:
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
-    if isinstance(exc, Http404):
+    if isinstance(exc, WorkerError):
+        exc = ApiError(exc.message, status=exc.status, extra=exc.extra)
+    elif isinstance(exc, Http404):
         exc = exceptions.NotFound(NOT_FOUND_MESSAGE)
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()

@@ -6,7 +6,8 @@ from typing import Any
 
 from django.db import connection
 
-from workers import registry
+from bus import registry
+from neuronpedia_site import redis_connection
 
 
 def check_database() -> dict[str, Any]:
@@ -27,7 +28,7 @@ def check_database() -> dict[str, Any]:
 
 def check_redis() -> dict[str, Any]:
     try:
-        info = registry.connection().info("server")
+        info = redis_connection.connection().info("server")
         return {"ok": True, "version": info.get("redis_version")}
     except Exception as exc:
         return {"ok": False, "error": str(exc)}

@@ -9,10 +9,10 @@ import secrets
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 
+from neuronpedia_format.users import BOT_USER_ID
 from neuronpedia_site.ids import new_id
 
 # Seeded users (Neuronpedia's prisma/seed.ts). The bot owns imported data.
-BOT_USER_ID = "clkht01d40000jv08hvalcvly"
 INFERENCE_ACTIVATION_USER_ID = "cljgamm90000076zdchicy6zj"
 PUBLIC_ACTIVATIONS_USER_IDS = ("cljj57d3c000076ei38vwnv35", BOT_USER_ID)
 API_KEY_PREFIX = "sk-np-"

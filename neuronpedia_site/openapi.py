@@ -76,7 +76,7 @@ class FeatureIndexField(OpenApiSerializerFieldExtension):
 
 
 class TextOrTextsField(OpenApiSerializerFieldExtension):
-    target_class = "features.inference_serializers.TextOrTexts"
+    target_class = "inference.serializers.TextOrTexts"
 
     def map_serializer_field(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
         texts = {"type": "array", "items": {"type": "string"}, "minItems": 1}

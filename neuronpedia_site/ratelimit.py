@@ -28,9 +28,9 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from redis.commands.core import Script
 
+from neuronpedia_site import redis_connection
 from neuronpedia_site.auth import api_key_user
 from neuronpedia_site.errors import error_body
-from workers import registry
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ class Decision:
 
 @functools.cache
 def _script() -> Script:
-    return registry.connection().register_script(_SLIDING_WINDOW_LUA)
+    return redis_connection.connection().register_script(_SLIDING_WINDOW_LUA)
 
 
 def matching_rules(path: str) -> list[Rule]:

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "neuronpedia_site",
     "features",
     "steering",
+    "inference",
     "importer",
     "workers",
 ]
@@ -173,6 +174,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_throttle": 1,
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Imported by worker processes only, when they start: the lifecycle handlers (load the model,
+# announce in the registry, answer callers). Web processes never import the worker runtime.
+CELERY_IMPORTS = ["workers.signals"]
 
 # Inference workers: how long the web side waits for a worker's answer.
 INFERENCE_TIMEOUT = env_int("INFERENCE_TIMEOUT", "120")

@@ -1,4 +1,4 @@
-"""Site-wide pages (home, sign-up, account) and the health endpoint."""
+"""Site-wide pages (sign-up, key rotation, the API reference) and the health endpoint."""
 
 from __future__ import annotations
 
@@ -15,12 +15,9 @@ from rest_framework.decorators import api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from features import pages
-from neuronpedia_site.accounts import create_user
+from neuronpedia_site.accounts import NEW_KEY_SESSION, create_user
 from neuronpedia_site.health import health
-from neuronpedia_site.models import UserSecret, set_api_key
-
-NEW_KEY_SESSION = "new_api_key"
+from neuronpedia_site.models import set_api_key
 
 
 @extend_schema(tags=["Health"], responses={200: OpenApiTypes.OBJECT, 503: OpenApiTypes.OBJECT})
@@ -34,11 +31,6 @@ def api_health(request: Request) -> Response:
 def api_docs(request: HttpRequest) -> HttpResponse:
     """The API reference, rendered in the browser from /api/schema (no CDN: works offline)."""
     return render(request, "api_docs.html")
-
-
-def home(request: HttpRequest) -> HttpResponse:
-    user = request.user if request.user.is_authenticated else None
-    return render(request, "home.html", pages.home_context(user))
 
 
 def signup(request: HttpRequest) -> HttpResponse:
@@ -64,14 +56,6 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(
         request, "registration/signup.html", {"error": error}, status=400 if error else 200
     )
-
-
-@login_required
-def account(request: HttpRequest) -> HttpResponse:
-    secret = UserSecret.objects.filter(user=request.user, type=UserSecret.Type.NEURONPEDIA).first()
-    new_key = request.session.pop(NEW_KEY_SESSION, None)
-    context = {"secret": secret, "new_key": new_key, "lists": pages.lists_of(request.user)}
-    return render(request, "account.html", context)
 
 
 @login_required

@@ -1,42 +1,30 @@
-"""Reaching the worker that serves a model: its queue (found in the live-worker registry),
-waiting for a task's result, or relaying its streamed frames as server-sent events."""
+"""Steering's calls to the worker that serves a model (`bus.routing` finds its queue): wait for
+a task's result, or relay its streamed frames as server-sent events."""
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.conf import settings
 
+from bus import client, frames
+from bus.routing import queue_for
 from neuronpedia_site.errors import error_body
-from workers import client, frames, registry
+from neuronpedia_site.event_stream import sse_event
 
 log = logging.getLogger(__name__)
 
 Shape = Callable[[dict[str, Any]], dict[str, Any]]
 
 
-def queue_for(model_id: str) -> str:
-    """The queue of the workers serving `model_id` (under its own id or as an override id);
-    `inference.<model_id>` when none is alive, so the 503 names the queue to start."""
-    for worker in registry.live_workers():
-        served = worker.get("model_ids") or [worker.get("model_id")]
-        if worker.get("model_id") and model_id in served:
-            return client.inference_queue(str(worker["model_id"]))
-    return client.inference_queue(model_id)
-
-
 def call_worker(model_id: str, task: str, kwargs: dict[str, Any]) -> Any:
-    """Run `workers.tasks.<task>` for `model_id` and wait (ApiError with the worker's status)."""
+    """Run the task named `task` for `model_id` and wait (WorkerError with the worker's
+    status)."""
     return client.call(
         task, {"model": model_id, **kwargs}, queue_for(model_id), timeout=settings.INFERENCE_TIMEOUT
     )
-
-
-def sse(data: dict[str, Any]) -> bytes:
-    return f"data: {json.dumps(data)}\n\n".encode()
 
 
 def stream_task(
@@ -65,11 +53,11 @@ def _relay(
             for message in subscription.messages(settings.INFERENCE_TIMEOUT):
                 data = message["data"]
                 if message["kind"] == frames.ERROR:
-                    yield sse(error_body(data["error"], status=data["status"]))
+                    yield sse_event(error_body(data["error"], status=data["status"]))
                 elif message["kind"] == frames.FRAME:
-                    yield sse(frame_body(data))
+                    yield sse_event(frame_body(data))
                 else:
-                    yield sse(done_body(data))
+                    yield sse_event(done_body(data))
         except TimeoutError as exc:
             log.warning("stream timed out: %s", subscription.channel)
-            yield sse(error_body(str(exc), status=504))
+            yield sse_event(error_body(str(exc), status=504))

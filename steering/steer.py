@@ -10,11 +10,13 @@ from typing import Any
 
 from django.conf import settings
 
+from bus import task_names
 from neuronpedia_site.errors import ApiError
+from neuronpedia_site.event_stream import sse_event
 from neuronpedia_site.models import User
 from steering import cache
-from steering.dispatch import call_worker, sse, stream_task
-from steering.features import get_model, resolve_features
+from steering.dispatch import call_worker, stream_task
+from steering.feature_lookup import get_model, resolve_features
 from steering.models import SteerOutput
 from steering.plan import DEFAULT, N_LOGPROBS, STEERED, Output, SteerPlan, SteerSettings
 from steering.serializers import MAX_STEER_TOKENS, MAX_STEER_TOKENS_THINKING
@@ -84,9 +86,9 @@ def _task(plan: SteerPlan, types: list[str]) -> tuple[str, dict[str, Any]]:
     if plan.chat:
         kwargs["conversations"] = {t: plan.conversations[t] for t in types}
         kwargs["steer_special_tokens"] = plan.settings.steer_special_tokens
-        return "steer_chat", kwargs
+        return task_names.STEER_CHAT, kwargs
     kwargs["prompt"] = plan.prompt
-    return "steer_completion", kwargs
+    return task_names.STEER_COMPLETION, kwargs
 
 
 def camel_logprobs(logprobs: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
@@ -186,7 +188,7 @@ def stream_steer(plan: SteerPlan) -> Iterator[bytes]:
     rows, missing = _cached(plan)
     cached = {t: cache.output_from_row(r) for t, r in rows.items()}
     if not missing:
-        return iter([sse(response_body(plan, cached, rows))])
+        return iter([sse_event(response_body(plan, cached, rows))])
 
     def frame_body(frame: dict[str, Any]) -> dict[str, Any]:
         return response_body(plan, {**cached, **outputs_from_result(plan, frame)})

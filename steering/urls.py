@@ -1,12 +1,13 @@
 """Steering routes: the API (Neuronpedia's exact paths; `/api/steer/` and `/api/steer-chat/` take
-the trailing slash the official client sends, or none), the /v1 inference contract, and the
-pages. Included before the features app's `/{modelId}/...` catch-alls."""
+the trailing slash the official client sends, or none) and the pages. Included before the
+features app's `/{modelId}/...` catch-alls. The `/v1/steer/*` contract is the inference app's."""
 
 from __future__ import annotations
 
 from django.urls import path, re_path
 
-from steering import pages, v1_views, views
+import neuronpedia_site.converters  # noqa: F401  (registers <segment:> and <model_id:>)
+from steering import pages, views
 
 urlpatterns = [
     re_path(r"^api/steer/?$", views.steer_completion, name="api-steer"),
@@ -22,10 +23,6 @@ urlpatterns = [
         name="api-activation-upload-batch",
     ),
     path("api/feature-search", views.feature_search, name="api-feature-search"),
-    path("v1/steer/completion", v1_views.steer_completion, name="v1-steer-completion"),
-    path(
-        "v1/steer/completion-chat", v1_views.steer_completion_chat, name="v1-steer-completion-chat"
-    ),
-    path("steer/<str:steer_output_id>", pages.share_page, name="steer-share"),
-    path("<str:model_id>/steer", pages.steer_page, name="steer-page"),
+    path("steer/<segment:steer_output_id>", pages.share_page, name="steer-share"),
+    path("<model_id:model_id>/steer", pages.steer_page, name="steer-page"),
 ]

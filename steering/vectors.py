@@ -13,12 +13,16 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from bus import task_names
+from bus.errors import WorkerError
 from features.models import Activation, Feature, Model, Source, SourceSet, Visibility
 from features.rows import row_dict
+from neuronpedia_format.sources import source_id
+from neuronpedia_format.users import BOT_USER_ID
 from neuronpedia_site.errors import ApiError
-from neuronpedia_site.models import BOT_USER_ID, User
+from neuronpedia_site.models import User
 from steering.dispatch import call_worker
-from steering.features import visible_sources
+from steering.feature_lookup import visible_sources
 
 INDEX_MIN = 90_000_000
 INDEX_SPAN = 90_000_000  # Neuronpedia: floor(rand * 90M) + 90M
@@ -37,17 +41,17 @@ _GET_FIELDS = (
 )
 
 
-def source_set_name(hook_type: str) -> str:
-    """`hook_resid_pre` -> `neuronpedia-resid-pre`."""
+def vector_set_name(hook_type: str) -> str:
+    """The source set of user vectors at a hook: `hook_resid_pre` -> `neuronpedia-resid-pre`."""
     return "neuronpedia-" + hook_type.removeprefix("hook_").replace("_", "-")
 
 
-def source_id(layer: int, hook_type: str) -> str:
-    return f"{layer}-{source_set_name(hook_type)}"
+def vector_source_id(layer: int, hook_type: str) -> str:
+    return source_id(layer, vector_set_name(hook_type))
 
 
 def _ensure_source(model: Model, layer: int, hook_type: str) -> Source:
-    set_name = source_set_name(hook_type)
+    set_name = vector_set_name(hook_type)
     SourceSet.objects.get_or_create(
         model=model,
         name=set_name,
@@ -63,7 +67,7 @@ def _ensure_source(model: Model, layer: int, hook_type: str) -> Source:
     )
     source, _ = Source.objects.get_or_create(
         model=model,
-        source_id=source_id(layer, hook_type),
+        source_id=vector_source_id(layer, hook_type),
         defaults={
             "set_name": set_name,
             "visibility": Visibility.UNLISTED,
@@ -152,8 +156,10 @@ def get_vector(model_id: str, source: str, index: str, user: User | None) -> dic
     if feature is not None and feature.has_vector:
         return vector_dict(feature)
     try:
-        found = call_worker(model.id, "feature_vector", {"source": source, "index": int(index)})
-    except ApiError as exc:
+        found = call_worker(
+            model.id, task_names.FEATURE_VECTOR, {"source": source, "index": int(index)}
+        )
+    except WorkerError as exc:
         raise ApiError(VECTOR_NOT_FOUND, status=404) from exc
     return {
         "modelId": model.id,

@@ -3,9 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -14,7 +11,6 @@ from drf_spectacular.utils import (
     extend_schema,
     inline_serializer,
 )
-from rest_framework import renderers
 from rest_framework.decorators import (
     api_view,
     authentication_classes,
@@ -23,9 +19,9 @@ from rest_framework.decorators import (
 )
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.serializers import CharField, Serializer
+from rest_framework.serializers import CharField
 
-from features import schemas
+from features.api import schemas
 from neuronpedia_site.auth import (
     ApiKeyAuthentication,
     ApiKeyRequired,
@@ -33,17 +29,9 @@ from neuronpedia_site.auth import (
     request_user,
 )
 from neuronpedia_site.errors import ApiError
+from neuronpedia_site.event_stream import STREAMING_RENDERERS, event_stream
+from neuronpedia_site.validation import validated
 from steering import search, serializers, share, steer, vectors
-from steering.dispatch import sse
-
-
-def valid_body(serializer_class: type[Serializer], request: Request) -> Any:
-    """The validated body, or a 400 naming the first bad fields."""
-    if not isinstance(request.data, dict):
-        raise ApiError("The request body must be a JSON object.")
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 def _limit(request: Request) -> str | None:
@@ -53,30 +41,6 @@ def _limit(request: Request) -> str | None:
 
 # The steer page calls these from the browser with its session (and CSRF token).
 KEY_OR_SESSION = [ApiKeyAuthentication, SessionAuthentication]
-
-
-class EventStreamRenderer(renderers.BaseRenderer):
-    """Lets clients that ask for `text/event-stream`, as SSE clients do, reach the steering
-    views. What DRF renders through it (an error, a whole answer) goes out as one event."""
-
-    media_type = "text/event-stream"
-    format = "sse"
-    charset = None
-
-    def render(
-        self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None
-    ) -> bytes:
-        return b"" if data is None else sse(data)
-
-
-STREAMING_RENDERERS = [renderers.JSONRenderer, EventStreamRenderer]
-
-
-def event_stream(frames: Iterator[bytes]) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(frames, content_type="text/event-stream")
-    response["Cache-Control"] = "no-cache"
-    response["X-Accel-Buffering"] = "no"  # nginx: pass frames on as they come
-    return response
 
 
 # -- vectors -----------------------------------------------------------------------------------
@@ -94,7 +58,7 @@ def event_stream(frames: Iterator[bytes]) -> StreamingHttpResponse:
 @permission_classes([ApiKeyRequired])
 def vector_new(request: Request) -> Response:
     """Upload a steering vector for a model's residual stream at one layer."""
-    data = valid_body(serializers.VectorNew, request)
+    data = validated(serializers.VectorNew, request.data)
     feature = vectors.create_vector(
         request_user(request),  # type: ignore[arg-type]
         model_id=data["modelId"],
@@ -118,7 +82,7 @@ def vector_new(request: Request) -> Response:
 @api_view(["POST"])
 def vector_get(request: Request) -> Response:
     """A stored vector, or an SAE latent's decoder direction."""
-    data = valid_body(serializers.FeatureKey, request)
+    data = validated(serializers.FeatureKey, request.data)
     found = vectors.get_vector(
         data["modelId"], data["source"], data["index"], request_user(request)
     )
@@ -136,7 +100,7 @@ def vector_get(request: Request) -> Response:
 @permission_classes([ApiKeyRequired])
 def vector_delete(request: Request) -> Response:
     """Delete one of your vectors. Answers "Success" even when there was nothing of yours."""
-    data = valid_body(serializers.FeatureKey, request)
+    data = validated(serializers.FeatureKey, request.data)
     user = request_user(request)
     vectors.delete_vector(user, data["modelId"], data["source"], data["index"])  # type: ignore[arg-type]
     return Response({"message": "Success"})
@@ -169,7 +133,7 @@ def vector_list_owned(request: Request) -> Response:
 @permission_classes([ApiKeyRequired])
 def activation_upload_batch(request: Request) -> Response:
     """Add example texts (tokens and activation values) to one of your vectors."""
-    data = valid_body(serializers.ActivationUploadBatch, request)
+    data = validated(serializers.ActivationUploadBatch, request.data)
     n = vectors.upload_activations(
         request_user(request),  # type: ignore[arg-type]
         data["modelId"],
@@ -201,7 +165,7 @@ def steer_completion(request: Request) -> Response | StreamingHttpResponse:
     With `stream: true` the answer is `text/event-stream` (SSE): `data: {...}` events, each the
     whole answer so far, the last one with `id` and `shareUrl`; an error after the stream has
     started comes as an `{error, message, status}` event."""
-    data = valid_body(serializers.SteerCompletion, request)
+    data = validated(serializers.SteerCompletion, request.data)
     plan = steer.plan_completion(data, request_user(request), _limit(request))
     if plan.stream:
         return event_stream(steer.stream_steer(plan))
@@ -224,7 +188,7 @@ def steer_chat(request: Request) -> Response | StreamingHttpResponse:
     """Reply to a chat with and without steering; each side keeps its own conversation.
 
     With `stream: true` the answer is `text/event-stream` (SSE), as for /api/steer."""
-    data = valid_body(serializers.SteerChat, request)
+    data = validated(serializers.SteerChat, request.data)
     plan = steer.plan_chat(data, request_user(request), _limit(request))
     if plan.stream:
         return event_stream(steer.stream_steer(plan))

@@ -21,6 +21,9 @@ from django.conf import settings
 from django.db import connection
 from rest_framework.test import APIClient
 
+# Fixtures shared across test folders.
+pytest_plugins = ["tests.support.demo_exports"]
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -104,17 +107,17 @@ def _seeded_users(request: pytest.FixtureRequest) -> None:
 @pytest.fixture(autouse=True)
 def _clean_redis() -> Iterator[None]:
     """Each test starts with an empty test Redis database (broker, registry, rate limits)."""
-    from workers.registry import connection as redis_connection
+    from neuronpedia_site.redis_connection import connection
 
-    conn = redis_connection()
-    conn.flushdb()
+    connection().flushdb()
     yield
 
 
 def empty_redis_but_workers() -> None:
     """Empty the test Redis database but for what a package's long-lived worker needs to stay
     reachable: its registry entry and index, and the broker's queue bindings."""
-    from workers.registry import INDEX_KEY, KEY_PREFIX, connection
+    from bus.registry import INDEX_KEY, KEY_PREFIX
+    from neuronpedia_site.redis_connection import connection
 
     conn = connection()
     keep = (KEY_PREFIX.encode(), INDEX_KEY.encode(), b"_kombu.binding.")
@@ -165,7 +168,7 @@ def spawn_worker(
 ) -> WorkerProcess:
     """`manage.py run_worker ...` against the test database and Redis, returned once it has
     announced itself in the worker registry."""
-    from workers import registry
+    from bus import registry
 
     hostname = f"{prefix}-{uuid.uuid4().hex[:8]}@localhost"
     log = log_dir / f"{hostname}.log"

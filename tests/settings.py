@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from neuronpedia_site.services import celery_broker_url
 from neuronpedia_site.settings import *  # noqa: F403
-from neuronpedia_site.settings import REDIS_URL
+from neuronpedia_site.settings import CELERY_IMPORTS, REDIS_URL
 
 
 def _with_db(url: str, db: int) -> str:
@@ -29,3 +29,5 @@ STORAGES = {
 }
 # The limiter is off by default (as upstream); the tests run with it on, as a deployment would.
 ENABLE_RATE_LIMITER = True
+# Workers the tests start also register the test-only tasks.
+CELERY_IMPORTS = [*CELERY_IMPORTS, "tests.support.tasks"]

@@ -43,7 +43,10 @@ import torch
 from jaxtyping import Bool, Float, Int
 from tqdm import tqdm
 
-from workers import export_format as fmt
+from neuronpedia_format import export as fmt
+from neuronpedia_format import layout
+from neuronpedia_format.sources import source_set_of
+from neuronpedia_format.users import BOT_USER_ID
 from workers import inference, max_act_explainer
 from workers.dashboard_stats import Example, FeatureStats, StatsConfig
 from workers.runtime import RuntimeConfig, ServedModel
@@ -438,7 +441,7 @@ def generate_dashboards(
     fingerprint = _fingerprint(config, model_id, rows)
     state_dir = Path(config.out) / STATE_DIR / model_id / config.source
     done_path = state_dir / DONE_FILE
-    export_dir = fmt.source_dir(config.out, model_id, config.source)
+    export_dir = layout.source_dir(config.out, model_id, config.source)
     if not config.force and done_path.exists() and export_dir.is_dir():
         done = json.loads(done_path.read_text())
         if done.get("fingerprint") == fingerprint:
@@ -718,8 +721,8 @@ def write_export(
     sae = served.get_sae(source)
     tables = weight_tables(served, sae, config)
     created = config.created_at or _now_iso()
-    base = fmt.source_dir(config.out, model_id, source)
-    set_name = fmt.set_name_of(source)
+    base = layout.source_dir(config.out, model_id, source)
+    set_name = source_set_of(source)
     text = _TokenText(served.tokenizer)
     n_feats = int(sae.cfg.d_sae)
     tops = stats.top_examples(decimals=3)
@@ -731,11 +734,11 @@ def write_export(
     for name, row in meta.items():
         fmt.write_jsonl(base / name, [row])
     fmt.merge_config_rows(
-        fmt.config_dir(config.out) / fmt.EXPLANATION_TYPE_FILE,
-        [max_act_explainer.explanation_type_row(fmt.DEFAULT_CREATOR_ID, created)],
+        layout.config_dir(config.out) / layout.EXPLANATION_TYPE_FILE,
+        [max_act_explainer.explanation_type_row(BOT_USER_ID, created)],
     )
     fmt.merge_config_rows(
-        fmt.config_dir(config.out) / fmt.EXPLANATION_MODEL_TYPE_FILE,
+        layout.config_dir(config.out) / layout.EXPLANATION_MODEL_TYPE_FILE,
         [max_act_explainer.explanation_model_type_row(created)],
     )
 
@@ -746,11 +749,12 @@ def write_export(
     counts = {"alive_features": 0, "activations": 0, "explanations": 0}
     # compression and file writes on a thread, beside the building of the next rows
     with fmt.BackgroundWriter() as writer, _gc_paused():
-        for number in range(fmt.batch_number(n_feats - 1) + 1):
+        for number in range(layout.batch_of_feature(n_feats - 1) + 1):
             indices = range(
-                number * fmt.FEATURES_PER_BATCH, min((number + 1) * fmt.FEATURES_PER_BATCH, n_feats)
+                number * layout.FEATURES_PER_BATCH,
+                min((number + 1) * layout.FEATURES_PER_BATCH, n_feats),
             )
-            name = fmt.batch_name(number)
+            name = layout.batch_name(number)
             features, activations, explanations = [], [], []
             # the activations, the bulk of the export, are compressed in chunks as they are built
             with fmt.JsonlStream(base / "activations" / name) as stream:
@@ -763,7 +767,7 @@ def write_export(
                     features.append(
                         {
                             **key,
-                            "creatorId": fmt.DEFAULT_CREATOR_ID,
+                            "creatorId": BOT_USER_ID,
                             "createdAt": created,
                             "sourceSetName": set_name,
                             "maxActApprox": _r(maxima[i]),
@@ -824,7 +828,7 @@ def write_export(
                         {
                             **key,
                             "id": _id("e", model_id, source, i, max_act_explainer.EXPLANATION_TYPE),
-                            "authorId": fmt.DEFAULT_CREATOR_ID,
+                            "authorId": BOT_USER_ID,
                             "description": max_act_explainer.explain(
                                 scores, features[-1]["pos_str"], lexicon
                             ),
@@ -918,7 +922,7 @@ def _activation_row(
     return {
         "id": row_id,
         **key,
-        "creatorId": fmt.DEFAULT_CREATOR_ID,
+        "creatorId": BOT_USER_ID,
         "createdAt": created,
         "dataSource": corpus.label,
         "dataIndex": rows.data_index(example.row),
@@ -952,18 +956,18 @@ def _metadata_rows(
     """model.jsonl, sourceset.jsonl, source.jsonl and (with a release name) release.jsonl."""
     cfg = served.model.cfg
     source = config.source
-    set_name = fmt.set_name_of(source)
+    set_name = source_set_of(source)
     hook = sae.cfg.metadata.hook_name
     sae_config = json.loads((Path(config.sae_dir) / "cfg.json").read_text())
     out: dict[str, dict[str, Any]] = {}
     if config.release_name:
-        out[fmt.RELEASE_FILE] = {
+        out[layout.RELEASE_FILE] = {
             "name": config.release_name,
             "description": config.release_description,
             "descriptionShort": config.release_description,
             "creatorName": config.creator_name,
             "creatorNameShort": config.creator_name,
-            "creatorId": fmt.DEFAULT_CREATOR_ID,
+            "creatorId": BOT_USER_ID,
             "creatorEmail": None,
             "visibility": config.visibility,
             "isNewUi": False,
@@ -974,11 +978,11 @@ def _metadata_rows(
             "defaultUmapSourceIds": [],
             "createdAt": created,
         }
-    out[fmt.MODEL_FILE] = {
+    out[layout.MODEL_FILE] = {
         "id": model_id,
         "displayNameShort": model_id,
         "displayName": config.model_display_name or model_id,
-        "creatorId": fmt.DEFAULT_CREATOR_ID,
+        "creatorId": BOT_USER_ID,
         "tlensId": served.config.model_id,
         "dimension": int(cfg.d_model),
         "instruct": config.instruct,
@@ -993,10 +997,10 @@ def _metadata_rows(
         "createdAt": created,
         "updatedAt": created,
     }
-    out[fmt.SOURCESET_FILE] = {
+    out[layout.SOURCESET_FILE] = {
         "modelId": model_id,
         "name": set_name,
-        "creatorId": fmt.DEFAULT_CREATOR_ID,
+        "creatorId": BOT_USER_ID,
         "creatorName": config.creator_name,
         "creatorEmail": None,
         "description": config.set_description or f"SAE on {hook}",
@@ -1015,11 +1019,11 @@ def _metadata_rows(
         "showUmap": False,
         "createdAt": created,
     }
-    out[fmt.SOURCE_FILE] = {
+    out[layout.SOURCE_FILE] = {
         "id": source,
         "modelId": model_id,
         "setName": set_name,
-        "creatorId": fmt.DEFAULT_CREATOR_ID,
+        "creatorId": BOT_USER_ID,
         "visibility": config.visibility,
         "hasDashboards": True,
         "inferenceEnabled": config.inference_enabled,

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from workers import registry
+from bus import registry
 
 log = logging.getLogger(__name__)
 _stop = threading.Event()

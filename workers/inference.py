@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from neuronpedia_format.sources import layer_of
 from workers import sources
 from workers.errors import BadRequest, InferenceError, TokenLimitExceeded, UnknownFeature
 from workers.runtime import ServedModel
@@ -441,7 +442,7 @@ def _rank_all(
     for source, rows in rows_by_source.items():
         feats = encode(served, source, cache[served.hook_name(source)][rows])
         tops, active = _rank_source([plans[r] for r in rows], feats, served.uses_bos)
-        layer = sources.layer_of(source)
+        layer = layer_of(source)
         for row, top, row_active in zip(rows, tops, active, strict=True):
             candidates[row].append((plans[row].sources.index(source), source, top))
             counts[row][layer] = row_active
@@ -467,7 +468,7 @@ def _rank_all(
             }
             for i, pos in enumerate(order.tolist())
         ]
-        n_layers = max(sources.layer_of(s) for s in plan.set_sources) + 1
+        n_layers = max(layer_of(s) for s in plan.set_sources) + 1
         table = [[0] * len(plan.ids) for _ in range(n_layers)]
         for layer, active in layer_counts.items():
             table[layer] = active

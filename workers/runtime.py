@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from neuronpedia_format.sources import NEURONS_SET, source_set_of
 from workers import sources
 from workers.errors import BadRequest, UnknownSource
 
@@ -175,14 +176,14 @@ class ServedModel:
             entries[source] = _SourceEntry(
                 source, sae_dir=path, hook_name=meta["hook_name"], d_sae=meta["d_sae"]
             )
-        wanted_sets = [s for s in cfg.sae_sets if s != sources.NEURONS_SET]
+        wanted_sets = [s for s in cfg.sae_sets if s != NEURONS_SET]
         if wanted_sets and cfg.model_dir is None:
             # Registry SAEs only make sense for real models (`model_dir` models are our own).
             for source, release in sources.pretrained_sources(
                 cfg.neuronpedia_model_id, wanted_sets
             ).items():
                 entries.setdefault(source, _SourceEntry(source, release=release))
-        if sources.NEURONS_SET in cfg.sae_sets and self.model.cfg.d_mlp:
+        if NEURONS_SET in cfg.sae_sets and self.model.cfg.d_mlp:
             for layer in range(self.model.cfg.n_layers):
                 hook = f"blocks.{layer}.mlp.hook_post"
                 entries[str(layer)] = _SourceEntry(
@@ -195,11 +196,11 @@ class ServedModel:
         return source in self._sources
 
     def source_sets(self) -> list[str]:
-        return sorted({sources.source_set_of(s) for s in self._sources})
+        return sorted({source_set_of(s) for s in self._sources})
 
     def sources_in_set(self, source_set: str) -> list[str]:
         """Source ids of `source_set`, by layer; 404 when this worker serves none of it."""
-        found = [s for s in self._sources if sources.source_set_of(s) == source_set]
+        found = [s for s in self._sources if source_set_of(s) == source_set]
         if not found:
             raise UnknownSource(f"Invalid source set: {source_set}")
         return found
@@ -209,7 +210,7 @@ class ServedModel:
         return [
             {
                 "source": entry.source,
-                "source_set": sources.source_set_of(entry.source),
+                "source_set": source_set_of(entry.source),
                 "hook_name": entry.hook_name,
                 "d_sae": entry.d_sae,
             }

@@ -7,7 +7,7 @@ process. The runtime
 (torch, transformer-lens, sae-lens) is imported on first use, inside the worker only.
 
 Tasks go through `answer()`, which checks the requested model id and turns an `InferenceError`
-into the `{"error", "status"}` result that `workers.client.call` maps to an HTTP status.
+into the `{"error", "status"}` result that `bus.client.call` maps to an HTTP status.
 """
 
 from __future__ import annotations
@@ -20,6 +20,12 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from neuronpedia_format.demo_pack import (
+    DEMO_MODEL_ID,
+    MODEL_SUBDIR,
+    SAES_SUBDIR,
+    demo_model_dir,
+)
 from workers.errors import InferenceError
 
 if TYPE_CHECKING:
@@ -49,8 +55,6 @@ BATCH_WAIT_ENV = "NP_WORKER_BATCH_WAIT_MS"
 TORCH_THREADS_ENV = "NP_WORKER_TORCH_THREADS"
 _LIST_FIELDS = ("sae_sets", "include_sae", "exclude_sae")
 _INT_FIELDS = ("token_limit", "max_loaded_saes")
-
-DEMO_MODEL_ID = "demo-lm"  # neuronpedia_site.demo.DEMO_MODEL_ID; repeated to keep imports light
 
 _lock = threading.Lock()
 _served: ServedModel | None = None
@@ -142,9 +146,9 @@ def config_from_env(
         else:
             data[name] = raw
     if model == DEMO_MODEL_ID and "model_dir" not in data and "sae_dirs" not in data:
-        pack = (demo_pack_dir or _demo_pack_dir()) / DEMO_MODEL_ID
-        data["model_dir"] = str(pack / "model")
-        data["sae_dirs"] = str(pack / "saes")
+        pack = demo_model_dir(demo_pack_dir or _demo_pack_dir())
+        data["model_dir"] = str(pack / MODEL_SUBDIR)
+        data["sae_dirs"] = str(pack / SAES_SUBDIR)
     return RuntimeConfig.from_dict(data)
 
 

@@ -9,7 +9,8 @@ from typing import Any
 from celery import states
 from celery.signals import task_postrun, worker_ready, worker_shutdown
 
-from workers import heartbeat, replies, serving
+from bus import replies
+from workers import heartbeat, serving
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ def _withdraw(sender: Any = None, **kwargs: Any) -> None:
 
 @task_postrun.connect
 def _reply(task: Any = None, retval: Any = None, state: str | None = None, **kwargs: Any) -> None:
-    # A caller waiting with `workers.client.call` named a reply list in the message headers. A
+    # A caller waiting with `bus.client.call` named a reply list in the message headers. A
     # task that will run again (retry) has not answered yet.
     key = replies.reply_key(task.request)
     if key and state in (states.SUCCESS, states.FAILURE):

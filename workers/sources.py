@@ -1,10 +1,8 @@
-"""Neuronpedia source ids and where their SAEs come from.
+"""Where the SAEs of Neuronpedia sources (`neuronpedia_format.sources`) come from.
 
-A source id names one SAE, `{layer}-{source_set}` with an optional `__{extra}` suffix
-(`6-res-jb`, `20-gemmascope-res-16k`, `12-matryoshka-res-dc__foo`); a bare integer (`"5"`) is an
-MLP-neuron source of the reserved set `neurons`. Local SAEs live in `{root}/{source_id}/` as written
-by `SAE.save_model`; real models may instead name SAEs of the sae-lens pretrained registry, whose
-entries carry the Neuronpedia id `{model}/{source_id}`.
+Local SAEs live in `{root}/{source_id}/` as written by `SAE.save_model`; real models may instead
+name SAEs of the sae-lens pretrained registry, whose entries carry the Neuronpedia id
+`{model}/{source_id}`.
 """
 
 from __future__ import annotations
@@ -16,29 +14,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-NEURONS_SET = "neurons"
+from neuronpedia_format.sources import has_layer, layer_of, source_set_of
+
 SAE_CFG_FILENAME = "cfg.json"  # the names sae_lens.constants uses; repeated so no torch import
 SAE_WEIGHTS_FILENAME = "sae_weights.safetensors"
 
 _BLOCK_RE = re.compile(r"blocks\.(\d+)\.")
-
-
-def source_set_of(source_id: str) -> str:
-    """`6-res-jb` -> `res-jb`; `12-x__foo` -> `x`; `5` -> `neurons`."""
-    if source_id.isdigit():
-        return NEURONS_SET
-    _, _, rest = source_id.partition("-")
-    return rest.split("__", 1)[0]
-
-
-def layer_of(source_id: str) -> int:
-    """The layer number before the first `-`; `e-…` is the embedding layer, counted as 0."""
-    head = source_id.split("-", 1)[0]
-    if head == "e":
-        return 0
-    if not head.isdigit():
-        raise ValueError(f"Can't read a layer number from source id {source_id!r}")
-    return int(head)
 
 
 def hook_layer(hook_name: str) -> int | None:
@@ -96,10 +77,8 @@ def select_sources(
 
 
 def _layer_sort_key(source: str) -> tuple[int, str]:
-    try:
-        return (layer_of(source), source)
-    except ValueError:
-        return (1 << 30, source)
+    """By layer; ids that do not start with a layer last."""
+    return (layer_of(source) if has_layer(source) else 1 << 30, source)
 
 
 @cache

@@ -87,7 +87,7 @@ for name in $STAGES; do
         ;;
     tests)
         stage tests 240 "$PY" -m pytest -m gpu -q \
-            tests/inference/test_gpu.py tests/dashboards/test_gpu.py tests/steering/test_gpu.py
+            tests/inference/test_gpu.py tests/workers/dashboards/test_gpu.py tests/steering/test_gpu.py
         summary+=("$(tail -n 1 "$OUT/tests.log")")
         ;;
     bench)

@@ -3,7 +3,7 @@
 "use strict";
 
 window.NP = (function () {
-  // Same colour as features/dashboard.py SHADE_RGB.
+  // Same colour as features/pages/feature.py SHADE_RGB.
   var SHADE_RGB = "16, 185, 129";
 
   function csrfToken() {

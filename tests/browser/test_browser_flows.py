@@ -23,7 +23,7 @@ from neuronpedia_site.models import user_for_api_key
 from tests.browser.conftest import LAPTOP, PHONE
 from tests.conftest import ROOT, Account
 from tests.factories import make_feature, make_model, make_source
-from tests.pages.seed import FEATURE, MODEL, SOURCE, Site, seed_site
+from tests.features.pages.seed import FEATURE, MODEL, SOURCE, Site, seed_site
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 Shot = Callable[[str], Path]
@@ -37,7 +37,7 @@ def _routed(path: str) -> bool:
         match = resolve(path)
     except Resolver404:
         return False
-    return not match.func.__module__.startswith("features.page_views")
+    return not match.func.__module__.startswith("features.pages.views")
 
 
 def _wait_text(browser: WebDriver, selector: str, pattern: str) -> WebElement:

@@ -17,6 +17,7 @@ from importer.locations import (
     register_reader,
     scheme_of,
 )
+from neuronpedia_format.layout import CONFIG_FILES
 from tests.importer.exportgen import Export
 
 
@@ -55,7 +56,7 @@ def test_a_source_plan_lists_batches_in_order_without_subfolders(
     reader = open_location(*location)
     plan = exports.plan_source(reader, exports.dataset_root(reader), "gpt2-small", "6-res-jb")
     paths = [p.path for p in plan]
-    assert paths[:5] == [f"config/{name}" for name in exports.CONFIG_FILES]
+    assert paths[:5] == [f"config/{name}" for name in CONFIG_FILES]
     assert paths[5:9] == [
         "gpt2-small/6-res-jb/release.jsonl",
         "gpt2-small/6-res-jb/model.jsonl",
@@ -121,12 +122,3 @@ def test_a_scheme_cannot_be_registered_twice() -> None:
     open_location("/")  # registers the built-in readers
     with pytest.raises(ValueError, match="already registered"):
         register_reader("s3", lambda location, options: None)  # type: ignore[arg-type,return-value]
-
-
-def test_source_ids_parse_like_neuronpedia() -> None:
-    assert exports.set_name_of("6-res-jb") == "res-jb"
-    assert exports.set_name_of("12-matryoshka-res-dc__foo") == "matryoshka-res-dc"
-    assert exports.set_name_of("5") == "neurons"
-    assert exports.layer_of("20-gemmascope-res-16k") == 20
-    assert exports.layer_of("e-res-jb") == 0
-    assert exports.batch_number("x/batch-12.jsonl.gz") == 12

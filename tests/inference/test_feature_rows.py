@@ -1,4 +1,4 @@
-"""The features joined into inference answers (`features.feature_rows.neuron_texts`), written
+"""The features joined into inference answers (`inference.feature_rows.neuron_texts`), written
 by PostgreSQL, against the same rows read one by one through the ORM."""
 
 from __future__ import annotations
@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from features.feature_rows import neuron_texts
 from features.models import Model
 from features.rows import row_dict
-from neuronpedia_site.models import BOT_USER_ID
+from inference.feature_rows import neuron_texts
+from neuronpedia_format.users import BOT_USER_ID
 from tests.factories import (
     make_activation,
     make_explanation,

@@ -7,8 +7,10 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
+from bus import registry, task_names
 from features.models import Activation, Feature, SavedSearch, SavedSearchActivation, Source
-from neuronpedia_site.models import BOT_USER_ID, INFERENCE_ACTIVATION_USER_ID
+from neuronpedia_format.users import BOT_USER_ID
+from neuronpedia_site.models import INFERENCE_ACTIVATION_USER_ID
 from tests.factories import make_activation, make_explanation, make_model
 from tests.inference.conftest import (
     BOS_FEATURE,
@@ -20,7 +22,6 @@ from tests.inference.conftest import (
     TEXTS,
     make_features,
 )
-from workers import registry
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("worker")]
 URL = "/api/search-all/"
@@ -183,11 +184,13 @@ def test_concurrent_searches_are_batched_and_match_solo_answers(
 ) -> None:  # type: ignore[no-untyped-def]
     from concurrent.futures import ThreadPoolExecutor
 
-    from workers import client
+    from bus import client
 
     def request(text: str) -> dict[str, Any]:
         item = {"prompt": text, "source_set": "res-demo", "num_results": 10}
-        return client.call("activations_all", {"model": MODEL_ID, "requests": [item]}, QUEUE)
+        return client.call(
+            task_names.ACTIVATIONS_ALL, {"model": MODEL_ID, "requests": [item]}, QUEUE, timeout=60
+        )
 
     solo = [request(text) for text in TEXTS]
     with ThreadPoolExecutor(len(TEXTS)) as pool:
@@ -200,7 +203,7 @@ def test_concurrent_searches_are_batched_and_match_solo_answers(
         assert [a["max_value"] for a in got["activations"]] == pytest.approx(
             [a["max_value"] for a in want["activations"]], abs=1e-4
         )
-    status = client.call("worker_status", {}, QUEUE)
+    status = client.call(task_names.WORKER_STATUS, {}, QUEUE, timeout=60)
     assert status["batching"]["largest"] > 1
 
 
@@ -274,7 +277,7 @@ def test_the_path_without_a_trailing_slash_works_too(anon: APIClient, tiny_model
 
 @pytest.mark.django_db(transaction=True)
 def test_background_saves_land_after_the_answer(anon: APIClient, tiny_model, settings) -> None:  # type: ignore[no-untyped-def]
-    from features import inference_search
+    from inference import search as inference_search
 
     settings.INFERENCE_BACKGROUND_SAVES = True
     make_features(tiny_model, "1-res-demo", range(256))

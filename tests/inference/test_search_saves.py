@@ -1,4 +1,4 @@
-"""Saving a search-all answer (`features.inference_search._save_search`): Activation rows as the
+"""Saving a search-all answer (`inference.search._save_search`): Activation rows as the
 ORM would write them, one SavedSearch per distinct request, links in result order."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from features.inference_search import SearchAll, _save_search
 from features.models import Activation, SavedSearch, SavedSearchActivation
+from inference.search import SearchAll, _save_search
 from neuronpedia_site.models import INFERENCE_ACTIVATION_USER_ID
 from tests.factories import make_feature, make_model, make_source
 

@@ -292,9 +292,9 @@ def test_steering_matches_a_hand_computed_residual_edit(
 def test_a_saved_answer_needs_no_worker(
     api: APIClient, tiny_model: Any, tiny_dirs: Any, start_worker: Any
 ) -> None:
+    from bus import registry
     from tests.factories import make_source
     from tests.steering.conftest import tiny_worker_args
-    from workers import registry
 
     # Its own worker (serving the tiny model as `tiny-cache`), so it can be stopped.
     make_source(make_model("tiny-cache", layers=2, dimension=64), "1-res-demo")

@@ -9,7 +9,7 @@ from django.conf import settings
 from rest_framework.test import APIClient
 
 from features.models import Feature, Source, SourceSet, Visibility
-from neuronpedia_site.models import BOT_USER_ID
+from neuronpedia_format.users import BOT_USER_ID
 from tests.conftest import Account
 from tests.factories import make_model
 

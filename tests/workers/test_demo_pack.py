@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 import torch
 
+from neuronpedia_format.demo_pack import DEMO_MODEL_ID as MODEL_ID
 from workers.demo.corpus import TOPIC_WORDS, TOPICS, generate_corpus, topic_word_rate
-from workers.demo.pack import MODEL_ID, checksum, load_manifest
+from workers.demo.pack import checksum, load_manifest
 from workers.demo.steering import NEUTRAL_PROMPTS, greedy, steered
 
 PACK = Path(__file__).resolve().parents[2] / "demo_pack" / MODEL_ID

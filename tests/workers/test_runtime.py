@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from neuronpedia_format.sources import source_set_of
 from tests.workers.conftest import make_served
 from workers import inference, sources
 from workers.errors import BadRequest, UnknownSource
@@ -42,12 +43,7 @@ def test_auto_device_resolves_to_an_available_one() -> None:
     assert resolve_device("cpu") == "cpu"
 
 
-def test_source_naming() -> None:
-    assert sources.source_set_of("6-res-jb") == "res-jb"
-    assert sources.source_set_of("12-matryoshka-res-dc__foo") == "matryoshka-res-dc"
-    assert sources.source_set_of("5") == "neurons"
-    assert sources.layer_of("20-gemmascope-res-16k") == 20
-    assert sources.layer_of("e-res") == 0
+def test_hook_layers() -> None:
     assert sources.hook_layer("blocks.3.attn.hook_z") == 3
     assert sources.hook_layer("ln_final.hook_normalized") is None
 
@@ -70,7 +66,7 @@ def test_neuronpedia_ids_map_to_pretrained_releases() -> None:
     assert sources.resolve_pretrained("gpt2-small", "6-no-such-set") is None
     found = sources.pretrained_sources("gpt2-small", ["res-jb"])
     assert found["0-res-jb"] == ("gpt2-small-res-jb", "blocks.0.hook_resid_pre")
-    assert all(sources.source_set_of(s) == "res-jb" for s in found)
+    assert all(source_set_of(s) == "res-jb" for s in found)
 
 
 def test_served_sources_lists_local_saes(served: Any) -> None:

@@ -11,10 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from neuronpedia_format.demo_pack import EXPORT_SUBDIR, MODEL_SUBDIR, SAES_SUBDIR
 from workers.dashboards import DashboardConfig, DashboardResult, generate_dashboards
-from workers.demo.pack import MODEL_SUBDIR, SAES_SUBDIR, load_manifest
+from workers.demo.pack import load_manifest
 
-EXPORT_SUBDIR = "export"
 # A corpus seed the model's training (0), its feature ranking and the tests never used.
 DASHBOARD_CORPUS_SEED = 7
 DASHBOARD_DOCS = 20_000

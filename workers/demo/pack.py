@@ -19,6 +19,12 @@ from typing import Any
 
 import torch
 
+from neuronpedia_format.demo_pack import (
+    DEMO_MODEL_ID,
+    MANIFEST_FILENAME,
+    MODEL_SUBDIR,
+    SAES_SUBDIR,
+)
 from workers.demo.corpus import IM_END, TOPICS, Document, generate_corpus
 from workers.demo.steering import NEUTRAL_PROMPTS, steered_topic_rate
 from workers.demo.tokenizer import END_OF_TEXT, train_tokenizer
@@ -37,11 +43,7 @@ from workers.demo.train import (
 
 logger = logging.getLogger(__name__)
 
-MODEL_ID = "demo-lm"
 DISPLAY_NAME = "Demo LM (tiny model trained on a synthetic multi-topic corpus)"
-MANIFEST_FILENAME = "manifest.json"
-MODEL_SUBDIR = "model"
-SAES_SUBDIR = "saes"
 FORMAT_VERSION = 1
 CHECKSUM_PROMPT = "Today the tyrannosaurus roamed the ancient plains. I like"
 # Offset between the training corpus seed and the held-out corpus used to rank features.
@@ -100,7 +102,7 @@ def build_demo_pack(
     if steps is not None:
         cfg = replace(cfg, model=replace(cfg.model, steps=steps))
     corpus_seed = seed if corpus_seed is None else corpus_seed
-    root = Path(out_dir) / MODEL_ID
+    root = Path(out_dir) / DEMO_MODEL_ID
     if root.exists():
         shutil.rmtree(root)
     model_dir = root / MODEL_SUBDIR
@@ -112,7 +114,7 @@ def build_demo_pack(
     tokens, labels = pack_rows(docs, tokenizer, cfg.model.n_ctx)
     lap("corpus_and_tokenizer")
     with deterministic(seed):
-        model = new_model(tokenizer, cfg.model, seed, MODEL_ID)
+        model = new_model(tokenizer, cfg.model, seed, DEMO_MODEL_ID)
         losses = train_model(model, tokens, labels, cfg.model, seed)
     model.eval()
     logger.info("demo model trained steps=%d loss=%.3f", cfg.model.steps, losses[-1])
@@ -142,7 +144,7 @@ def build_demo_pack(
                 "layer": layer,
                 "hook_name": hook_name(layer),
                 "path": f"{SAES_SUBDIR}/{sid}",
-                "neuronpedia_id": f"{MODEL_ID}/{sid}",
+                "neuronpedia_id": f"{DEMO_MODEL_ID}/{sid}",
                 "architecture": "topk",
                 "d_sae": cfg.sae.d_sae,
                 "k": cfg.sae.k,
@@ -154,7 +156,7 @@ def build_demo_pack(
 
     manifest = {
         "format_version": FORMAT_VERSION,
-        "model_id": MODEL_ID,
+        "model_id": DEMO_MODEL_ID,
         "display_name": DISPLAY_NAME,
         "model_dir": MODEL_SUBDIR,
         "n_layers": cfg.model.n_layers,
@@ -207,12 +209,12 @@ class _Stopwatch:
 
 def _sae_metadata(layer: int, n_ctx: int) -> dict[str, Any]:
     return {
-        "model_name": MODEL_ID,
+        "model_name": DEMO_MODEL_ID,
         "hook_name": hook_name(layer),
         "hook_head_index": None,
         "prepend_bos": True,
         "context_size": n_ctx,
-        "neuronpedia_id": f"{MODEL_ID}/{source_id(layer)}",
+        "neuronpedia_id": f"{DEMO_MODEL_ID}/{source_id(layer)}",
     }
 
 

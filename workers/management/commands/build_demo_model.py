@@ -24,8 +24,8 @@ class Command(BaseCommand):
         parser.add_argument("--threads", type=int, help="torch CPU threads")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        from neuronpedia_format.demo_pack import DEMO_MODEL_ID as MODEL_ID
         from workers.demo import build_demo_pack
-        from workers.demo.pack import MODEL_ID
 
         if options["threads"]:
             import torch

@@ -4,6 +4,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from importer.local_export import load_export_dir
+
 
 class Command(BaseCommand):
     help = "Generate dashboards for an SAE over a corpus as a Neuronpedia export (resumable)."
@@ -82,8 +84,6 @@ class Command(BaseCommand):
             summary += f", {result.tokens_per_second:,.0f} tokens/s"
         summary += f"\nexport: {result.out}/v1/{result.model_id}/{result.source}/"
         if options["load"]:
-            from workers.dashboards_db import load_export_dir
-
             loaded = load_export_dir(result.out, result.model_id, result.source)
-            summary += f"\nloaded into the database via the {loaded.via} ({loaded.rows} rows)"
+            summary += f"\nloaded into the database through the importer ({loaded.rows} rows)"
         return summary

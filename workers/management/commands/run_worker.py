@@ -5,9 +5,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from bus.client import DEFAULT_QUEUE, inference_queue
 from neuronpedia_site.celery import app
 from workers import serving
-from workers.client import DEFAULT_QUEUE, inference_queue
 
 # A model worker answers concurrent requests on threads; the searches among them are batched
 # into shared forward passes (workers.batcher). Without a model, one task at a time.

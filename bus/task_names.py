@@ -1,0 +1,44 @@
+"""The registered name of every task the web side sends, written once.
+
+Names follow their modules (Celery's default naming): `workers.tasks.inference.tokenize` is
+`tokenize` in `workers/tasks/inference.py`. The web side sends by name and never imports the
+task modules, which import torch. `tests/workers/test_task_names.py` checks each name against
+what a worker registers.
+"""
+
+from __future__ import annotations
+
+# workers/tasks/__init__.py: any worker
+PING = "workers.tasks.ping"
+WORKER_STATUS = "workers.tasks.worker_status"
+
+# workers/tasks/inference.py: queue inference.<modelId>
+TOKENIZE = "workers.tasks.inference.tokenize"
+ACTIVATION_SINGLE = "workers.tasks.inference.activation_single"
+ACTIVATIONS_ALL = "workers.tasks.inference.activations_all"
+TOPK_BY_TOKEN = "workers.tasks.inference.topk_by_token"
+SOURCE_ACTIVATIONS = "workers.tasks.inference.source_activations"
+DECODER_COSSIM_TOPK = "workers.tasks.inference.decoder_cossim_topk"
+FEATURE_VECTOR = "workers.tasks.inference.feature_vector"
+
+# workers/tasks/steering.py: queue inference.<modelId>
+STEER_COMPLETION = "workers.tasks.steering.steer_completion"
+STEER_CHAT = "workers.tasks.steering.steer_chat"
+
+# importer/tasks.py: queue default
+IMPORT_JOB = "importer.tasks.import_job"
+
+ALL = (
+    PING,
+    WORKER_STATUS,
+    TOKENIZE,
+    ACTIVATION_SINGLE,
+    ACTIVATIONS_ALL,
+    TOPK_BY_TOKEN,
+    SOURCE_ACTIVATIONS,
+    DECODER_COSSIM_TOPK,
+    FEATURE_VECTOR,
+    STEER_COMPLETION,
+    STEER_CHAT,
+    IMPORT_JOB,
+)

@@ -1,0 +1,262 @@
+"""Request bodies of the features API: validation (400 naming the field) and the OpenAPI schema.
+
+Field names are Neuronpedia's camelCase JSON keys. Response shapes are whole rows built by
+`features.rows` / `features.feature_detail`; `features.api.schemas` documents them.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rest_framework import serializers
+
+from neuronpedia_format.sources import NEURONS_SET
+
+DIGITS_RE = re.compile(r"[0-9]+")  # ASCII only: str.isdigit() accepts "²", which int() refuses
+MODEL_ID_RE = re.compile(r"^[a-z][a-z0-9.-]*[a-z0-9]$|^[a-z]$")
+SOURCE_SET_NAME_RE = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$|^[a-z0-9]$")
+MIN_QUERY_LENGTH = 3
+MAX_LIST_FEATURES_PER_CALL = 100
+MAX_UPLOAD_FEATURES = 128
+MAX_UPLOAD_TOKENS = 1024
+MAX_UPLOAD_LOGITS = 20
+MAX_UPLOAD_INDEX = 10_000_000
+
+
+class FeatureIndexField(serializers.CharField):
+    """A feature index: a non-negative integer, sent as a number or a decimal string."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if isinstance(data, bool) or not isinstance(data, int | str):
+            self.fail("invalid")
+        value = str(data).strip()
+        if not DIGITS_RE.fullmatch(value):
+            raise serializers.ValidationError("Must be a non-negative integer.")
+        return str(int(value))
+
+
+class FeatureKeySerializer(serializers.Serializer):
+    modelId = serializers.CharField(max_length=64)
+    layer = serializers.CharField(max_length=255, help_text="The source id, e.g. 6-res-jb.")
+    index = FeatureIndexField(max_length=32)
+
+
+class FeatureBatchItemSerializer(FeatureKeySerializer):
+    maxActsToReturn = serializers.IntegerField(
+        required=False, min_value=0, max_value=10_000, help_text="Top activations per feature."
+    )
+
+
+class ModelGetSerializer(serializers.Serializer):
+    id = serializers.CharField(max_length=64)
+
+
+class NewModelSerializer(serializers.Serializer):
+    id = serializers.CharField(
+        min_length=2,
+        max_length=32,
+        help_text="Lowercase letters, digits, '-' and '.'; starts with a letter.",
+    )
+    layers = serializers.IntegerField(min_value=1, max_value=127)
+    displayName = serializers.CharField(
+        required=False, allow_null=True, min_length=1, max_length=64
+    )
+    url = serializers.URLField(required=False, allow_null=True, allow_blank=True)
+
+    def validate_id(self, value: str) -> str:
+        if not MODEL_ID_RE.match(value) or "--" in value or ".." in value:
+            raise serializers.ValidationError(
+                "Use lowercase letters, digits, hyphens and periods; start with a letter, end "
+                "with a letter or digit, no double hyphens or periods."
+            )
+        return value
+
+
+class NewSourceSetSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=64)
+    modelId = serializers.CharField(max_length=64)
+    description = serializers.CharField(
+        required=False, allow_null=True, allow_blank=True, max_length=128
+    )
+    url = serializers.URLField(required=False, allow_null=True, allow_blank=True)
+
+    def validate_name(self, value: str) -> str:
+        if not SOURCE_SET_NAME_RE.match(value) or "--" in value:
+            raise serializers.ValidationError(
+                "Use lowercase letters, digits and hyphens; start with a letter or digit, do "
+                "not end with a hyphen, no double hyphens."
+            )
+        if value == NEURONS_SET:  # MLP-neuron sources (bare integers) belong to this set
+            raise serializers.ValidationError('Name cannot be "neurons".')
+        return value
+
+
+class _SearchBase(serializers.Serializer):
+    query = serializers.CharField(min_length=MIN_QUERY_LENGTH, max_length=1000)
+    offset = serializers.IntegerField(required=False, min_value=0, max_value=100_000, default=0)
+
+
+class ExplanationSearchSerializer(_SearchBase):
+    modelId = serializers.CharField(max_length=64)
+    layers = serializers.ListField(
+        child=serializers.CharField(max_length=255),
+        max_length=1000,
+        help_text="Source ids to search; [] searches every source of the model.",
+    )
+
+
+class ExplanationSearchAllSerializer(_SearchBase):
+    pass
+
+
+class ExplanationSearchModelSerializer(_SearchBase):
+    modelId = serializers.CharField(max_length=64)
+
+
+class ExplanationSearchReleaseSerializer(_SearchBase):
+    releaseName = serializers.CharField(max_length=255)
+
+
+class ListIdSerializer(serializers.Serializer):
+    listId = serializers.CharField(max_length=40)
+
+
+class NewListSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=255)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    testText = serializers.CharField(required=False, allow_null=True, max_length=10_000)
+
+
+class ListFeatureSerializer(FeatureKeySerializer):
+    description = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, default=""
+    )
+
+
+class NewListWithFeaturesSerializer(NewListSerializer):
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    features = ListFeatureSerializer(many=True, required=False, default=list)
+
+    def validate_features(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if len(value) > MAX_LIST_FEATURES_PER_CALL * 10:
+            raise serializers.ValidationError("Too many features.")
+        return value
+
+
+class AddListFeaturesSerializer(ListIdSerializer):
+    featuresToAdd = ListFeatureSerializer(many=True)
+
+    def validate_featuresToAdd(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if len(value) > MAX_LIST_FEATURES_PER_CALL:
+            raise serializers.ValidationError(
+                f"Too many features to add. Max is {MAX_LIST_FEATURES_PER_CALL} at a time."
+            )
+        return value
+
+
+class ListFeatureKeySerializer(ListIdSerializer, FeatureKeySerializer):
+    pass
+
+
+class EditListFeatureSerializer(ListFeatureKeySerializer):
+    description = serializers.CharField(allow_blank=True, allow_null=True)
+
+
+class UpdateListSerializer(ListIdSerializer):
+    name = serializers.CharField(max_length=255)
+    description = serializers.CharField(allow_blank=True, default="", required=False)
+    defaultTestText = serializers.CharField(
+        required=False, allow_null=True, allow_blank=True, max_length=10_000
+    )
+
+
+class ListCommentSerializer(ListIdSerializer):
+    text = serializers.CharField(min_length=2, max_length=4096)
+
+
+class ListCommentDeleteSerializer(serializers.Serializer):
+    commentId = serializers.CharField(max_length=40)
+
+
+class CommentSerializer(FeatureKeySerializer):
+    text = serializers.CharField(min_length=5, max_length=1024)
+
+
+class CommentDeleteSerializer(serializers.Serializer):
+    id = serializers.CharField(max_length=40)
+
+
+class ApiKeyRequestSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(
+        choices=["NEURONPEDIA", "OPENAI", "GOOGLE", "ANTHROPIC", "OPENROUTER"]
+    )
+
+
+class LogitSerializer(serializers.Serializer):
+    token = serializers.CharField(trim_whitespace=False, allow_blank=True)
+    value = serializers.FloatField()
+
+
+class UploadExplanationSerializer(serializers.Serializer):
+    text = serializers.CharField(min_length=1, max_length=512)
+    methodName = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    modelName = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+
+
+class UploadActivationSerializer(serializers.Serializer):
+    tokens = serializers.ListField(
+        child=serializers.CharField(trim_whitespace=False, allow_blank=True),
+        min_length=1,
+        max_length=MAX_UPLOAD_TOKENS,
+    )
+    values = serializers.ListField(
+        child=serializers.FloatField(), min_length=1, max_length=MAX_UPLOAD_TOKENS
+    )
+    quantileMax = serializers.FloatField(required=False, allow_null=True, max_value=99_999_999)
+    quantileMin = serializers.FloatField(required=False, allow_null=True, max_value=99_999_999)
+    quantileFraction = serializers.FloatField(
+        required=False, allow_null=True, min_value=0, max_value=1
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if len(attrs["tokens"]) != len(attrs["values"]):
+            raise serializers.ValidationError(
+                {"values": "Must have one value per token (tokens and values differ in length)."}
+            )
+        return attrs
+
+
+class UploadFeatureSerializer(serializers.Serializer):
+    index = serializers.IntegerField(min_value=0, max_value=MAX_UPLOAD_INDEX)
+    density = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=1)
+    topLogits = LogitSerializer(many=True, required=False, allow_null=True)
+    bottomLogits = LogitSerializer(many=True, required=False, allow_null=True)
+    explanations = UploadExplanationSerializer(many=True, required=False, allow_null=True)
+    activations = UploadActivationSerializer(many=True, allow_empty=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        for key in ("topLogits", "bottomLogits"):
+            if len(attrs.get(key) or []) > MAX_UPLOAD_LOGITS:
+                raise serializers.ValidationError({key: f"At most {MAX_UPLOAD_LOGITS} logits."})
+        return attrs
+
+
+class UploadBatchSerializer(serializers.Serializer):
+    modelId = serializers.CharField(max_length=64)
+    source = serializers.CharField(max_length=255)
+    features = UploadFeatureSerializer(many=True, allow_empty=False)
+
+    def validate_modelId(self, value: str) -> str:
+        return value.lower()
+
+    def validate_source(self, value: str) -> str:
+        return value.lower()
+
+    def validate_features(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if len(value) > MAX_UPLOAD_FEATURES:
+            raise serializers.ValidationError(f"At most {MAX_UPLOAD_FEATURES} features per call.")
+        indexes = [f["index"] for f in value]
+        if len(set(indexes)) != len(indexes):
+            raise serializers.ValidationError("All indexes must be unique.")
+        return value

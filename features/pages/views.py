@@ -1,0 +1,127 @@
+"""The browser pages at Neuronpedia's public URLs. Each view looks up what the URL names (404
+when the viewer may not see it), calls one function of `features.pages.browse`,
+`features.pages.feature` or `features.pages.search` and renders a template; everything dynamic
+in the browser goes through the JSON API."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+
+from features.feature_detail import get_feature
+from features.pages import browse as pages
+from features.pages import feature as dashboard
+from features.pages.search import MIN_QUERY_LENGTH, search_explanations
+from neuronpedia_site.accounts import NEW_KEY_SESSION
+from neuronpedia_site.models import User, UserSecret
+
+
+def _viewer(request: HttpRequest) -> User | None:
+    return request.user if request.user.is_authenticated else None  # type: ignore[return-value]
+
+
+def _int_param(request: HttpRequest, name: str) -> int:
+    try:
+        return max(int(request.GET.get(name, "0")), 0)
+    except ValueError:
+        return 0
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "home.html", pages.home_context(_viewer(request)))
+
+
+@login_required
+def account(request: HttpRequest) -> HttpResponse:
+    secret = UserSecret.objects.filter(user=request.user, type=UserSecret.Type.NEURONPEDIA).first()
+    new_key = request.session.pop(NEW_KEY_SESSION, None)
+    context = {"secret": secret, "new_key": new_key, "lists": pages.lists_of(request.user)}
+    return render(request, "account.html", context)
+
+
+def model_page(request: HttpRequest, model_id: str) -> HttpResponse:
+    model = pages.viewable_model(model_id, _viewer(request))
+    return render(request, "features/model.html", pages.model_context(model, _viewer(request)))
+
+
+def browse(request: HttpRequest, model_id: str, source_or_set: str) -> HttpResponse:
+    """A source's (or a whole set's) features, paginated; `?jump=N` opens feature N."""
+    user = _viewer(request)
+    target = pages.browse_target(pages.viewable_model(model_id, user), source_or_set, user)
+    jump_error = ""
+    jump = request.GET.get("jump", "").strip()
+    if jump and target.sources:
+        layer = request.GET.get("source") or target.sources[0].source_id
+        if layer in {s.source_id for s in target.sources} and pages.feature_exists(
+            target.model, layer, jump
+        ):
+            return redirect("feature-page", model_id=model_id, layer=layer, index=jump)
+        jump_error = f"There is no feature {jump} in {layer}."
+    context = {
+        "target": target,
+        "page": pages.feature_page(target, request.GET.get("page")),
+        "jump": jump,
+        "jump_error": jump_error,
+    }
+    return render(request, "features/browse.html", context, status=404 if jump_error else 200)
+
+
+def feature_page(request: HttpRequest, model_id: str, layer: str, index: str) -> HttpResponse:
+    user = _viewer(request)
+    feature = get_feature(model_id, layer, index, user)
+    if feature is None:
+        raise Http404("No such feature.")
+    default_range = feature["sourceSet"].get("defaultRange", 1)
+    context_range = dashboard.parse_range(request.GET.get("range"), default_range)
+    context = {
+        "dash": dashboard.build_dashboard(feature, context_range),
+        "default_range": default_range,
+        "my_lists": pages.lists_of(user) if user else [],
+    }
+    return render(request, "features/feature.html", context)
+
+
+def inference_search(request: HttpRequest, model_id: str) -> HttpResponse:
+    """Search via inference: the browser posts the text to `/api/search-all/`."""
+    model = pages.viewable_model(model_id, _viewer(request))
+    context = pages.model_context(model, _viewer(request))
+    return render(request, "features/inference_search.html", context)
+
+
+def list_page(request: HttpRequest, list_id: str) -> HttpResponse:
+    found = pages.get_list(list_id)
+    user = _viewer(request)
+    context = {
+        "list": found,
+        "entries": pages.list_entries(found, user),
+        "is_owner": user is not None and (user.id == found.user_id or user.admin),
+    }
+    return render(request, "features/list.html", context)
+
+
+def user_vectors(request: HttpRequest, username: str) -> HttpResponse:
+    owner = get_object_or_404(User, username=username.lower())
+    context = {"owner": owner, "vectors": pages.user_vectors(owner, _viewer(request))}
+    return render(request, "features/user_vectors.html", context)
+
+
+def search(request: HttpRequest) -> HttpResponse:
+    """Explanation search: `?q=` with an optional `model`, 20 results a page (`offset`)."""
+    user = _viewer(request)
+    query = request.GET.get("q", "").strip()
+    model_id = request.GET.get("model") or None
+    offset = _int_param(request, "offset")
+    too_short = bool(query) and len(query) < MIN_QUERY_LENGTH
+    found = None
+    if query and not too_short:
+        found = search_explanations(query, model_id=model_id, offset=offset, user=user)
+    context = {
+        "query": query,
+        "model_id": model_id,
+        "models": pages.listed_models(user),
+        "found": found,
+        "offset": offset,
+        "too_short": too_short,
+    }
+    return render(request, "features/search.html", context)

@@ -1,0 +1,125 @@
+"""Steering tasks, on the model's queue `inference.<modelId>`.
+
+Each wraps one function of `workers.steer`; with a `channel` it also streams cumulative frames to
+the web process through Redis pub/sub (`bus.frames`) and publishes the final result or error
+there. The result is returned either way (`{"error", "status"}` for errors, see
+`serving.answer`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from celery import shared_task
+
+from bus import frames
+from workers import serving, steer
+
+if TYPE_CHECKING:
+    from workers.runtime import ServedModel
+
+OnFrame = Callable[[dict[str, Any]], None]
+
+
+def _streamed(
+    model: str,
+    channel: str | None,
+    work: Callable[[ServedModel, OnFrame | None], dict[str, Any]],
+) -> dict[str, Any]:
+    on_frame = frames.publisher(channel) if channel else None
+    try:
+        result = serving.answer(model, lambda served: work(served, on_frame))
+    except Exception as exc:
+        # The web process is waiting on the channel: tell it now rather than at its timeout.
+        if channel:
+            frames.publish(
+                channel, frames.ERROR, {"error": f"Steering failed: {exc}", "status": 500}
+            )
+        raise
+    if channel:
+        frames.finish(channel, result)
+    return result
+
+
+@shared_task
+def steer_completion(
+    model: str,
+    prompt: str,
+    types: list[str],
+    features: list[dict[str, Any]] | None = None,
+    vectors: list[dict[str, Any]] | None = None,
+    n_tokens: int = 32,
+    temperature: float = 0.5,
+    strength_multiplier: float = 1.0,
+    freq_penalty: float = 0.0,
+    seed: int = 0,
+    steer_method: str = steer.SIMPLE_ADDITIVE,
+    normalize_steering: bool = False,
+    n_logprobs: int = 0,
+    channel: str | None = None,
+) -> dict[str, Any]:
+    """`{outputs: [{type, output, logprobs}]}`: STEERED and DEFAULT continuations in one batch."""
+    return _streamed(
+        model,
+        channel,
+        lambda served, on_frame: steer.steer_completion(
+            served,
+            prompt,
+            features=features,
+            vectors=vectors,
+            types=types,
+            n_tokens=n_tokens,
+            temperature=temperature,
+            strength_multiplier=strength_multiplier,
+            freq_penalty=freq_penalty,
+            seed=seed,
+            steer_method=steer_method,
+            normalize_steering=normalize_steering,
+            n_logprobs=n_logprobs,
+            on_frame=on_frame,
+        ),
+    )
+
+
+@shared_task
+def steer_chat(
+    model: str,
+    conversations: dict[str, list[dict[str, str]]],
+    types: list[str],
+    features: list[dict[str, Any]] | None = None,
+    vectors: list[dict[str, Any]] | None = None,
+    n_tokens: int = 32,
+    temperature: float = 0.5,
+    strength_multiplier: float = 1.0,
+    freq_penalty: float = 0.0,
+    seed: int = 0,
+    steer_method: str = steer.SIMPLE_ADDITIVE,
+    normalize_steering: bool = False,
+    n_logprobs: int = 0,
+    steer_special_tokens: bool = True,
+    channel: str | None = None,
+) -> dict[str, Any]:
+    """`{outputs: [{type, raw, chat_template, logprobs}], input, inputs}`; `conversations` maps
+    each type to its messages (equal conversations share one batched generation)."""
+    return _streamed(
+        model,
+        channel,
+        lambda served, on_frame: steer.steer_chat_conversations(
+            served,
+            conversations,
+            types=types,
+            features=features,
+            vectors=vectors,
+            n_tokens=n_tokens,
+            temperature=temperature,
+            strength_multiplier=strength_multiplier,
+            freq_penalty=freq_penalty,
+            seed=seed,
+            steer_method=steer_method,
+            normalize_steering=normalize_steering,
+            n_logprobs=n_logprobs,
+            steer_special_tokens=steer_special_tokens,
+            on_frame=on_frame,
+        ),
+    )
