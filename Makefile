@@ -31,9 +31,13 @@ test: deps-dev
 	bash scripts/ensure_test_tools.sh
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Static checks: lint, formatting, types, the import contracts (pyproject.toml) and migrations.
+# NP_SERVICES_NOSTART: reading the settings must not start the embedded services.
 check: deps-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	NP_SERVICES_NOSTART=True $(VENV)/bin/mypy .
+	$(VENV)/bin/lint-imports
 	$(PY) manage.py makemigrations --check --dry-run
 
 format: deps-dev
@@ -46,6 +50,6 @@ services-stop:
 ci:
 	bash .ci/run
 
-# The packages a lent GPU machine lacks, for bench/device/check.sh (docs/inference.md).
+# The packages a lent GPU machine lacks, for bench/device/check.sh (bench/README.md).
 device-bundle: deps-dev
 	bash bench/device/bundle.sh

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, QuerySet
 
-from features.models import Feature, Model, Source, SourceSet, Visibility
+from features.models import VIEWABLE, Feature, Model, Source, SourceSet
 from features.rows import table
 from neuronpedia_site.errors import ApiError
 from neuronpedia_site.models import User
@@ -58,8 +58,9 @@ def visible_sql(alias: str) -> str:
     One text for every caller (so it can be prepared once): the parameters from
     `visibility_params` decide, `%(user_id)s` NULL for anonymous callers.
     """
+    viewable = ", ".join(f"'{visibility}'" for visibility in VIEWABLE)
     return (
-        f"({alias}.\"visibility\" IN ('{Visibility.PUBLIC}', '{Visibility.UNLISTED}') "
+        f'({alias}."visibility" IN ({viewable}) '
         f'OR {alias}."creatorId" = %(user_id)s OR %(admin)s::boolean)'
     )
 

@@ -1,4 +1,5 @@
-"""Models, source sets and sources as the user may see them (spec: visibility rules)."""
+"""Models, source sets and sources as the user may see them (the visibility rules of
+`features.access`)."""
 
 from __future__ import annotations
 

@@ -28,6 +28,15 @@ class Visibility(models.TextChoices):
     PRIVATE = "PRIVATE"
 
 
+# Neuronpedia's visibility rule, for models, releases, source sets and sources: a row is seen by
+# everyone when its visibility is in one of these, by its creator always, and by admins. Direct
+# lookups (a URL, an id) see VIEWABLE rows; global listings only LISTED ones. The ORM
+# (`VisibleQuerySet`) and the SQL of the prepared queries (`features.access.visible_sql`) both
+# read them from here.
+VIEWABLE = (Visibility.PUBLIC.value, Visibility.UNLISTED.value)
+LISTED = (Visibility.PUBLIC.value,)
+
+
 def _floats(db_column: str | None = None) -> ArrayField:
     return ArrayField(models.FloatField(), default=list, blank=True, db_column=db_column)
 
@@ -59,19 +68,17 @@ class VisibleQuerySet(models.QuerySet):
     """Neuronpedia's visibility rules for Model, SourceRelease, SourceSet and Source."""
 
     def viewable_by(self, user: User | None) -> VisibleQuerySet:
-        """Direct lookups: PUBLIC, UNLISTED, or created by the user; admins see everything."""
-        if user is not None and user.admin:
-            return self
-        q = Q(visibility__in=[Visibility.PUBLIC, Visibility.UNLISTED])
-        if user is not None:
-            q |= Q(creator_id=user.id)
-        return self.filter(q)
+        """Direct lookups: VIEWABLE rows, the user's own rows; admins see everything."""
+        return self._seen_by(user, VIEWABLE)
 
     def listed_for(self, user: User | None) -> VisibleQuerySet:
-        """Global listings: PUBLIC, or created by the user; admins see everything."""
+        """Global listings: LISTED rows, the user's own rows; admins see everything."""
+        return self._seen_by(user, LISTED)
+
+    def _seen_by(self, user: User | None, visibilities: tuple[str, ...]) -> VisibleQuerySet:
         if user is not None and user.admin:
             return self
-        q = Q(visibility=Visibility.PUBLIC)
+        q = Q(visibility__in=visibilities)
         if user is not None:
             q |= Q(creator_id=user.id)
         return self.filter(q)

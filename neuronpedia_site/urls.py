@@ -23,7 +23,7 @@ urlpatterns = [
     path("signup", views.signup, name="signup"),
     path("account/rotate-key", views.rotate_api_key, name="rotate-api-key"),
     path("admin/", admin.site.urls),
-    path("", include("importer.urls")),
+    path("api/admin/", include("importer.urls")),
     path("", include("steering.urls")),
     path("", include("inference.urls")),
     path("", include("features.urls")),

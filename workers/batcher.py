@@ -35,7 +35,7 @@ DEFAULT_MAX_BATCH = 8
 DEFAULT_MAX_WAIT = 0.05  # seconds; WAIT_SHARE of the last pass usually bounds the wait first
 # Waiting for latecomers at most this share of the last pass costs at most that share of the
 # throughput when nobody comes, and a fuller batch saves a whole pass's fixed cost when they do
-# (docs/inference.md has the measurements, and the shares tried).
+# (bench/README.md has the measurements, and the shares tried).
 WAIT_SHARE = 0.25
 
 

@@ -1,7 +1,8 @@
 """Errors raised by the model runtime, each carrying the HTTP status the web side should answer.
 
-Celery tasks catch `InferenceError`, send back `{"error": message, "status_code": ...}` and the web
-view maps it to one of its own error responses; nothing here knows about Django or DRF.
+Tasks answer through `workers.serving.answer`, which turns an `InferenceError` into the result
+`{"error": message, "status": status_code}`; `bus.client.call` raises that on the web side as a
+`WorkerError` with the same status. Nothing here knows about Django or DRF.
 """
 
 from __future__ import annotations

@@ -44,7 +44,8 @@ def tokenize(served: ServedModel, text: str, prepend_bos: bool | None = None) ->
 
 
 def with_bos_text(served: ServedModel, prompt: str) -> str:
-    """Prepend the BOS token's text unless the prompt already starts with it (§6 step 1).
+    """Prepend the BOS token's text unless the prompt already starts with it (as the inference
+    server does before tokenizing).
 
     Only for models that use BOS: prepending it to a model trained without one would change every
     activation for no benefit.
