@@ -11,9 +11,10 @@ Neuronpedia needs SAEDashboard, its converter and an S3 upload for this; here it
    checkpointed every `checkpoint_seconds`, so a killed job continues where it stopped.
 3. Compute what needs only the weights: top and bottom logits (W_dec @ W_U), the logit
    histogram, decoder-cosine neighbours.
-4. Write the export (`neuronpedia_format.layout`): `v1/{model}/{source}/{model,sourceset,source[,release]}.jsonl`,
+4. Write the export (`neuronpedia_format.layout`):
+   `v1/{model}/{source}/{model,sourceset,source[,release]}.jsonl`,
    `features/`, `activations/` and `explanations/` batches of 1024 features, and the config rows
-   of the explanation type and model. `workers.dashboards_db` loads that directory into the
+   of the explanation type and model. `importer.local_export` loads that directory into the
    database through the importer.
 
 The Celery task `workers.tasks.generate_dashboards` and `manage.py generate_dashboards` both call
