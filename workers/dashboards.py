@@ -17,8 +17,7 @@ Neuronpedia needs SAEDashboard, its converter and an S3 upload for this; here it
    of the explanation type and model. `importer.local_export` loads that directory into the
    database through the importer.
 
-The Celery task `workers.tasks.generate_dashboards` and `manage.py generate_dashboards` both call
-`generate_dashboards` here.
+`manage.py generate_dashboards` (and `build_demo_model`) call `generate_dashboards` here.
 """
 
 from __future__ import annotations
