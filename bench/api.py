@@ -27,8 +27,10 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +38,9 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "neuronpedia_site.settings")
 
 from bench.web import free_port, start_gunicorn, stop  # noqa: E402
+
+if TYPE_CHECKING:
+    from django.db.models import Model
 
 BENCH_DB = "np_bench_api"
 MODEL_ID = "bench-model"
@@ -68,7 +73,7 @@ def migrate(env: dict[str, str]) -> None:
     )
 
 
-def _insert_sql(model: type, overrides: dict[str, str], source: str) -> str:
+def _insert_sql(model: type[Model], overrides: dict[str, str], source: str) -> str:
     """INSERT ... SELECT giving every column of `model` a value: an override, else its default."""
     from django.contrib.postgres.fields import ArrayField
     from django.db import models
@@ -283,7 +288,11 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
 
 
 async def _connection(
-    port: int, next_path, until: float, latencies: list[float] | None, errors: list[int]
+    port: int,
+    next_path: Callable[[], str],
+    until: float,
+    latencies: list[float] | None,
+    errors: list[int],
 ) -> int:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     done = 0
@@ -302,7 +311,7 @@ async def _connection(
 
 
 async def _drive(
-    port: int, next_path, seconds: float, concurrency: int, record: bool
+    port: int, next_path: Callable[[], str], seconds: float, concurrency: int, record: bool
 ) -> tuple[int, list[float], list[int], float]:
     latencies: list[float] = []
     errors: list[int] = []
@@ -318,7 +327,12 @@ async def _drive(
 
 
 def run_load(
-    name: str, port: int, next_path, duration: float, concurrency: int, warmup: float
+    name: str,
+    port: int,
+    next_path: Callable[[], str],
+    duration: float,
+    concurrency: int,
+    warmup: float,
 ) -> Result:
     asyncio.run(_drive(port, next_path, warmup, concurrency, record=False))
     total, latencies, errors, seconds = asyncio.run(

@@ -329,7 +329,7 @@ def run_neuronpedia(files: list[Path], rows: int) -> Result:
 
     conn = psycopg.connect(**conninfo(), autocommit=True)
     conn.execute("SET work_mem = '2GB'")
-    pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+    pid = _one(conn.execute("SELECT pg_backend_pid()").fetchone())
     columns_sql = """
         SELECT column_name,
           CASE WHEN data_type = 'ARRAY' THEN udt_name::regtype::text || '[]'
@@ -403,11 +403,17 @@ def preformat(root: Path, files: list[Path], workdir: Path) -> tuple[list[str], 
     return names, out_files
 
 
+def _one(row: tuple[Any, ...] | None) -> Any:
+    """The first column of a row that must exist."""
+    assert row is not None
+    return row[0]
+
+
 def run_copy(names: list[str], copy_files: list[Path], rows: int, triggers: bool) -> Result:
     import psycopg
 
     conn = psycopg.connect(**conninfo())
-    pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+    pid = _one(conn.execute("SELECT pg_backend_pid()").fetchone())
     conn.commit()
     columns = ", ".join(f'"{n}"' for n in names)
     sql = f'COPY "Activation" ({columns}) FROM STDIN'
@@ -459,7 +465,8 @@ def main() -> None:
         from django.conf import settings
 
         methods = args.methods.split(",")
-        names, copy_files = ([], [])
+        names: list[str] = []
+        copy_files: list[Path] = []
         if any(m.startswith("copy") for m in methods):
             print("formatting the rows as COPY text (untimed) ...", flush=True)
             names, copy_files = preformat(root, files, args.workdir)

@@ -133,7 +133,7 @@ def build_pack(root: Path, d_model: int, layers: int, d_sae: int) -> None:
     from sae_lens.saes.sae import SAEMetadata
     from transformer_lens import HookedTransformer, HookedTransformerConfig
 
-    from tests.workers.conftest import build_tokenizer
+    from tests.support.tiny_models import build_tokenizer
     from workers.model_dir import save_model_dir
 
     torch.manual_seed(0)
@@ -273,7 +273,7 @@ def start_worker(pack: Path, env: dict[str, str], args: argparse.Namespace) -> s
 
 def make_texts(tokenizer: Any, count: int, n_tokens: int, seed: int) -> list[str]:
     """Texts of exactly `n_tokens` tokens once the BOS token is added."""
-    from tests.workers.conftest import CORPUS
+    from tests.support.tiny_models import CORPUS
 
     words_in_corpus = " ".join(CORPUS).replace(".", "").replace(",", "").split()
     rng = random.Random(seed)

@@ -116,6 +116,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
+    from bus.steering import SteerSettings
     from workers import steer
     from workers.generation import generate
     from workers.inference import encode_text, with_bos_text
@@ -134,10 +135,10 @@ def main() -> None:
         }
     ]
     prompt_ids = encode_text(served, with_bos_text(served, PROMPT), prepend_bos=False)
-    common: dict[str, Any] = {"n_tokens": n, "temperature": 1.0, "seed": 0, "freq_penalty": 0.0}
+    settings = SteerSettings(n_tokens=n, temperature=1.0, seed=0, freq_penalty=0.0)
 
     def batched() -> None:
-        out = steer.steer_completion(served, PROMPT, vectors=vectors, **common)
+        out = steer.steer_completion(served, PROMPT, vectors=vectors, settings=settings)
         assert len(out["outputs"]) == 2
 
     def bare_generate() -> None:
@@ -160,10 +161,14 @@ def main() -> None:
             )
 
     def steered_only() -> None:
-        steer.steer_completion(served, PROMPT, vectors=vectors, types=["STEERED"], **common)
+        steer.steer_completion(
+            served, PROMPT, vectors=vectors, types=["STEERED"], settings=settings
+        )
 
     def default_only() -> None:
-        steer.steer_completion(served, PROMPT, vectors=vectors, types=["DEFAULT"], **common)
+        steer.steer_completion(
+            served, PROMPT, vectors=vectors, types=["DEFAULT"], settings=settings
+        )
 
     with torch.inference_mode():
         t = timed(

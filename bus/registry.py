@@ -56,7 +56,8 @@ def live_workers() -> list[WorkerInfo]:
     """
     conn = redis_client()
     found = conn.sort(INDEX_KEY, by="nosort", get=["#", KEY_PREFIX + "*"])
-    pairs = list(zip(found[::2], found[1::2], strict=True))
+    assert isinstance(found, list)  # SORT ... GET: hostname, entry, hostname, entry, ...
+    pairs: list[tuple[Any, Any]] = list(zip(found[::2], found[1::2], strict=True))
     gone = [hostname for hostname, raw in pairs if raw is None]
     if gone:
         conn.srem(INDEX_KEY, *gone)

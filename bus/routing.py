@@ -63,9 +63,8 @@ class LiveModel:
 
 
 def _serves(worker: registry.WorkerInfo, model_id: str) -> bool:
-    return bool(worker.get("model_id")) and model_id in (
-        worker.get("model_ids") or [worker["model_id"]]
-    )
+    own_id = worker.get("model_id")
+    return own_id is not None and model_id in (worker.get("model_ids") or [own_id])
 
 
 def find(model_id: str, timeout: float) -> LiveModel | None:

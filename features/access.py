@@ -8,22 +8,25 @@ goes through this module, so the rule lives in one place.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
+from django.db import models
 from django.db.models import Exists, OuterRef, QuerySet
 
-from features.models import VIEWABLE, Feature, Model, Source, SourceSet
+from features.models import VIEWABLE, Feature, Model, Source, SourceSet, VisibleQuerySet
 from features.rows import table
 from neuronpedia_site.errors import ApiError
 from neuronpedia_site.models import User
 
 NOT_FOUND_MESSAGE = "The model, source, or feature you specified is not available."
 
+_Row = TypeVar("_Row", bound=models.Model)
+
 
 def visible_sources(user: User | None, *, listed: bool = False) -> QuerySet[Source]:
     """Sources whose model, set and self the user may see (`listed`: global-listing rules)."""
 
-    def scope(qs: QuerySet) -> QuerySet:
+    def scope(qs: VisibleQuerySet[_Row]) -> VisibleQuerySet[_Row]:
         return qs.listed_for(user) if listed else qs.viewable_by(user)
 
     sets = scope(SourceSet.objects.all()).filter(

@@ -62,16 +62,17 @@ def source_set_with_sources(model_id: str, name: str, user: User | None) -> dict
         raise _not_found("Source set")
     sources = Source.objects.listed_for(user).filter(model_id=model_id, set_name=name)
     release = source_set.release
-    visible_release = (
+    if (
         release is not None
-        and SourceRelease.objects.viewable_by(user).filter(name=release.name).exists()
-    )
+        and not SourceRelease.objects.viewable_by(user).filter(name=release.name).exists()
+    ):
+        release = None  # hidden from this user
     return {
         **row_dict(source_set),
         "sources": [
             row_dict(s) for s in sorted(sources, key=lambda s: (layer_of(s.source_id), s.source_id))
         ],
-        "releases": row_dict(release) if visible_release else None,
+        "releases": row_dict(release) if release is not None else None,
         "model": row_dict(source_set.model),
     }
 

@@ -9,6 +9,9 @@ migration 0002): Django 5.2 cannot declare multi-column foreign keys.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Literal, Self, TypeVar, overload
+
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector
@@ -37,21 +40,33 @@ VIEWABLE = (Visibility.PUBLIC.value, Visibility.UNLISTED.value)
 LISTED = (Visibility.PUBLIC.value,)
 
 
-def _floats(db_column: str | None = None) -> ArrayField:
+def _floats(db_column: str | None = None) -> ArrayField[Sequence[float], list[float]]:
     return ArrayField(models.FloatField(), default=list, blank=True, db_column=db_column)
 
 
-def _ints(db_column: str | None = None) -> ArrayField:
+def _ints(db_column: str | None = None) -> ArrayField[Sequence[int], list[int]]:
     return ArrayField(models.IntegerField(), default=list, blank=True, db_column=db_column)
 
 
-def _strings(db_column: str | None = None) -> ArrayField:
+def _strings(db_column: str | None = None) -> ArrayField[Sequence[str], list[str]]:
     return ArrayField(models.TextField(), default=list, blank=True, db_column=db_column)
 
 
+# A nullable creator (`null=True`) reads as `User | None`; the others as `User`.
+@overload
+def _creator(
+    related_name: str,
+    db_column: str = ...,
+    null: Literal[False] = ...,
+    db_index: bool = ...,
+) -> models.ForeignKey[User, User]: ...
+@overload
+def _creator(
+    related_name: str, db_column: str = ..., *, null: Literal[True], db_index: bool = ...
+) -> models.ForeignKey[User | None, User | None]: ...
 def _creator(
     related_name: str, db_column: str = "creatorId", null: bool = False, db_index: bool = True
-) -> models.ForeignKey:
+) -> models.ForeignKey[User | None, User | None] | models.ForeignKey[User, User]:
     return models.ForeignKey(
         User,
         on_delete=models.SET_NULL if null else models.CASCADE,
@@ -64,18 +79,21 @@ def _creator(
     )
 
 
-class VisibleQuerySet(models.QuerySet):
+_VisibleModel = TypeVar("_VisibleModel", bound=models.Model)
+
+
+class VisibleQuerySet(models.QuerySet[_VisibleModel]):
     """Neuronpedia's visibility rules for Model, SourceRelease, SourceSet and Source."""
 
-    def viewable_by(self, user: User | None) -> VisibleQuerySet:
+    def viewable_by(self, user: User | None) -> Self:
         """Direct lookups: VIEWABLE rows, the user's own rows; admins see everything."""
         return self._seen_by(user, VIEWABLE)
 
-    def listed_for(self, user: User | None) -> VisibleQuerySet:
+    def listed_for(self, user: User | None) -> Self:
         """Global listings: LISTED rows, the user's own rows; admins see everything."""
         return self._seen_by(user, LISTED)
 
-    def _seen_by(self, user: User | None, visibilities: tuple[str, ...]) -> VisibleQuerySet:
+    def _seen_by(self, user: User | None, visibilities: tuple[str, ...]) -> Self:
         if user is not None and user.admin:
             return self
         q = Q(visibility__in=visibilities)

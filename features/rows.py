@@ -29,14 +29,21 @@ def _value(value: Any) -> Any:
     return value
 
 
+def column(field: models.Field) -> str:
+    """A concrete field's column name (Django's stubs allow None, which concrete fields never
+    have)."""
+    assert field.column is not None
+    return field.column
+
+
 def row_dict(instance: models.Model, exclude: Iterable[str] = ()) -> dict[str, Any]:
     """`{column: value}` for every concrete column but our surrogate `_key`."""
     skip = {"_key", *exclude}
     out: dict[str, Any] = {}
     for field in instance._meta.concrete_fields:
-        if field.column in skip:
+        if column(field) in skip:
             continue
-        out[field.column] = _value(getattr(instance, field.attname))
+        out[column(field)] = _value(getattr(instance, field.attname))
     return out
 
 
@@ -50,7 +57,7 @@ def table(model: type[models.Model]) -> str:
 
 def column_sql(field: models.Field, alias: str) -> str:
     """The SQL for one column, formatted as `row_dict` formats it."""
-    ref = f"{alias}.{quote(field.column)}"
+    ref = f"{alias}.{quote(column(field))}"
     if isinstance(field, models.DateTimeField):
         return f"to_char({ref} AT TIME ZONE 'UTC', {SQL_TIMESTAMP_FORMAT})"
     return ref
@@ -83,8 +90,8 @@ def json_object_sql(
     skip = {"_key", *exclude}
     replace = replace or {}
     pairs = [
-        (field.column, replace.get(field.column) or column_sql(field, alias))
+        (column(field), replace.get(column(field)) or column_sql(field, alias))
         for field in model._meta.concrete_fields
-        if field.column not in skip
+        if column(field) not in skip
     ]
     return json_pairs_sql([*pairs, *extra])

@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
@@ -109,13 +109,16 @@ def django_defaults(table: str) -> dict[str, Any]:
     from django.apps import apps
     from django.db import models
 
+    from features.rows import column
+
     model = next((m for m in apps.get_models() if m._meta.db_table == table), None)
     if model is None:
         return {}
     defaults: dict[str, Any] = {}
     for field in model._meta.concrete_fields:
+        name = column(field)
         if isinstance(field, models.DateTimeField) and (field.auto_now or field.auto_now_add):
-            defaults[field.column] = NOW
+            defaults[name] = NOW
         elif (
             field.primary_key
             and callable(field.default)
@@ -125,9 +128,9 @@ def django_defaults(table: str) -> dict[str, Any]:
                 "TextField",
             )
         ):
-            defaults[field.column] = CONTENT_ID
+            defaults[name] = CONTENT_ID
         elif field.has_default():
-            defaults[field.column] = field.get_default()
+            defaults[name] = field.get_default()
     return defaults
 
 
@@ -166,7 +169,7 @@ def _array_slow(value: list[Any], column: Column) -> str:
     return "{" + ",".join(_element(v, column.element) for v in value) + "}"
 
 
-_TYPE_NAMES = {list: "a list", dict: "an object", str: "a string"}
+_TYPE_NAMES: dict[type, str] = {list: "a list", dict: "an object", str: "a string"}
 
 
 def _json_type(value: Any) -> str:
@@ -328,7 +331,7 @@ class RowFormatter:
         columns: list[Column],
         defaults: dict[str, Any],
         now: str,
-        fk_columns: list[tuple[str, ...]] = (),  # type: ignore[assignment]
+        fk_columns: Sequence[tuple[str, ...]] = (),
     ) -> None:
         self.table = table
         self.columns = columns
@@ -377,7 +380,7 @@ class RowFormatter:
         columns: dict[str, Column],
         defaults: dict[str, Any],
         now: str,
-        foreign_keys: list[tuple[str, ...]] = (),  # type: ignore[assignment]
+        foreign_keys: Sequence[tuple[str, ...]] = (),
     ) -> RowFormatter:
         """Every column of the table, so any row's key is used, whichever line it is on;
         identity columns only when the file gives them (else the database numbers rows)."""
@@ -412,7 +415,8 @@ class RowFormatter:
     def format_chunk(self, text: str) -> str:
         """COPY text for the non-blank lines of `text` (whole lines only)."""
         done: list[str] = []
-        scan = self.decoder.scan_once
+        # The C scanner behind json.loads: a runtime attribute that typeshed does not declare.
+        scan: Callable[[str, int], tuple[Any, int]] = getattr(self.decoder, "scan_once")
         fmts = self._fmts
         marked = self._fmts_marked
         transform = self.transform
@@ -437,6 +441,7 @@ class RowFormatter:
             if self.id_from_content and row.get("id") is None:
                 row["id"] = content_id(line)
             get = row.get
+            parts: list[Any]
             try:
                 if careful:
                     parts = [

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import F
@@ -28,6 +29,7 @@ from importer.loader import Catalog, FileError, FormatPool, can_skip_triggers, l
 from importer.locations import ExportReader, LocationError, open_location, options_from_settings
 from importer.models import ImportFile, ImportJob
 from neuronpedia_format.layout import BULK_TABLES
+from neuronpedia_site.models import User
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +69,7 @@ def prepare_import(
     explanations: str = "true",
     explanation_batch_start: int = 0,
     resync: bool = False,
-    user: Any = None,
+    user: User | AnonymousUser | None = None,
 ) -> tuple[ImportJob, bool]:
     """The job that imports this source, and whether it needs running.
 
@@ -100,18 +102,25 @@ def prepare_import(
         explanations=explanations,
         explanation_batch_start=explanation_batch_start,
         resync=resync or latest is not None,
-        created_by=user if getattr(user, "pk", None) else None,
+        created_by=_created_by(user),
     )
     return job, True
 
 
-def prepare_config_sync(location: str = "", endpoint_url: str = "", user: Any = None) -> ImportJob:
+def prepare_config_sync(
+    location: str = "", endpoint_url: str = "", user: User | AnonymousUser | None = None
+) -> ImportJob:
     return ImportJob.objects.create(
         kind=ImportJob.Kind.CONFIG,
         location=location or settings.IMPORT_FROM,
         endpoint_url=endpoint_url,
-        created_by=user if getattr(user, "pk", None) else None,
+        created_by=_created_by(user),
     )
+
+
+def _created_by(user: User | AnonymousUser | None) -> User | None:
+    """Who started a job: None for anonymous callers and the command line."""
+    return user if isinstance(user, User) and user.pk else None
 
 
 def _resume(job: ImportJob) -> ImportJob:
@@ -132,7 +141,7 @@ def enqueue(job: ImportJob) -> ImportJob:
     """Send the job to a worker (the default queue)."""
     from importer.tasks import import_job
 
-    result = import_job.apply_async(args=[job.pk], queue="default")
+    result = import_job.apply_async(args=(job.pk,), queue="default")
     ImportJob.objects.filter(pk=job.pk).update(task_id=result.id or "")  # the latest, to revoke
     job.refresh_from_db()
     return job

@@ -61,10 +61,10 @@ def source_states(model_id: str, source_ids: list[str]) -> dict[str, dict[str, A
     """For each source: its state (new, imported, queued, running, interrupted, failed,
     cancelled) and its latest job id, if any."""
     latest: dict[str, ImportJob] = {}
-    for job in ImportJob.objects.filter(
+    for found in ImportJob.objects.filter(
         kind=ImportJob.Kind.SOURCE, model_id=model_id, source_id__in=source_ids
     ).order_by("id"):
-        latest[job.source_id] = job
+        latest[found.source_id] = found
     in_db = set(
         Source.objects.filter(model_id=model_id, source_id__in=source_ids).values_list(
             "source_id", flat=True

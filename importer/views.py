@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from rest_framework.request import Request
@@ -43,6 +44,7 @@ from neuronpedia_site.auth import (
 from neuronpedia_site.errors import ApiError, error
 from neuronpedia_site.event_stream import event_stream, sse_event
 from neuronpedia_site.models import user_for_api_key
+from neuronpedia_site.validation import json_object
 
 SSE_POLL_SECONDS = 1.0
 LOOPBACK = ("127.0.0.1", "::1")
@@ -58,6 +60,14 @@ def _explanations(value: str | None) -> str:
     value = (value or "true").lower()
     if value not in exports.EXPLANATIONS_CHOICES:
         raise ApiError("explanations must be true, only or false.")
+    return value
+
+
+def _text(data: Mapping[str, Any], name: str) -> str:
+    """An optional string field of a body or query ("" when absent), or a 400."""
+    value = data.get(name) or ""
+    if not isinstance(value, str):
+        raise ApiError(f"{name} must be a string.")
     return value
 
 
@@ -105,7 +115,7 @@ def _follow(job: ImportJob) -> Iterator[bytes]:
         time.sleep(SSE_POLL_SECONDS)
 
 
-def import_source_sse(request: HttpRequest) -> HttpResponse:
+def import_source_sse(request: HttpRequest) -> HttpResponseBase:
     """Import one source from IMPORT_FROM, streaming progress as server-sent events."""
     if request.method != "GET":
         return error("Method not allowed.", status=405)
@@ -163,8 +173,8 @@ class AdminApi(APIView):
     authentication_classes = [ApiKeyAuthentication, SessionAuthentication]
     permission_classes = [AdminRequired]
 
-    def location(self, data: Any) -> tuple[str, str]:
-        return (data.get("from") or settings.IMPORT_FROM).strip(), data.get("endpointUrl", "")
+    def location(self, data: Mapping[str, Any]) -> tuple[str, str]:
+        return (_text(data, "from") or settings.IMPORT_FROM).strip(), _text(data, "endpointUrl")
 
 
 @_admin_answer(
@@ -199,7 +209,7 @@ class StartView(AdminApi):
     """Import (or resume, or with `resync` re-sync) one source."""
 
     def post(self, request: Request) -> Response:
-        data = request.data
+        data = json_object(request.data)
         model_id = str(data.get("modelId", "")).strip()
         source_id = str(data.get("sourceId", "")).strip()
         if not model_id or not source_id:
@@ -227,7 +237,7 @@ class StartSetView(AdminApi):
     """Import every source of a source set that is not imported yet."""
 
     def post(self, request: Request) -> Response:
-        data = request.data
+        data = json_object(request.data)
         model_id = str(data.get("modelId", "")).strip()
         set_name = str(data.get("setName", "")).strip()
         if not model_id or not set_name:
@@ -284,7 +294,7 @@ class ConfigSyncView(AdminApi):
     """Sync the config tables (as a job on a worker)."""
 
     def post(self, request: Request) -> Response:
-        location, endpoint = self.location(request.data)
+        location, endpoint = self.location(json_object(request.data))
         _require_worker()
         job = jobs.prepare_config_sync(location, endpoint, user=request.user)
         jobs.enqueue(job)

@@ -26,19 +26,19 @@ def new_activations(
     """
     model_id, layer, index = key["model_id"], key["layer"], key["index"]
     feature = Feature.objects.filter(model_id=model_id, layer=layer, index=index).first()
-    is_vector = feature is not None and feature.has_vector
+    vector = feature if feature is not None and feature.has_vector else None
     # A vector is tested as itself: its layer names no source to check.
-    inference_hosts.check_visible(model_id, [] if is_vector else [layer], user)
+    inference_hosts.check_visible(model_id, [] if vector is not None else [layer], user)
     live = inference_hosts.require(model_id)
     prompts = [text] if isinstance(text, str) else text
-    if is_vector:
-        if not feature.hook_name or not feature.vector:
+    if vector is not None:
+        if not vector.hook_name or not vector.vector:
             raise ApiError("This vector has no hook or values to test.", status=400)
         answer = live.call(
             task_names.ACTIVATION_SINGLE,
             prompts=prompts,
-            vector=feature.vector,
-            hook=feature.hook_name,
+            vector=vector.vector,
+            hook=vector.hook_name,
         )
     else:
         live.require_source(layer)

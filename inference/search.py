@@ -15,7 +15,6 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -126,7 +125,7 @@ def search_all(
             raise ApiError(f"Source not found: {layer}", status=404)
     if gate.hidden:
         raise ApiError(f"Source not found: {gate.hidden[0]}", status=404)
-    texts = [search.text] if single else search.text
+    texts = [search.text] if isinstance(search.text, str) else search.text
     with timing.part("worker"):
         answers = live.search([search.worker_request(text) for text in texts])
     if not single:
@@ -146,9 +145,10 @@ def search_all(
     results = [_result(search.model_id, a, joined.get(_key(a))) for a in acts]
     saved_keys = {_key(a) for a in acts} & joined.keys()
     if settings.INFERENCE_BACKGROUND_SAVES:
-        queue_save = partial(
-            _saver.submit, _save_in_background, search, answer, acts, saved_keys, user
-        )
+
+        def queue_save() -> None:
+            _saver.submit(_save_in_background, search, answer, acts, saved_keys, user)
+
         if after_answer is not None:
             after_answer(queue_save)
         else:

@@ -9,6 +9,8 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
+from neuronpedia_site.validation import source_field
+
 MAX_ID = 50  # Neuronpedia caps modelId and source at 50 characters
 MAX_PROMPT_CHARS = 10_000
 
@@ -48,7 +50,7 @@ class FeatureKey(serializers.Serializer):
     """`{modelId, source | layer, index}` naming one feature (or vector)."""
 
     modelId = serializers.CharField(max_length=MAX_ID)
-    source = serializers.CharField(max_length=255, required=False)
+    source = source_field(serializers.CharField(max_length=255, required=False))
     layer = serializers.CharField(max_length=255, required=False)
     index = serializers.CharField(max_length=32)
 
@@ -79,7 +81,7 @@ class ActivationNewRequest(serializers.Serializer):
 
 class ActivationSourceRequest(serializers.Serializer):
     modelId = serializers.CharField(max_length=MAX_ID)
-    source = serializers.CharField(max_length=MAX_ID)
+    source = source_field(serializers.CharField(max_length=MAX_ID))
     customText = TextOrTexts(max_items=4)
 
 
@@ -103,7 +105,7 @@ class SearchAllRequest(serializers.Serializer):
 
 class TopkByTokenRequest(serializers.Serializer):
     modelId = serializers.CharField(max_length=MAX_ID)
-    source = serializers.CharField(max_length=MAX_ID)
+    source = source_field(serializers.CharField(max_length=MAX_ID))
     text = TextOrTexts()
     numResults = serializers.IntegerField(min_value=1, max_value=20, default=10)
     ignoreBos = serializers.BooleanField(default=True)
@@ -117,7 +119,7 @@ class TopkByTokenRequest(serializers.Serializer):
 
 class CossimRequest(serializers.Serializer):
     modelId = serializers.CharField(max_length=MAX_ID)
-    source = serializers.CharField(max_length=255)
+    source = source_field(serializers.CharField(max_length=255))
     index = serializers.CharField(max_length=32)
     targetModelId = serializers.CharField(max_length=MAX_ID)
     targetSourceId = serializers.CharField(max_length=255)
@@ -161,9 +163,9 @@ class V1Tokenize(serializers.Serializer):
 
 
 class V1ActivationSingle(serializers.Serializer):
-    prompt = _prompt()
+    prompt: serializers.CharField | None = _prompt()  # the batch drops it (None)
     model = serializers.CharField()
-    source = serializers.CharField(required=False, allow_null=True, default=None)
+    source = source_field(serializers.CharField(required=False, allow_null=True, default=None))
     index = serializers.CharField(required=False, allow_null=True, default=None)
     vector = serializers.ListField(
         child=serializers.FloatField(), required=False, allow_null=True, default=None
@@ -189,12 +191,12 @@ class V1ActivationSingle(serializers.Serializer):
 
 
 class V1ActivationSingleBatch(V1ActivationSingle):
-    prompt = None  # type: ignore[assignment]
+    prompt = None
     prompts = _prompts()
 
 
 class V1ActivationAll(serializers.Serializer):
-    prompt = _prompt()
+    prompt: serializers.CharField | None = _prompt()  # the batch drops it (None)
     model = serializers.CharField()
     source_set = serializers.CharField()
     selected_sources = serializers.ListField(child=serializers.CharField(), default=list)
@@ -209,38 +211,38 @@ class V1ActivationAll(serializers.Serializer):
 
 
 class V1ActivationAllBatch(V1ActivationAll):
-    prompt = None  # type: ignore[assignment]
+    prompt = None
     prompts = _prompts()
 
 
 class V1TopkByToken(serializers.Serializer):
-    prompt = _prompt()
+    prompt: serializers.CharField | None = _prompt()  # the batch drops it (None)
     model = serializers.CharField()
-    source = serializers.CharField()
+    source = source_field(serializers.CharField())
     top_k = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
     ignore_bos = StrictBool(default=True)
 
 
 class V1TopkByTokenBatch(V1TopkByToken):
-    prompt = None  # type: ignore[assignment]
+    prompt = None
     prompts = _prompts()
 
 
 class V1Source(serializers.Serializer):
     prompts = _prompts()
     model = serializers.CharField()
-    source = serializers.CharField()
+    source = source_field(serializers.CharField())
 
 
 class V1SaeVector(serializers.Serializer):
     model = serializers.CharField()
-    source = serializers.CharField()
+    source = source_field(serializers.CharField())
     index = serializers.IntegerField(min_value=0)
 
 
 class V1Feature(serializers.Serializer):
     model = serializers.CharField()
-    source = serializers.CharField()
+    source = source_field(serializers.CharField())
     index = serializers.IntegerField(min_value=0)
 
 
@@ -250,7 +252,7 @@ class V1DecoderCossim(serializers.Serializer):
         child=serializers.FloatField(), required=False, allow_null=True, default=None
     )
     model = serializers.CharField()
-    source = serializers.CharField()
+    source = source_field(serializers.CharField())
     num_results = serializers.IntegerField(min_value=1)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

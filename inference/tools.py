@@ -38,9 +38,9 @@ def cossim(
     worker first and compared on the target's.
     """
     feature = Feature.objects.filter(model_id=model_id, layer=source, index=index).first()
-    is_vector = feature is not None and feature.has_vector
+    vector = feature if feature is not None and feature.has_vector else None
     # A vector is compared as itself: its layer names no source to check.
-    own_sources = [] if is_vector else [source]
+    own_sources = [] if vector is not None else [source]
     if target_model_id == model_id:
         inference_hosts.check_visible(model_id, [*own_sources, target_source], user)
     else:
@@ -48,13 +48,13 @@ def cossim(
         inference_hosts.check_visible(target_model_id, [target_source], user)
     target = inference_hosts.require(target_model_id)
     target.require_source(target_source)
-    if is_vector:
-        if not feature.vector:
+    if vector is not None:
+        if not vector.vector:
             raise ApiError("This vector has no values.", status=400)
         return target.call(
             task_names.DECODER_COSSIM_TOPK,
             source=target_source,
-            vector=feature.vector,
+            vector=vector.vector,
             num_results=COSSIM_RESULTS,
         )
     if target_model_id == model_id:

@@ -11,21 +11,23 @@ from collections.abc import Iterator
 from typing import Any
 
 from bus import task_names
+from bus.steering import SteerSettings
 from steering.dispatch import call_worker, stream_task
 
 
 def _task(data: dict[str, Any], chat: bool) -> tuple[str, dict[str, Any]]:
-    kwargs: dict[str, Any] = {
-        "types": data["types"],
-        "n_tokens": data["n_completion_tokens"],
-        "temperature": data["temperature"],
-        "strength_multiplier": data["strength_multiplier"],
-        "freq_penalty": data["freq_penalty"],
-        "seed": int(data["seed"]),
-        "steer_method": data["steer_method"],
-        "normalize_steering": data["normalize_steering"],
-        "n_logprobs": data["n_logprobs"],
-    }
+    settings = SteerSettings(
+        n_tokens=data["n_completion_tokens"],
+        temperature=data["temperature"],
+        strength_multiplier=data["strength_multiplier"],
+        freq_penalty=data["freq_penalty"],
+        seed=int(data["seed"]),
+        steer_method=data["steer_method"],
+        normalize_steering=data["normalize_steering"],
+        n_logprobs=data["n_logprobs"],
+        steer_special_tokens=data.get("steer_special_tokens", True),
+    )
+    kwargs: dict[str, Any] = {"types": data["types"], "settings": settings.to_wire()}
     if data.get("features"):
         kwargs["features"] = [
             {k: v for k, v in f.items() if k != "model"} for f in data["features"]
@@ -34,7 +36,6 @@ def _task(data: dict[str, Any], chat: bool) -> tuple[str, dict[str, Any]]:
         kwargs["vectors"] = data["vectors"]
     if chat:
         kwargs["conversations"] = {t: data["prompt"] for t in data["types"]}
-        kwargs["steer_special_tokens"] = data["steer_special_tokens"]
         return task_names.STEER_CHAT, kwargs
     kwargs["prompt"] = data["prompt"]
     return task_names.STEER_COMPLETION, kwargs

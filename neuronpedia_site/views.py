@@ -17,7 +17,7 @@ from rest_framework.response import Response
 
 from neuronpedia_site.accounts import NEW_KEY_SESSION, create_user
 from neuronpedia_site.health import health
-from neuronpedia_site.models import set_api_key
+from neuronpedia_site.models import User, set_api_key
 
 
 @extend_schema(tags=["Health"], responses={200: OpenApiTypes.OBJECT, 503: OpenApiTypes.OBJECT})
@@ -61,6 +61,7 @@ def signup(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def rotate_api_key(request: HttpRequest) -> HttpResponse:
+    assert isinstance(request.user, User)  # login_required
     request.session[NEW_KEY_SESSION] = set_api_key(request.user)
     messages.info(request, "Your API key was rotated. The old key no longer works.")
     return redirect("account")

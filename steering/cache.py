@@ -14,8 +14,9 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Count
 
+from bus.steering import DEFAULT, STEERED
 from steering.models import STEER_OUTPUT_VERSION, SteerOutput, SteerOutputToNeuron
-from steering.plan import DEFAULT, STEERED, Output, SteerPlan
+from steering.plan import Output, SteerPlan
 
 # A key can match several rows (two identical requests racing); a few candidates are enough.
 MAX_CANDIDATES = 20

@@ -5,17 +5,17 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from bus.steering import STEER_METHODS
 from features.models import Feature, Model
 from neuronpedia_site.errors import ApiError
 from neuronpedia_site.models import User
 from steering import share
-from steering.plan import STEER_METHODS
 from steering.search import DEFAULT_FEATURE_STRENGTH
 from steering.serializers import MAX_PROMPT_CHARS, MAX_STEER_TOKENS, MAX_STEER_TOKENS_THINKING
 
 
 def _user(request: HttpRequest) -> User | None:
-    return request.user if request.user.is_authenticated else None  # type: ignore[return-value]
+    return request.user if request.user.is_authenticated else None
 
 
 def steer_page(request: HttpRequest, model_id: str) -> HttpResponse:

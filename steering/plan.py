@@ -7,14 +7,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from bus.steering import DEFAULT, STEERED, SteerSettings
 from features.models import Model
 from neuronpedia_site.models import User
 
-STEERED = "STEERED"
-DEFAULT = "DEFAULT"
-SIMPLE_ADDITIVE = "SIMPLE_ADDITIVE"
-ORTHOGONAL_DECOMP = "ORTHOGONAL_DECOMP"
-STEER_METHODS = (SIMPLE_ADDITIVE, ORTHOGONAL_DECOMP)
 # The Neuronpedia webapp always asks its inference server for 5 top logprobs per token.
 N_LOGPROBS = 5
 
@@ -22,39 +18,17 @@ Messages = list[dict[str, str]]
 NeuronKey = tuple[str, str, str, float]  # (modelId, layer, index, strength)
 
 
-@dataclass(frozen=True)
-class SteerSettings:
-    temperature: float
-    n_tokens: int
-    freq_penalty: float
-    seed: float
-    strength_multiplier: float
-    steer_method: str = SIMPLE_ADDITIVE
-    steer_special_tokens: bool = False
-    normalize_steering: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        """The `settings` object of Neuronpedia's steer responses."""
-        return {
-            "temperature": self.temperature,
-            "n_tokens": self.n_tokens,
-            "freq_penalty": self.freq_penalty,
-            "seed": self.seed,
-            "strength_multiplier": self.strength_multiplier,
-            "steer_special_tokens": self.steer_special_tokens,
-            "steer_method": self.steer_method,
-        }
-
-    def worker_kwargs(self) -> dict[str, Any]:
-        return {
-            "n_tokens": self.n_tokens,
-            "temperature": self.temperature,
-            "strength_multiplier": self.strength_multiplier,
-            "freq_penalty": self.freq_penalty,
-            "seed": int(self.seed),
-            "steer_method": self.steer_method,
-            "normalize_steering": self.normalize_steering,
-        }
+def settings_json(settings: SteerSettings) -> dict[str, Any]:
+    """The `settings` object of Neuronpedia's steer responses."""
+    return {
+        "temperature": settings.temperature,
+        "n_tokens": settings.n_tokens,
+        "freq_penalty": settings.freq_penalty,
+        "seed": settings.seed,
+        "strength_multiplier": settings.strength_multiplier,
+        "steer_special_tokens": settings.steer_special_tokens,
+        "steer_method": settings.steer_method,
+    }
 
 
 @dataclass(frozen=True)

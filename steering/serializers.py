@@ -12,7 +12,8 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
-from steering.plan import STEER_METHODS
+from bus.steering import STEER_METHODS
+from neuronpedia_site.validation import source_field
 
 HOOK_TYPES = ("hook_resid_pre", "hook_resid_post")
 MAX_VECTOR_LENGTH = 24576
@@ -147,7 +148,7 @@ class VectorNew(serializers.Serializer):
 @extend_schema_serializer(component_name="VectorKey")
 class FeatureKey(serializers.Serializer):
     modelId = serializers.CharField(max_length=64)
-    source = serializers.CharField(max_length=255)
+    source = source_field(serializers.CharField(max_length=255))
     index = FeatureIndex()
 
 
@@ -176,7 +177,8 @@ class ActivationUploadBatch(FeatureKey):
 class SteerFeatureItem(serializers.Serializer):
     modelId = serializers.CharField(max_length=64, required=False)
     layer = serializers.CharField(max_length=255, required=False)
-    source = serializers.CharField(max_length=255, required=False)  # accepted for `layer`
+    # accepted for `layer`
+    source = source_field(serializers.CharField(max_length=255, required=False))
     index = FeatureIndex()
     strength = StrictFloat(min_value=-MAX_STRENGTH)
 
@@ -243,7 +245,7 @@ class SteerChat(SteerOptions):
 @extend_schema_serializer(component_name="V1SteerFeature")
 class V1Feature(serializers.Serializer):
     model = serializers.CharField(required=False)
-    source = serializers.CharField()
+    source = source_field(serializers.CharField())
     index = serializers.IntegerField(min_value=0)
     strength = StrictFloat()
     steering_vector = NumberList(required=False, max_length=MAX_VECTOR_LENGTH)

@@ -7,13 +7,14 @@ from typing import Any
 
 from django.db.models import Q
 
+from bus.steering import DEFAULT, STEERED, SteerSettings
 from features.models import Explanation, Feature, Model
 from features.rows import row_dict
 from neuronpedia_site.errors import ApiError
 from neuronpedia_site.models import User
 from steering import cache
 from steering.models import SteerOutput
-from steering.plan import DEFAULT, STEERED, SteerPlan, SteerSettings
+from steering.plan import SteerPlan
 from steering.steer import response_body
 
 NOT_FOUND = "Steer output not found"

@@ -6,11 +6,13 @@ answer as Neuronpedia's /api/steer and /api/steer-chat do, whole or as SSE frame
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from django.conf import settings
 
 from bus import task_names
+from bus.steering import DEFAULT, STEERED, SteerSettings
 from neuronpedia_site.errors import ApiError
 from neuronpedia_site.event_stream import sse_event
 from neuronpedia_site.models import User
@@ -18,7 +20,7 @@ from steering import cache
 from steering.dispatch import call_worker, stream_task
 from steering.feature_lookup import get_model, resolve_features
 from steering.models import SteerOutput
-from steering.plan import DEFAULT, N_LOGPROBS, STEERED, Output, SteerPlan, SteerSettings
+from steering.plan import N_LOGPROBS, Output, SteerPlan, settings_json
 from steering.serializers import MAX_STEER_TOKENS, MAX_STEER_TOKENS_THINKING
 
 # -- planning ----------------------------------------------------------------------------------
@@ -77,15 +79,13 @@ def _task(plan: SteerPlan, types: list[str]) -> tuple[str, dict[str, Any]]:
     """The task name and arguments generating `types` of `plan`."""
     kwargs: dict[str, Any] = {
         "types": types,
-        "n_logprobs": N_LOGPROBS,
-        **plan.settings.worker_kwargs(),
+        "settings": replace(plan.settings, n_logprobs=N_LOGPROBS).to_wire(),
     }
     if STEERED in types:
         items = [f.to_worker() for f in plan.features]
         kwargs["vectors" if plan.features[0].is_vector else "features"] = items
     if plan.chat:
         kwargs["conversations"] = {t: plan.conversations[t] for t in types}
-        kwargs["steer_special_tokens"] = plan.settings.steer_special_tokens
         return task_names.STEER_CHAT, kwargs
     kwargs["prompt"] = plan.prompt
     return task_names.STEER_COMPLETION, kwargs
@@ -161,7 +161,7 @@ def response_body(
     body["id"] = row.id if row is not None else None
     body["shareUrl"] = share_url(row.id) if row is not None else None
     body["limit"] = plan.limit
-    body["settings"] = plan.settings.to_dict()
+    body["settings"] = settings_json(plan.settings)
     return body
 
 

@@ -26,6 +26,7 @@ from neuronpedia_site.auth import (
     ApiKeyAuthentication,
     ApiKeyRequired,
     SessionAuthentication,
+    authed_user,
     request_user,
 )
 from neuronpedia_site.errors import ApiError
@@ -60,7 +61,7 @@ def vector_new(request: Request) -> Response:
     """Upload a steering vector for a model's residual stream at one layer."""
     data = validated(serializers.VectorNew, request.data)
     feature = vectors.create_vector(
-        request_user(request),  # type: ignore[arg-type]
+        authed_user(request),
         model_id=data["modelId"],
         layer=data["layerNumber"],
         hook_type=data["hookType"],
@@ -101,8 +102,8 @@ def vector_get(request: Request) -> Response:
 def vector_delete(request: Request) -> Response:
     """Delete one of your vectors. Answers "Success" even when there was nothing of yours."""
     data = validated(serializers.FeatureKey, request.data)
-    user = request_user(request)
-    vectors.delete_vector(user, data["modelId"], data["source"], data["index"])  # type: ignore[arg-type]
+    user = authed_user(request)
+    vectors.delete_vector(user, data["modelId"], data["source"], data["index"])
     return Response({"message": "Success"})
 
 
@@ -117,7 +118,7 @@ def vector_delete(request: Request) -> Response:
 @permission_classes([ApiKeyRequired])
 def vector_list_owned(request: Request) -> Response:
     """Your vectors, newest first."""
-    return Response({"vectors": vectors.owned_vectors(request_user(request))})  # type: ignore[arg-type]
+    return Response({"vectors": vectors.owned_vectors(authed_user(request))})
 
 
 @schemas.open_answer(
@@ -135,7 +136,7 @@ def activation_upload_batch(request: Request) -> Response:
     """Add example texts (tokens and activation values) to one of your vectors."""
     data = validated(serializers.ActivationUploadBatch, request.data)
     n = vectors.upload_activations(
-        request_user(request),  # type: ignore[arg-type]
+        authed_user(request),
         data["modelId"],
         data["source"],
         data["index"],

@@ -511,7 +511,9 @@ def generate_dashboards(
         scan_seconds=round(scan_seconds, 3),
         seconds=round(time.monotonic() - started, 3),
         resumed_at_batch=first,
-        **counts,
+        alive_features=counts["alive_features"],
+        activations=counts["activations"],
+        explanations=counts["explanations"],
     )
     record = {
         "fingerprint": fingerprint,
@@ -520,8 +522,11 @@ def generate_dashboards(
         # timings are left out so the record of a rebuild that changed nothing is identical
         "result": {**dataclasses.asdict(result), "scan_seconds": 0.0, "seconds": 0.0},
     }
-    record["result"].pop("skipped")
-    record["result"]["resumed_at_batch"] = 0
+    assert isinstance(record["result"], dict)
+    record["result"] = {
+        **{k: v for k, v in record["result"].items() if k != "skipped"},
+        "resumed_at_batch": 0,
+    }
     done_path.parent.mkdir(parents=True, exist_ok=True)
     done_path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
     checkpoint.unlink(missing_ok=True)
@@ -755,7 +760,9 @@ def write_export(
                 min((number + 1) * layout.FEATURES_PER_BATCH, n_feats),
             )
             name = layout.batch_name(number)
-            features, activations, explanations = [], [], []
+            features: list[dict[str, Any]] = []
+            activations: list[dict[str, Any]] = []
+            explanations: list[dict[str, Any]] = []
             # the activations, the bulk of the export, are compressed in chunks as they are built
             with fmt.JsonlStream(base / "activations" / name) as stream:
                 for i in indices:

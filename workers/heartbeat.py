@@ -31,7 +31,7 @@ def start(hostname: str, queues: list[str], describe: Callable[[], dict[str, Any
                 )
                 for key in ("model_ids", "token_limit", "device", "batching"):
                     if key in extra:
-                        info[key] = extra[key]  # type: ignore[literal-required]
+                        info[key] = extra[key]
                 registry.announce(info)
             except Exception:  # the heartbeat must never kill the worker
                 log.exception("worker heartbeat failed")

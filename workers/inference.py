@@ -127,12 +127,12 @@ def run_hooks(
 
 
 def _stop_layer(served: ServedModel, hooks: set[str]) -> int | None:
-    layers = [sources.hook_layer(h) for h in hooks]
-    if any(layer is None for layer in layers):
+    layers = [layer for h in hooks if (layer := sources.hook_layer(h)) is not None]
+    if len(layers) < len(hooks):
         return None  # e.g. ln_final hooks: run the whole model
     # Stopping after the last block still skips ln_final and the unembedding, which search
     # never needs (a third of the forward pass on a 2-layer model).
-    stop = max(layers) + 1  # type: ignore[type-var]
+    stop = max(layers) + 1
     return stop if stop <= served.model.cfg.n_layers else None
 
 
@@ -395,7 +395,7 @@ def activations_all_many(
                 plans.append(error)
         live = [p for p in plans if isinstance(p, _SearchPlan)]
         if not live:
-            return list(plans)  # type: ignore[arg-type]
+            return [p for p in plans if isinstance(p, InferenceError)]
         hooks = {served.hook_name(s) for p in live for s in p.sources}
         cache = run_hooks(served, [p.ids for p in live], hooks)
         ranked = _rank_all(served, live, cache)
@@ -471,8 +471,8 @@ def _rank_all(
         ]
         n_layers = max(layer_of(s) for s in plan.set_sources) + 1
         table = [[0] * len(plan.ids) for _ in range(n_layers)]
-        for layer, active in layer_counts.items():
-            table[layer] = active
+        for layer, layer_active in layer_counts.items():
+            table[layer] = layer_active
         results.append({"activations": activations, "tokens": plan.tokens, "counts": table})
     return results
 
@@ -562,8 +562,8 @@ def topk_by_token_batch(
         special = _special_ids(served)
         results = []
         for i, row in enumerate(rows):
-            values, indices = torch.topk(feats[i, : len(row)], k=k, dim=-1)
-            values, indices = values.tolist(), indices.tolist()
+            top = torch.topk(feats[i, : len(row)], k=k, dim=-1)
+            values, indices = top.values.tolist(), top.indices.tolist()
             tokens = _str_tokens(served, row)
             is_special = [t in special for t in row]
             start = 1 if ignore_bos and served.uses_bos else 0

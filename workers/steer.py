@@ -18,6 +18,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from bus.steering import (
+    DEFAULT,
+    ORTHOGONAL_DECOMP,
+    SIMPLE_ADDITIVE,
+    STEER_METHODS,
+    STEER_TYPES,
+    STEERED,
+    SteerSettings,
+)
 from workers.errors import BadRequest
 from workers.generation import Generation, generate
 from workers.inference import check_feature_index, decoder_weights, encode_text, with_bos_text
@@ -26,13 +35,8 @@ from workers.runtime import ServedModel
 if TYPE_CHECKING:
     import torch
 
-STEERED = "STEERED"
-DEFAULT = "DEFAULT"
-STEER_TYPES = (STEERED, DEFAULT)
-SIMPLE_ADDITIVE = "SIMPLE_ADDITIVE"
-ORTHOGONAL_DECOMP = "ORTHOGONAL_DECOMP"
-STEER_METHODS = (SIMPLE_ADDITIVE, ORTHOGONAL_DECOMP)
 MAX_LOGPROBS = 10
+NO_SETTINGS = SteerSettings()  # every setting at its default
 FRAME_TOKENS = 4  # tokens between streamed frames, as the Neuronpedia server's TOKENS_PER_YIELD
 
 CHATML_START = "<|im_start|>"
@@ -158,12 +162,7 @@ def _hook_fn(edits: list[SteerEdit], method: str, state: _MaskState) -> Callable
 
 
 def _check_request(
-    types: Sequence[str],
-    n_tokens: int,
-    temperature: float,
-    steer_method: str,
-    n_logprobs: int,
-    edits: list[SteerEdit],
+    types: Sequence[str], settings: SteerSettings, edits: list[SteerEdit]
 ) -> list[str]:
     if not types:
         raise BadRequest("types must name at least one of STEERED, DEFAULT")
@@ -172,19 +171,20 @@ def _check_request(
             raise BadRequest(f"Unknown type {steer_type!r}; allowed: {', '.join(STEER_TYPES)}")
     if len(set(types)) != len(types):
         raise BadRequest("types repeats a value")
-    if steer_method not in STEER_METHODS:
+    method = settings.steer_method
+    if method not in STEER_METHODS:
         raise BadRequest(
-            f"Unsupported steer_method {steer_method!r}; allowed: {', '.join(STEER_METHODS)}"
+            f"Unsupported steer_method {method!r}; allowed: {', '.join(STEER_METHODS)}"
         )
-    if int(n_tokens) < 1:
+    if int(settings.n_tokens) < 1:
         raise BadRequest("n_tokens must be at least 1")
-    if float(temperature) < 0:
+    if float(settings.temperature) < 0:
         raise BadRequest("temperature must be 0 or more")
-    if not 0 <= int(n_logprobs) <= MAX_LOGPROBS:
+    if not 0 <= int(settings.n_logprobs) <= MAX_LOGPROBS:
         raise BadRequest(f"n_logprobs must be between 0 and {MAX_LOGPROBS}")
     if STEERED in types and not edits:
         raise BadRequest("STEERED needs at least one feature or vector")
-    if steer_method == ORTHOGONAL_DECOMP and any(float(e.vector.norm()) == 0 for e in edits):
+    if method == ORTHOGONAL_DECOMP and any(float(e.vector.norm()) == 0 for e in edits):
         raise BadRequest("ORTHOGONAL_DECOMP needs non-zero steering vectors")
     # Row 0 is the steered one, whatever order the caller listed the types in.
     return [t for t in STEER_TYPES if t in types]
@@ -196,12 +196,7 @@ def _run(
     row_types: list[str],
     edits: list[SteerEdit],
     *,
-    n_tokens: int,
-    temperature: float,
-    freq_penalty: float,
-    seed: int,
-    steer_method: str,
-    n_logprobs: int,
+    settings: SteerSettings,
     stop_ids: set[int],
     special_mask: Callable[[list[int]], list[bool]] | None,
     on_step: Callable[[list[Generation]], None] | None,
@@ -227,17 +222,17 @@ def _run(
                 mask[i, skip] = 0
         state.mask = mask[:, start:].to(model.cfg.device)
 
-    hooks = steering_hooks(edits, steer_method, state) if STEERED in row_types else []
+    hooks = steering_hooks(edits, settings.steer_method, state) if STEERED in row_types else []
     with model.hooks(fwd_hooks=hooks):
         return generate(
             model,
             prompt_ids,
             len(row_types),
-            max_new_tokens=min(int(n_tokens), room),
-            temperature=float(temperature),
-            freq_penalty=float(freq_penalty),
-            seed=int(seed),
-            n_logprobs=int(n_logprobs),
+            max_new_tokens=min(int(settings.n_tokens), room),
+            temperature=float(settings.temperature),
+            freq_penalty=float(settings.freq_penalty),
+            seed=int(settings.seed),
+            n_logprobs=int(settings.n_logprobs),
             stop_ids=stop_ids,
             before_forward=before_forward,
             after_step=on_step,
@@ -271,14 +266,7 @@ def steer_completion(
     features: Sequence[dict[str, Any]] | None = None,
     vectors: Sequence[dict[str, Any]] | None = None,
     types: Sequence[str] = (STEERED, DEFAULT),
-    n_tokens: int = 32,
-    temperature: float = 0.5,
-    strength_multiplier: float = 1.0,
-    freq_penalty: float = 0.0,
-    seed: int = 0,
-    steer_method: str = SIMPLE_ADDITIVE,
-    normalize_steering: bool = False,
-    n_logprobs: int = 0,
+    settings: SteerSettings = NO_SETTINGS,
     on_frame: Frame | None = None,
     frame_tokens: int = FRAME_TOKENS,
 ) -> dict[str, Any]:
@@ -291,8 +279,10 @@ def steer_completion(
     `frame_tokens` tokens, and the final result once more at the end.
     """
     with served.lock:
-        edits = steering_edits(served, features, vectors, strength_multiplier, normalize_steering)
-        row_types = _check_request(types, n_tokens, temperature, steer_method, n_logprobs, edits)
+        edits = steering_edits(
+            served, features, vectors, settings.strength_multiplier, settings.normalize_steering
+        )
+        row_types = _check_request(types, settings, edits)
         prompt_ids = encode_text(served, with_bos_text(served, prompt), prepend_bos=False)
         eos = served.tokenizer.eos_token_id
 
@@ -303,7 +293,7 @@ def steer_completion(
                     {
                         "type": t,
                         "output": _decode(served, by_type[t].tokens),
-                        "logprobs": list(by_type[t].logprobs) if n_logprobs else None,
+                        "logprobs": list(by_type[t].logprobs) if settings.n_logprobs else None,
                     }
                     for t in types
                 ]
@@ -314,12 +304,7 @@ def steer_completion(
             prompt_ids,
             row_types,
             edits,
-            n_tokens=n_tokens,
-            temperature=temperature,
-            freq_penalty=freq_penalty,
-            seed=seed,
-            steer_method=steer_method,
-            n_logprobs=n_logprobs,
+            settings=settings,
             stop_ids={eos} if eos is not None else set(),
             special_mask=None,
             on_step=_frames(frame_tokens, on_frame, build),
@@ -389,15 +374,7 @@ def steer_chat(
     features: Sequence[dict[str, Any]] | None = None,
     vectors: Sequence[dict[str, Any]] | None = None,
     types: Sequence[str] = (STEERED, DEFAULT),
-    n_tokens: int = 32,
-    temperature: float = 0.5,
-    strength_multiplier: float = 1.0,
-    freq_penalty: float = 0.0,
-    seed: int = 0,
-    steer_method: str = SIMPLE_ADDITIVE,
-    normalize_steering: bool = False,
-    n_logprobs: int = 0,
-    steer_special_tokens: bool = True,
+    settings: SteerSettings = NO_SETTINGS,
     on_frame: Frame | None = None,
     frame_tokens: int = FRAME_TOKENS,
 ) -> dict[str, Any]:
@@ -409,8 +386,10 @@ def steer_chat(
     `steer_completion`.
     """
     with served.lock:
-        edits = steering_edits(served, features, vectors, strength_multiplier, normalize_steering)
-        row_types = _check_request(types, n_tokens, temperature, steer_method, n_logprobs, edits)
+        edits = steering_edits(
+            served, features, vectors, settings.strength_multiplier, settings.normalize_steering
+        )
+        row_types = _check_request(types, settings, edits)
         rendered = render_chat(served, messages)
         prompt_ids = encode_text(served, rendered, prepend_bos=False)
         history = [{"role": m["role"], "content": m["content"]} for m in messages]
@@ -425,7 +404,7 @@ def steer_chat(
                         "type": t,
                         "raw": rendered + text,
                         "chat_template": [*history, {"role": "assistant", "content": text}],
-                        "logprobs": list(by_type[t].logprobs) if n_logprobs else None,
+                        "logprobs": list(by_type[t].logprobs) if settings.n_logprobs else None,
                     }
                 )
             return {"outputs": outputs, "input": {"raw": rendered, "chat_template": history}}
@@ -435,14 +414,9 @@ def steer_chat(
             prompt_ids,
             row_types,
             edits,
-            n_tokens=n_tokens,
-            temperature=temperature,
-            freq_penalty=freq_penalty,
-            seed=seed,
-            steer_method=steer_method,
-            n_logprobs=n_logprobs,
+            settings=settings,
             stop_ids=chat_stop_ids(served),
-            special_mask=None if steer_special_tokens else special_token_mask(served),
+            special_mask=None if settings.steer_special_tokens else special_token_mask(served),
             on_step=_frames(frame_tokens, on_frame, build),
         )
         result = build(rows)
@@ -464,9 +438,12 @@ def steer_chat_conversations(
     served: ServedModel,
     conversations: Mapping[str, Sequence[dict[str, str]]],
     *,
+    features: Sequence[dict[str, Any]] | None = None,
+    vectors: Sequence[dict[str, Any]] | None = None,
     types: Sequence[str] = (STEERED, DEFAULT),
+    settings: SteerSettings = NO_SETTINGS,
     on_frame: Frame | None = None,
-    **options: Any,
+    frame_tokens: int = FRAME_TOKENS,
 ) -> dict[str, Any]:
     """`steer_chat` where each type continues its own conversation (`{type: messages}`).
 
@@ -478,9 +455,10 @@ def steer_chat_conversations(
     missing = [t for t in types if t not in conversations]
     if missing:
         raise BadRequest(f"No conversation for {', '.join(missing)}")
-    groups: list[tuple[list[dict[str, str]], list[str]]] = []
+    # Messages as given (a missing role or content is render_chat's BadRequest).
+    groups: list[tuple[list[dict[str, Any]], list[str]]] = []
     for steer_type in [t for t in STEER_TYPES if t in types]:
-        messages = [
+        messages: list[dict[str, Any]] = [
             {"role": m.get("role"), "content": m.get("content")} for m in conversations[steer_type]
         ]
         for group_messages, group_types in groups:
@@ -488,7 +466,7 @@ def steer_chat_conversations(
                 group_types.append(steer_type)
                 break
         else:
-            groups.append((messages, [steer_type]))  # type: ignore[arg-type]
+            groups.append((messages, [steer_type]))
 
     latest: dict[str, dict[str, Any]] = {}
     for messages, group_types in groups:
@@ -517,9 +495,12 @@ def steer_chat_conversations(
         result = steer_chat(
             served,
             messages,
+            features=features,
+            vectors=vectors,
             types=group_types,
+            settings=settings,
             on_frame=forward if on_frame is not None else None,
-            **options,
+            frame_tokens=frame_tokens,
         )
         for output in result["outputs"]:
             latest[output["type"]] = output

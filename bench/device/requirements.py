@@ -54,8 +54,8 @@ def canonical(name: str) -> str:
 
 
 def closure(python_full_version: str = "3.12.3") -> dict[str, str]:
-    environment = {
-        **default_environment(),
+    environment: dict[str, str] = {
+        **{key: str(value) for key, value in default_environment().items()},
         "python_version": ".".join(python_full_version.split(".")[:2]),
         "python_full_version": python_full_version,
         "sys_platform": "linux",

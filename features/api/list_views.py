@@ -285,7 +285,7 @@ def user_api_key(request: Request) -> Response:
         key = set_api_key(user)
         secret = UserSecret.objects.get(user=user, type=UserSecret.Type.NEURONPEDIA)
         return Response({**row_dict(secret), "value": key})
-    secret = UserSecret.objects.filter(user=user, type=body["type"]).first()
-    if secret is None:
+    found = UserSecret.objects.filter(user=user, type=body["type"]).first()
+    if found is None:
         raise ApiError("Secret not found.", status=404)
-    return Response(row_dict(secret))
+    return Response(row_dict(found))

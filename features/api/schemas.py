@@ -13,6 +13,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 
+from neuronpedia_site.validation import source_field
+
 V1_TAG = "Inference server (/v1)"
 
 
@@ -44,7 +46,9 @@ class ActivationSerializer(_Row):
     id = serializers.CharField()
     modelId = serializers.CharField()
     layer = serializers.CharField()
-    source = serializers.CharField(help_text="Same as layer (the official client reads it).")
+    source = source_field(
+        serializers.CharField(help_text="Same as layer (the official client reads it).")
+    )
     index = serializers.CharField()
     tokens = serializers.ListField(child=serializers.CharField())
     values = serializers.ListField(child=serializers.FloatField())
@@ -76,7 +80,7 @@ class FeatureExplanationSerializer(_Row):
     id = serializers.CharField()
     modelId = serializers.CharField()
     layer = serializers.CharField()
-    source = serializers.CharField()
+    source = source_field(serializers.CharField())
     index = serializers.CharField()
     description = serializers.CharField()
     explanationModelName = serializers.CharField(allow_null=True)
@@ -135,7 +139,7 @@ class FeatureSerializer(_Row):
 
 class FeatureDetailSerializer(FeatureSerializer):
     model = ModelRowSerializer()
-    source = SourceSerializer()
+    source = source_field(SourceSerializer())
     sourceSet = SourceSetSerializer()
     creator = UserNameSerializer(allow_null=True)
     lists = serializers.ListField(child=serializers.DictField())

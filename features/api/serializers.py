@@ -12,6 +12,7 @@ from typing import Any
 from rest_framework import serializers
 
 from neuronpedia_format.sources import NEURONS_SET
+from neuronpedia_site.validation import source_field
 
 DIGITS_RE = re.compile(r"[0-9]+")  # ASCII only: str.isdigit() accepts "²", which int() refuses
 MODEL_ID_RE = re.compile(r"^[a-z][a-z0-9.-]*[a-z0-9]$|^[a-z]$")
@@ -244,7 +245,7 @@ class UploadFeatureSerializer(serializers.Serializer):
 
 class UploadBatchSerializer(serializers.Serializer):
     modelId = serializers.CharField(max_length=64)
-    source = serializers.CharField(max_length=255)
+    source = source_field(serializers.CharField(max_length=255))
     features = UploadFeatureSerializer(many=True, allow_empty=False)
 
     def validate_modelId(self, value: str) -> str:

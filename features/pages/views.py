@@ -18,7 +18,7 @@ from neuronpedia_site.models import User, UserSecret
 
 
 def _viewer(request: HttpRequest) -> User | None:
-    return request.user if request.user.is_authenticated else None  # type: ignore[return-value]
+    return request.user if request.user.is_authenticated else None
 
 
 def _int_param(request: HttpRequest, name: str) -> int:
@@ -34,9 +34,11 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def account(request: HttpRequest) -> HttpResponse:
-    secret = UserSecret.objects.filter(user=request.user, type=UserSecret.Type.NEURONPEDIA).first()
+    user = _viewer(request)
+    assert user is not None  # login_required
+    secret = UserSecret.objects.filter(user=user, type=UserSecret.Type.NEURONPEDIA).first()
     new_key = request.session.pop(NEW_KEY_SESSION, None)
-    context = {"secret": secret, "new_key": new_key, "lists": pages.lists_of(request.user)}
+    context = {"secret": secret, "new_key": new_key, "lists": pages.lists_of(user)}
     return render(request, "account.html", context)
 
 

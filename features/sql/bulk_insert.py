@@ -17,6 +17,8 @@ from typing import Any
 from django.contrib.postgres.fields import ArrayField
 from django.db import connection, models
 
+from features.rows import column
+
 
 def insert_rows(objs: Sequence[models.Model]) -> None:
     """INSERT `objs` (instances of one model, primary keys already set) in one statement."""
@@ -32,7 +34,7 @@ def row_values(obj: models.Model) -> dict[str, Any]:
     Many rows that differ in a few columns can share one such row as a template, which is
     several times cheaper than building a model instance per row.
     """
-    return {field.column: _column_value(field, obj) for field in obj._meta.concrete_fields}
+    return {column(field): _column_value(field, obj) for field in obj._meta.concrete_fields}
 
 
 def insert_values(
@@ -51,9 +53,9 @@ def insert_sql(
     """The statement `insert_values` runs and its one parameter; `suffix` is appended (e.g.
     `ON CONFLICT DO NOTHING RETURNING "id"`), so the INSERT can sit in a larger statement."""
     fields = model._meta.concrete_fields
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    columns = ", ".join(connection.ops.quote_name(column(f)) for f in fields)
     typed = ", ".join(
-        f"{connection.ops.quote_name(f.column)} {f.db_type(connection)}" for f in fields
+        f"{connection.ops.quote_name(column(f))} {f.db_type(connection)}" for f in fields
     )
     table = connection.ops.quote_name(model._meta.db_table)
     sql = (

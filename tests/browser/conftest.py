@@ -14,14 +14,9 @@ from pathlib import Path
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
-from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.chrome.webdriver import WebDriver
 
-from tests.conftest import ROOT
-
-SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
-LAPTOP = (1280, 860)
-PHONE = (390, 844)
-MISSING = [name for name in ("chromium", "chromedriver") if shutil.which(name) is None]
+from tests.support.browser import LAPTOP, MISSING, SCREENSHOTS
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 from django.urls import Resolver404, resolve
+from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.common.by import By
-from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -20,10 +20,11 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 from features.models import Comment, ListsOnNeurons
 from neuronpedia_site.accounts import seed_users
 from neuronpedia_site.models import user_for_api_key
-from tests.browser.conftest import LAPTOP, PHONE
-from tests.conftest import ROOT, Account
-from tests.factories import make_feature, make_model, make_source
-from tests.features.pages.seed import FEATURE, MODEL, SOURCE, Site, seed_site
+from tests.support.accounts import Account
+from tests.support.browser import LAPTOP, PHONE
+from tests.support.factories import make_feature, make_model, make_source
+from tests.support.seed import FEATURE, MODEL, SOURCE, Site, seed_site
+from tests.support.worker_processes import ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 Shot = Callable[[str], Path]
@@ -47,7 +48,9 @@ def _wait_text(browser: WebDriver, selector: str, pattern: str) -> WebElement:
         element = driver.find_element(By.CSS_SELECTOR, selector)
         return element if re.search(pattern, element.text) else False
 
-    return WebDriverWait(browser, WAIT).until(ready)
+    found = WebDriverWait(browser, WAIT).until(ready)
+    assert isinstance(found, WebElement)
+    return found
 
 
 def _log_in(browser: WebDriver, base: str, account: Account) -> None:

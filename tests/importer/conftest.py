@@ -1,12 +1,11 @@
 """Fixtures for the importer: a real S3 server (moto) and an HTTP server on 127.0.0.1, and
-exports written in the bucket's exact format (`exportgen.py`)."""
+exports written in the bucket's exact format (`tests/support/exportgen.py`)."""
 
 from __future__ import annotations
 
 import functools
 import http.server
 import logging
-import socket
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,15 +14,9 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.importer.exportgen import Export, upload, write_export
-
-BUCKET = "neuronpedia-datasets"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.support.exportgen import Export, upload, write_export
+from tests.support.importer import BUCKET, QuietHandler, free_port
+from tests.support.worker_processes import worker_database_url
 
 
 @pytest.fixture(scope="session")
@@ -32,7 +25,7 @@ def moto_endpoint() -> Iterator[str]:
     from moto.server import ThreadedMotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
-    port = _free_port()
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     yield f"http://127.0.0.1:{port}"
@@ -94,16 +87,11 @@ def s3_prefix(
     return make
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture(scope="session")
 def http_export(export_dir: tuple[Path, Export]) -> Iterator[str]:
     """The standard export behind `python -m http.server` (HTML directory listings)."""
     root, _ = export_dir
-    handler = functools.partial(_QuietHandler, directory=str(root))
+    handler = functools.partial(QuietHandler, directory=str(root))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -111,26 +99,10 @@ def http_export(export_dir: tuple[Path, Export]) -> Iterator[str]:
     server.shutdown()
 
 
-def worker_db_url() -> str:
-    """The test database's URL for worker processes. (tests/conftest.py's
-    test_database_url drops the socket directory that embedded PostgreSQL puts in
-    OPTIONS["host"], so workers would reach the system's default socket instead.)"""
-    from django.db import connection
-
-    db = connection.settings_dict
-    host = db.get("HOST") or db.get("OPTIONS", {}).get("host") or ""
-    user = db.get("USER") or "postgres"
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    if host.startswith("/"):
-        return f"postgresql://{user}{password}@/{db['NAME']}?host={host}"
-    port = f":{db['PORT']}" if db.get("PORT") else ""
-    return f"postgresql://{user}{password}@{host}{port}/{db['NAME']}"
-
-
 @pytest.fixture
 def worker_env(moto_endpoint: str) -> dict[str, str]:
     """Environment for `start_worker`: the test database and moto as the S3 endpoint."""
-    return {"DATABASE_URL": worker_db_url(), "IMPORT_S3_ENDPOINT_URL": moto_endpoint}
+    return {"DATABASE_URL": worker_database_url(), "IMPORT_S3_ENDPOINT_URL": moto_endpoint}
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from django.test import Client
 from features.models import Feature
 from importer import jobs, status
 from importer.models import ImportJob
-from tests.importer.exportgen import Export
+from tests.support.exportgen import Export
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from features.models import Feature
-from tests.importer.exportgen import Export
+from tests.support.exportgen import Export
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -14,7 +14,7 @@ from django.core.management import call_command
 from features.models import Activation, Explanation, Feature
 from importer import jobs
 from importer.models import ImportFile, ImportJob
-from tests.importer.exportgen import Export
+from tests.support.exportgen import Export
 
 BULK = ("Neuron", "Activation", "Explanation")
 

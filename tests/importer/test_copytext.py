@@ -14,7 +14,7 @@ from django.db import transaction
 from features.models import Activation, Explanation, Feature
 from importer.copytext import RowError, RowFormatter, content_id, replace_nul, table_columns
 from importer.loader import Catalog, FileError, FileResult, load_file
-from tests.factories import make_feature, make_model, make_source
+from tests.support.factories import make_feature, make_model, make_source
 
 pytestmark = pytest.mark.django_db
 BOT = "clkht01d40000jv08hvalcvly"

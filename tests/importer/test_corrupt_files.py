@@ -13,8 +13,8 @@ import pytest
 from features.models import Activation, Explanation, Feature
 from importer import jobs
 from importer.models import ImportFile, ImportJob
-from tests.importer.conftest import BUCKET
-from tests.importer.exportgen import Export, write_jsonl
+from tests.support.exportgen import Export, write_jsonl
+from tests.support.importer import BUCKET
 
 pytestmark = pytest.mark.django_db
 

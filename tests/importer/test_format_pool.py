@@ -16,8 +16,8 @@ from features.models import Activation
 from importer import jobs, loader
 from importer.loader import Catalog, FileError, FormatPool, load_file
 from importer.models import ImportJob
-from tests.factories import make_feature, make_model, make_source
-from tests.importer.exportgen import Export
+from tests.support.exportgen import Export
+from tests.support.factories import make_feature, make_model, make_source
 
 pytestmark = pytest.mark.django_db
 BOT = "clkht01d40000jv08hvalcvly"

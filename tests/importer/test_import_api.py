@@ -13,8 +13,8 @@ from django.test import Client
 
 from features.models import Activation, ExplanationType, Feature
 from importer.models import ImportJob
-from tests.importer.conftest import BUCKET
-from tests.importer.exportgen import Export
+from tests.support.exportgen import Export
+from tests.support.importer import BUCKET
 
 URL = "/api/admin/import?modelId=gpt2-small&sourceId=6-res-jb"
 

@@ -15,8 +15,8 @@ from django.core.management import CommandError, call_command
 
 from features.models import Activation, ExplanationType, Feature
 from importer.models import ImportJob
-from tests.importer.conftest import worker_db_url
-from tests.importer.exportgen import Export
+from tests.support.exportgen import Export
+from tests.support.worker_processes import worker_database_url
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,7 +74,7 @@ def test_a_failed_import_exits_non_zero(tmp_path: Path) -> None:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "DATABASE_URL": worker_db_url(),
+        "DATABASE_URL": worker_database_url(),
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "import_source", "gpt2-small", "6-res-jb", "--from",

@@ -22,7 +22,7 @@ from features.models import (
 from importer import jobs
 from importer.copytext import content_id
 from importer.models import ImportFile, ImportJob
-from tests.importer.exportgen import Export
+from tests.support.exportgen import Export
 
 pytestmark = pytest.mark.django_db
 

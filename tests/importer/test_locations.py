@@ -18,7 +18,7 @@ from importer.locations import (
     scheme_of,
 )
 from neuronpedia_format.layout import CONFIG_FILES
-from tests.importer.exportgen import Export
+from tests.support.exportgen import Export
 
 
 @pytest.fixture(params=["s3", "directory", "http-index", "http-s3"])
@@ -121,4 +121,4 @@ def test_bad_locations_are_explained(tmp_path: Path) -> None:
 def test_a_scheme_cannot_be_registered_twice() -> None:
     open_location("/")  # registers the built-in readers
     with pytest.raises(ValueError, match="already registered"):
-        register_reader("s3", lambda location, options: None)  # type: ignore[arg-type,return-value]
+        register_reader("s3", lambda location, options: None)

@@ -13,7 +13,7 @@ import pytest
 from features.models import Activation, Explanation, Feature
 from importer import jobs
 from importer.models import ImportFile, ImportJob
-from tests.importer.exportgen import Export
+from tests.support.exportgen import Export
 
 pytestmark = pytest.mark.django_db(transaction=True)
 BULK = ("Neuron", "Activation", "Explanation")

@@ -1,6 +1,6 @@
 """One real inference worker for the whole package, serving the tiny seeded model and SAEs.
 
-The model and SAEs come from the `tests.workers.conftest` builders, written to a session tmp dir;
+The model and SAEs come from the `tests.support.tiny_models` builders, written to a session tmp dir;
 feature 5 of `0-res-demo` is rewired to fire on the BOS token only, so BOS handling is visible.
 The worker (`manage.py run_worker --model tiny-demo ...`) starts once per package; the reference
 answers the tests compare against are computed here, in the test process, the plain way.
@@ -9,32 +9,21 @@ answers the tests compare against are computed here, in the test process, the pl
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import empty_redis_but_workers, spawn_worker
-from tests.workers.conftest import build_model_dir, build_sae_root
-
-MODEL_ID = "tiny-demo"
-QUEUE = f"inference.{MODEL_ID}"
-TOKEN_LIMIT = 48
-BOS_SOURCE, BOS_FEATURE = "0-res-demo", 5
-BOS_TEXT = "<|endoftext|>"
-TEXT = "The cat sat on the mat."
-TEXTS = [
-    "The cat sat on the mat.",
-    "A dog ran in the park today.",
-    "Paris is the capital of France.",
-    "Hello world, this is a test of tokens.",
-    "The quick brown fox jumps over the lazy dog.",
-    "Interpretability finds features inside language models.",
-    "tell me about the cat and the dog.",
-    "The dog sat on the mat in Paris.",
-]
-LONG_TEXT = " ".join(["The quick brown fox jumps over the lazy dog."] * 10)
+from tests.support.inference import (
+    BOS_FEATURE,
+    BOS_SOURCE,
+    MODEL_ID,
+    TOKEN_LIMIT,
+    Reference,
+    TinyPack,
+    make_bos_only_feature,
+)
+from tests.support.tiny_models import build_model_dir, build_sae_root
+from tests.support.worker_processes import empty_redis_but_workers, spawn_worker
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -58,53 +47,17 @@ def _clean_redis() -> Iterator[None]:
     yield
 
 
-@dataclass
-class TinyPack:
-    model_dir: Path
-    sae_root: Path
-
-
 @pytest.fixture(scope="session")
 def tiny_pack(tmp_path_factory: pytest.TempPathFactory) -> TinyPack:
     root = tmp_path_factory.mktemp("inference-pack")
     model_dir = build_model_dir(root / "tokenizer", root / "model")
     sae_root = build_sae_root(root / "saes")
-    _make_bos_only_feature(model_dir, sae_root / BOS_SOURCE, BOS_FEATURE)
+    make_bos_only_feature(model_dir, sae_root / BOS_SOURCE, BOS_FEATURE)
     return TinyPack(model_dir, sae_root)
 
 
-def _make_bos_only_feature(model_dir: Path, sae_dir: Path, feature: int) -> None:
-    """Point `feature` (a Standard SAE on blocks.0.hook_resid_pre = token + position embedding)
-    at the BOS residual, with a bias that only BOS-at-position-0 passes, scaled so it ranks first.
-
-    BOS is always at position 0 and nothing else ever is, so the bias sits halfway between BOS's
-    projection and the largest projection of any other token at any later position.
-    """
-    import torch
-    from sae_lens import SAE
-
-    from workers.model_dir import load_model_dir
-
-    model = load_model_dir(model_dir)
-    bos = model.tokenizer.bos_token_id
-    w_e, w_pos = model.W_E.detach(), model.W_pos.detach()
-    bos_resid = w_e[bos] + w_pos[0]
-    direction = bos_resid / bos_resid.norm()
-    others = torch.cat([w_e[:bos], w_e[bos + 1 :]]) @ direction
-    top_other = others.max() + (w_pos[1:] @ direction).max()
-    top_bos = bos_resid @ direction
-    assert top_bos > top_other + 0.1, "the seeded model leaves no margin for a BOS-only feature"
-    scale = 20.0
-    sae = SAE.load_from_disk(str(sae_dir), device="cpu")
-    with torch.no_grad():
-        sae.b_dec.zero_()
-        sae.W_enc[:, feature] = direction * scale
-        sae.b_enc[feature] = -scale * (top_bos + top_other) / 2
-    sae.save_model(str(sae_dir))
-
-
 @pytest.fixture(scope="package")
-def worker(tiny_pack: TinyPack, django_db_setup: None, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def worker(tiny_pack: TinyPack, django_db_setup: None, tmp_path_factory: pytest.TempPathFactory):
     """`run_worker --model tiny-demo` on the tiny pack, consuming only its inference queue."""
     args = [
         "--model",
@@ -142,7 +95,7 @@ def seeded(db: None) -> None:
 @pytest.fixture
 def tiny_model(seeded: None) -> Any:
     """The Model row and its public sources."""
-    from tests.factories import make_model, make_source
+    from tests.support.factories import make_model, make_source
 
     model = make_model(MODEL_ID, layers=2, dimension=64)
     for source in ("0-res-demo", "1-res-demo", "1-jr-demo"):
@@ -150,104 +103,7 @@ def tiny_model(seeded: None) -> Any:
     return model
 
 
-def make_features(model: Any, source: str, indexes: range | list[int], **kw: Any) -> None:
-    from features.models import Feature
-
-    Feature.objects.bulk_create(
-        Feature(
-            model=model,
-            layer=source,
-            index=str(i),
-            source_set_name=source.split("-", 1)[1],
-            **kw,
-        )
-        for i in indexes
-    )
-
-
 # -- the reference: the same model and SAEs, computed the plain way ----------------------------
-
-
-class Reference:
-    """Feature activations and rankings computed directly with transformer-lens and sae-lens."""
-
-    def __init__(self, pack: TinyPack) -> None:
-        from sae_lens import SAE
-
-        from workers.model_dir import load_model_dir
-
-        self.model = load_model_dir(pack.model_dir)
-        self.saes = {
-            path.name: SAE.load_from_disk(str(path), device="cpu").eval()
-            for path in sorted(pack.sae_root.iterdir())
-        }
-
-    def tokens(self, text: str) -> Any:
-        prompt = text if text.startswith(BOS_TEXT) else BOS_TEXT + text
-        return self.model.to_tokens(prompt, prepend_bos=False)
-
-    def acts(self, text: str, source: str) -> Any:
-        """`[n_tokens, d_sae]` activations of `source` with the BOS text prepended."""
-        import torch
-
-        sae = self.saes[source]
-        hook = sae.cfg.metadata.hook_name
-        with torch.no_grad():
-            _, cache = self.model.run_with_cache(self.tokens(text), names_filter=[hook])
-            return sae.encode(cache[hook])[0]
-
-    def resid(self, text: str, hook: str, prepend_bos: bool = True) -> Any:
-        import torch
-
-        with torch.no_grad():
-            tokens = self.model.to_tokens(text, prepend_bos=prepend_bos)
-            _, cache = self.model.run_with_cache(tokens, names_filter=[hook])
-            return cache[hook][0]
-
-    def search(
-        self,
-        text: str,
-        sources: list[str],
-        ignore_bos: bool = True,
-        sort_indexes: tuple[int, ...] = (),
-        num_results: int = 20,
-        feature_filter: list[int] | None = None,
-    ) -> list[dict[str, Any]]:
-        """Neuronpedia's ranking over `sources`, without the worker's batching or top-k merge."""
-        rows = []
-        for source in sources:
-            acts = self.acts(text, source).clone()
-            if feature_filter is not None:
-                keep = acts.new_zeros(acts.shape[1])
-                keep[feature_filter] = 1
-                acts *= keep
-            if ignore_bos:
-                acts[0] = 0
-            for index in range(acts.shape[1]):
-                column = acts[:, index]
-                max_value = float(column.max())
-                summed = float(column[list(sort_indexes)].sum()) if sort_indexes else 0.0
-                rows.append(
-                    {
-                        "source": source,
-                        "index": index,
-                        "max_value": max_value,
-                        "max_value_index": int(column.argmax()),
-                        "sum_values": summed,
-                        "values": column.tolist(),
-                    }
-                )
-        key = "sum_values" if sort_indexes else "max_value"
-        rows.sort(key=lambda r: -r[key])  # stable: ties keep source then index order
-        return rows[:num_results]
-
-    def decoder_cossim(self, query: Any, target: str, k: int) -> list[tuple[int, float]]:
-        import torch
-
-        w_dec = self.saes[target].W_dec.detach()
-        sims = torch.nn.functional.cosine_similarity(query[None, :], w_dec, dim=1)
-        values, indices = torch.topk(sims, k)
-        return list(zip(indices.tolist(), values.tolist(), strict=True))
 
 
 @pytest.fixture(scope="session")

@@ -8,8 +8,8 @@ import pytest
 import torch
 from rest_framework.test import APIClient
 
-from tests.factories import make_source
-from tests.inference.conftest import LONG_TEXT, MODEL_ID, TEXT, TEXTS, make_features
+from tests.support.factories import make_source
+from tests.support.inference import LONG_TEXT, MODEL_ID, TEXT, TEXTS, make_features
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("worker")]
 URL = "/api/activation/new"
@@ -20,7 +20,7 @@ def _new(client: APIClient, feature: dict[str, Any], text: Any, **body: Any) -> 
     return client.post(URL, {"feature": feature, "customText": text, **body}, format="json")
 
 
-def test_it_returns_an_activation_like_object(anon: APIClient, tiny_model, reference) -> None:  # type: ignore[no-untyped-def]
+def test_it_returns_an_activation_like_object(anon: APIClient, tiny_model, reference) -> None:
     response = _new(anon, {"modelId": MODEL_ID, "layer": "1-jr-demo", "index": "7"}, TEXT)
     assert response.status_code == 200, response.json()
     body = response.json()
@@ -36,7 +36,7 @@ def test_it_returns_an_activation_like_object(anon: APIClient, tiny_model, refer
     assert body["createdAt"].endswith("Z")
 
 
-def test_a_list_of_texts_gives_a_list_and_neuron_works_as_feature(alice, tiny_model) -> None:  # type: ignore[no-untyped-def]
+def test_a_list_of_texts_gives_a_list_and_neuron_works_as_feature(alice, tiny_model) -> None:
     response = alice.client().post(
         URL,
         {
@@ -54,7 +54,7 @@ def test_a_list_of_texts_gives_a_list_and_neuron_works_as_feature(alice, tiny_mo
 
 def test_a_vector_activation_is_the_dot_product_with_its_hook(
     anon: APIClient, tiny_model, reference
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     vector_source = make_source(tiny_model, "1-neuronpedia-resid-pre", visibility="UNLISTED")
     vector = torch.randn(64, generator=torch.Generator().manual_seed(3))
     make_features(
@@ -78,7 +78,7 @@ def test_a_vector_activation_is_the_dot_product_with_its_hook(
     assert dropped["maxValueTokenIndex"] == expected[1:].index(max(expected[1:]))
 
 
-def test_errors(anon: APIClient, tiny_model) -> None:  # type: ignore[no-untyped-def]
+def test_errors(anon: APIClient, tiny_model) -> None:
     feature = {"modelId": MODEL_ID, "source": "1-res-demo", "index": "7"}
     assert _new(anon, feature, LONG_TEXT).status_code == 400
     assert _new(anon, {**feature, "index": "x"}, TEXT).status_code == 400

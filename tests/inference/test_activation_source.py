@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from tests.inference.conftest import MODEL_ID, TEXT, TEXTS
+from tests.support.inference import MODEL_ID, TEXT, TEXTS
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("worker")]
 URL = "/api/activation/source"
 
 
-def test_it_lists_every_active_feature(anon: APIClient, tiny_model, reference) -> None:  # type: ignore[no-untyped-def]
+def test_it_lists_every_active_feature(anon: APIClient, tiny_model, reference) -> None:
     response = anon.post(
         URL, {"modelId": MODEL_ID, "source": "1-res-demo", "customText": TEXT}, format="json"
     )
@@ -33,7 +33,7 @@ def test_it_lists_every_active_feature(anon: APIClient, tiny_model, reference) -
         )
 
 
-def test_it_takes_up_to_four_texts(anon: APIClient, tiny_model) -> None:  # type: ignore[no-untyped-def]
+def test_it_takes_up_to_four_texts(anon: APIClient, tiny_model) -> None:
     body = {"modelId": MODEL_ID, "source": "1-res-demo", "customText": TEXTS[:4]}
     assert len(anon.post(URL, body, format="json").json()["results"]) == 4
     body["customText"] = TEXTS[:5]

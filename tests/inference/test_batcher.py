@@ -37,7 +37,7 @@ def test_requests_that_arrive_while_the_model_is_busy_share_the_next_batch() -> 
 
 
 def test_requests_one_at_a_time_are_not_held_back_by_max_wait() -> None:
-    batcher = MicroBatcher(lambda items: items, max_batch=8, max_wait=0.5)
+    batcher: MicroBatcher[int, int] = MicroBatcher(lambda items: items, max_batch=8, max_wait=0.5)
     started = time.monotonic()
     for i in range(4):
         assert batcher.submit(i) == i

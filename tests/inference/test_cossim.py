@@ -6,9 +6,9 @@ import pytest
 import torch
 from rest_framework.test import APIClient
 
-from tests.conftest import spawn_worker
-from tests.factories import make_model, make_source
-from tests.inference.conftest import MODEL_ID, make_features
+from tests.support.factories import make_model, make_source
+from tests.support.inference import MODEL_ID, make_features
+from tests.support.worker_processes import spawn_worker
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("worker")]
 URL = "/api/cossim"
@@ -28,7 +28,7 @@ def _body(**overrides: str) -> dict[str, str]:
 
 def test_it_matches_a_brute_force_cosine_top_k_across_two_sources(
     anon: APIClient, tiny_model, reference
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     response = anon.post(URL, _body(), format="json")
     assert response.status_code == 200, response.json()
     body = response.json()
@@ -43,14 +43,14 @@ def test_it_matches_a_brute_force_cosine_top_k_across_two_sources(
     assert body["feature"] == {"model": MODEL_ID, "source": "1-res-demo", "index": 11}
 
 
-def test_the_same_source_finds_the_feature_itself_first(anon: APIClient, tiny_model) -> None:  # type: ignore[no-untyped-def]
+def test_the_same_source_finds_the_feature_itself_first(anon: APIClient, tiny_model) -> None:
     body = anon.post(URL, _body(targetSourceId="1-res-demo"), format="json").json()
     first = body["topk_decoder_cossim_features"][0]
     assert first["feature"]["index"] == 11
     assert first["cosine_similarity"] == pytest.approx(1.0, abs=1e-5)
 
 
-def test_a_vector_is_compared_as_itself(anon: APIClient, tiny_model, reference) -> None:  # type: ignore[no-untyped-def]
+def test_a_vector_is_compared_as_itself(anon: APIClient, tiny_model, reference) -> None:
     make_source(tiny_model, "1-neuronpedia-resid-pre", visibility="UNLISTED")
     vector = torch.randn(64, generator=torch.Generator().manual_seed(5))
     make_features(
@@ -69,7 +69,7 @@ def test_a_vector_is_compared_as_itself(anon: APIClient, tiny_model, reference) 
     assert [g["feature"]["index"] for g in got] == [i for i, _ in expected]
 
 
-def test_errors(anon: APIClient, tiny_model) -> None:  # type: ignore[no-untyped-def]
+def test_errors(anon: APIClient, tiny_model) -> None:
     assert anon.post(URL, _body(targetSourceId="4-res-demo"), format="json").status_code == 404
     assert anon.post(URL, _body(index="9999"), format="json").status_code == 404
     assert anon.post(URL, _body(targetModelId="nope"), format="json").status_code == 404
@@ -77,7 +77,7 @@ def test_errors(anon: APIClient, tiny_model) -> None:  # type: ignore[no-untyped
 
 
 @pytest.fixture(scope="module")
-def twin_worker(tiny_pack, django_db_setup, tmp_path_factory):  # type: ignore[no-untyped-def]
+def twin_worker(tiny_pack, django_db_setup, tmp_path_factory):
     """A second model, `tiny-twin`, on its own worker and queue (the same weights, so the
     answer can be checked against the same reference)."""
     process = spawn_worker(
@@ -93,7 +93,7 @@ def twin_worker(tiny_pack, django_db_setup, tmp_path_factory):  # type: ignore[n
 
 def test_across_models_the_vector_comes_from_one_worker_and_is_compared_on_the_other(
     anon: APIClient, tiny_model, reference, twin_worker
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     twin = make_model(TWIN, layers=2, dimension=64)
     make_source(twin, "1-jr-demo")
     response = anon.post(URL, _body(targetModelId=TWIN), format="json")

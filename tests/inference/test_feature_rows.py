@@ -11,7 +11,7 @@ from features.models import Model
 from features.rows import row_dict
 from inference.feature_rows import neuron_texts
 from neuronpedia_format.users import BOT_USER_ID
-from tests.factories import (
+from tests.support.factories import (
     make_activation,
     make_explanation,
     make_feature,
@@ -22,7 +22,7 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 
-def neurons(model_id: str, keys: list[tuple[str, str]], **kw: bool) -> dict:  # type: ignore[type-arg]
+def neurons(model_id: str, keys: list[tuple[str, str]], **kw: bool) -> dict:
     found = neuron_texts(model_id, keys, **kw)
     for neuron in found.values():
         assert neuron.frac_nonzero == json.loads(neuron.text)["frac_nonzero"]
@@ -31,7 +31,7 @@ def neurons(model_id: str, keys: list[tuple[str, str]], **kw: bool) -> dict:  # 
 
 def test_each_neuron_is_its_row_with_explanations_model_and_top_public_activation(
     alice, seeded
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     model = make_model("m1")
     source = make_source(model, "3-res-x")
     feature = make_feature(

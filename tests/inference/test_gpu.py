@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.inference.conftest import TEXT, TinyPack
+from tests.support.inference import TEXT, TinyPack
 from workers import inference
 from workers.runtime import RuntimeConfig, ServedModel
 
@@ -45,7 +45,7 @@ def test_search_all_on_cuda_bf16_matches_cpu_fp32(tiny_pack: TinyPack) -> None:
 def test_batched_search_on_cuda_float16_matches_one_at_a_time_on_cpu(
     tiny_pack: TinyPack,
 ) -> None:
-    from tests.inference.conftest import TEXTS
+    from tests.support.inference import TEXTS
 
     cpu = _served(tiny_pack, "cpu", "float32")
     gpu = _served(tiny_pack, "cuda", "float16")

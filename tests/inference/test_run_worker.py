@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from tests.inference.conftest import TinyPack
+from tests.support.inference import TinyPack
 from workers import serving
 
 

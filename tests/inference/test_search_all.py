@@ -11,8 +11,8 @@ from bus import registry, task_names
 from features.models import Activation, Feature, SavedSearch, SavedSearchActivation, Source
 from neuronpedia_format.users import BOT_USER_ID
 from neuronpedia_site.models import INFERENCE_ACTIVATION_USER_ID
-from tests.factories import make_activation, make_explanation, make_model
-from tests.inference.conftest import (
+from tests.support.factories import make_activation, make_explanation, make_model
+from tests.support.inference import (
     BOS_FEATURE,
     BOS_SOURCE,
     LONG_TEXT,
@@ -36,7 +36,7 @@ def _pairs(results: list[dict[str, Any]]) -> list[tuple[str, str]]:
     return [(r["layer"], r["index"]) for r in results]
 
 
-def test_it_ranks_like_a_brute_force_reference(anon: APIClient, tiny_model, reference) -> None:  # type: ignore[no-untyped-def]
+def test_it_ranks_like_a_brute_force_reference(anon: APIClient, tiny_model, reference) -> None:
     response = _search(anon, text=TEXT, numResults=20)
     assert response.status_code == 200, response.json()
     body = response.json()
@@ -53,7 +53,7 @@ def test_it_ranks_like_a_brute_force_reference(anon: APIClient, tiny_model, refe
     assert body["sortIndexes"] == []
 
 
-def test_ignore_bos_drops_a_feature_that_fires_only_on_bos(anon: APIClient, tiny_model) -> None:  # type: ignore[no-untyped-def]
+def test_ignore_bos_drops_a_feature_that_fires_only_on_bos(anon: APIClient, tiny_model) -> None:
     kept = _search(anon, text=TEXT, selectedLayers=[BOS_SOURCE], ignoreBos=False, numResults=5)
     top = kept.json()["result"][0]
     assert (top["layer"], top["index"], top["maxValueIndex"]) == (BOS_SOURCE, str(BOS_FEATURE), 0)
@@ -66,7 +66,7 @@ def test_ignore_bos_drops_a_feature_that_fires_only_on_bos(anon: APIClient, tiny
 
 def test_sort_indexes_rank_by_the_sum_at_those_tokens(
     anon: APIClient, tiny_model, reference
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     response = _search(anon, text=TEXT, sortIndexes=[2, 3], numResults=10)
     body = response.json()
     expected = [
@@ -80,13 +80,13 @@ def test_sort_indexes_rank_by_the_sum_at_those_tokens(
     assert body["sortIndexes"] == [2, 3]
 
 
-def test_an_out_of_range_sort_index_is_a_400(anon: APIClient, tiny_model) -> None:  # type: ignore[no-untyped-def]
+def test_an_out_of_range_sort_index_is_a_400(anon: APIClient, tiny_model) -> None:
     response = _search(anon, text=TEXT, sortIndexes=[500])
     assert response.status_code == 400
     assert "out of range" in response.json()["error"]
 
 
-def test_density_threshold_drops_dense_features(anon: APIClient, tiny_model) -> None:  # type: ignore[no-untyped-def]
+def test_density_threshold_drops_dense_features(anon: APIClient, tiny_model) -> None:
     plain = _search(anon, text=TEXT, selectedLayers=["1-res-demo"], numResults=5).json()["result"]
     dense = plain[0]
     make_features(tiny_model, "1-res-demo", [int(dense["index"])], frac_nonzero=0.5)
@@ -102,7 +102,7 @@ def test_density_threshold_drops_dense_features(anon: APIClient, tiny_model) -> 
 
 def test_it_joins_features_saves_activations_and_answers_again_from_the_cache(
     alice, tiny_model
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     make_features(tiny_model, "1-res-demo", range(256), frac_nonzero=0.001)
     client = alice.client()
     body = {"text": TEXT, "selectedLayers": ["1-res-demo"], "numResults": 8}
@@ -144,7 +144,7 @@ def test_it_joins_features_saves_activations_and_answers_again_from_the_cache(
     assert SavedSearch.objects.count() == 2
 
 
-def test_anonymous_searches_are_saved_as_the_inference_bot(anon: APIClient, tiny_model) -> None:  # type: ignore[no-untyped-def]
+def test_anonymous_searches_are_saved_as_the_inference_bot(anon: APIClient, tiny_model) -> None:
     make_features(tiny_model, "0-res-demo", range(256))
     response = _search(anon, text=TEXTS[1], selectedLayers=["0-res-demo"], numResults=3)
     assert response.status_code == 200
@@ -156,7 +156,7 @@ def test_anonymous_searches_are_saved_as_the_inference_bot(anon: APIClient, tiny
 
 def test_results_without_feature_rows_are_answered_but_not_cached(
     anon: APIClient, tiny_model
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     plain = _search(anon, text=TEXT, selectedLayers=["1-res-demo"], numResults=4).json()["result"]
     make_features(tiny_model, "1-res-demo", [int(plain[0]["index"])])
     response = _search(anon, text=TEXT, selectedLayers=["1-res-demo"], numResults=4)
@@ -167,7 +167,7 @@ def test_results_without_feature_rows_are_answered_but_not_cached(
     assert SavedSearch.objects.count() == 0
 
 
-def test_a_list_of_texts_gives_results_per_text(anon: APIClient, tiny_model, reference) -> None:  # type: ignore[no-untyped-def]
+def test_a_list_of_texts_gives_results_per_text(anon: APIClient, tiny_model, reference) -> None:
     response = _search(anon, text=TEXTS[:3], numResults=5)
     assert response.status_code == 200
     results = response.json()["results"]
@@ -181,7 +181,7 @@ def test_a_list_of_texts_gives_results_per_text(anon: APIClient, tiny_model, ref
 
 def test_concurrent_searches_are_batched_and_match_solo_answers(
     anon: APIClient, tiny_model
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     from bus import client
@@ -207,7 +207,7 @@ def test_concurrent_searches_are_batched_and_match_solo_answers(
     assert status["batching"]["largest"] > 1
 
 
-def test_validation_errors_are_400(anon: APIClient, tiny_model) -> None:  # type: ignore[no-untyped-def]
+def test_validation_errors_are_400(anon: APIClient, tiny_model) -> None:
     assert _search(anon, text=TEXT, numResults=101).status_code == 400
     assert _search(anon, text=TEXT, densityThreshold=2).status_code == 400
     assert _search(anon, text="").status_code == 400
@@ -215,14 +215,14 @@ def test_validation_errors_are_400(anon: APIClient, tiny_model) -> None:  # type
     assert response.status_code == 400 and "sourceSet" in response.json()["error"]
 
 
-def test_a_text_over_the_token_limit_is_a_400(anon: APIClient, tiny_model) -> None:  # type: ignore[no-untyped-def]
+def test_a_text_over_the_token_limit_is_a_400(anon: APIClient, tiny_model) -> None:
     response = _search(anon, text=LONG_TEXT)
     assert response.status_code == 400
     assert response.json()["error"].startswith("Text too long:")
     assert "max is 48" in response.json()["error"]
 
 
-def test_unknown_model_source_set_and_layer_are_404(anon: APIClient, tiny_model) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_model_source_set_and_layer_are_404(anon: APIClient, tiny_model) -> None:
     assert (
         anon.post(
             URL, {"modelId": "nope", "sourceSet": "res-demo", "text": TEXT}, format="json"
@@ -235,14 +235,14 @@ def test_unknown_model_source_set_and_layer_are_404(anon: APIClient, tiny_model)
     assert response.status_code == 404 and "7-res-demo" in response.json()["error"]
 
 
-def test_a_private_model_of_someone_else_is_404(anon: APIClient, seeded) -> None:  # type: ignore[no-untyped-def]
+def test_a_private_model_of_someone_else_is_404(anon: APIClient, seeded) -> None:
     make_model(MODEL_ID, visibility="PRIVATE")
     assert _search(anon, text=TEXT).status_code == 404
 
 
 def test_a_private_source_of_someone_else_is_404_and_its_owner_searches_it(
     anon: APIClient, alice, tiny_model
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     Source.objects.filter(source_id="1-res-demo").update(
         visibility="PRIVATE", creator_id=alice.user.id
     )
@@ -256,7 +256,7 @@ def test_a_private_source_of_someone_else_is_404_and_its_owner_searches_it(
     assert {r["layer"] for r in owner.json()["result"]} == {"1-res-demo"}
 
 
-def test_a_model_without_a_worker_is_a_503_naming_the_queue(anon: APIClient, seeded) -> None:  # type: ignore[no-untyped-def]
+def test_a_model_without_a_worker_is_a_503_naming_the_queue(anon: APIClient, seeded) -> None:
     make_model("gpt2-small")
     response = anon.post(
         URL, {"modelId": "gpt2-small", "sourceSet": "res-jb", "text": TEXT}, format="json"
@@ -266,7 +266,7 @@ def test_a_model_without_a_worker_is_a_503_naming_the_queue(anon: APIClient, see
     assert response.json()["queue"] == "inference.gpt2-small"
 
 
-def test_the_path_without_a_trailing_slash_works_too(anon: APIClient, tiny_model) -> None:  # type: ignore[no-untyped-def]
+def test_the_path_without_a_trailing_slash_works_too(anon: APIClient, tiny_model) -> None:
     response = anon.post(
         "/api/search-all",
         {"modelId": MODEL_ID, "sourceSet": "res-demo", "text": TEXT, "numResults": 2},
@@ -276,7 +276,7 @@ def test_the_path_without_a_trailing_slash_works_too(anon: APIClient, tiny_model
 
 
 @pytest.mark.django_db(transaction=True)
-def test_background_saves_land_after_the_answer(anon: APIClient, tiny_model, settings) -> None:  # type: ignore[no-untyped-def]
+def test_background_saves_land_after_the_answer(anon: APIClient, tiny_model, settings) -> None:
     from inference import search as inference_search
 
     settings.INFERENCE_BACKGROUND_SAVES = True
@@ -290,7 +290,7 @@ def test_background_saves_land_after_the_answer(anon: APIClient, tiny_model, set
 
 def test_server_timing_names_each_part_of_a_search(
     anon: APIClient, tiny_model, settings: Any
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     from neuronpedia_site import timing
 
     settings.SERVER_TIMING = True

@@ -10,7 +10,7 @@ import pytest
 from features.models import Activation, SavedSearch, SavedSearchActivation
 from inference.search import SearchAll, _save_search
 from neuronpedia_site.models import INFERENCE_ACTIVATION_USER_ID
-from tests.factories import make_feature, make_model, make_source
+from tests.support.factories import make_feature, make_model, make_source
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +25,7 @@ def _answer() -> tuple[dict[str, Any], list[dict[str, Any]]]:
     return {"tokens": ["<bos>", "a", "b"], "activations": acts, "counts": [[0, 2, 1]]}, acts
 
 
-def test_rows_links_and_a_second_identical_save(seeded) -> None:  # type: ignore[no-untyped-def]
+def test_rows_links_and_a_second_identical_save(seeded) -> None:
     source = make_source(make_model("m1"), "3-res-x")
     for index in (1, 2):
         make_feature(source, index)
@@ -55,7 +55,7 @@ def test_rows_links_and_a_second_identical_save(seeded) -> None:  # type: ignore
     assert Activation.objects.count() == 4  # the history keeps both answers
 
 
-def test_no_saved_search_unless_every_result_has_a_feature_row(seeded) -> None:  # type: ignore[no-untyped-def]
+def test_no_saved_search_unless_every_result_has_a_feature_row(seeded) -> None:
     make_feature(make_source(make_model("m1"), "3-res-x"), 2)
     answer, acts = _answer()
     search = SearchAll(model_id="m1", source_set="res-x", text="a b")

@@ -9,8 +9,8 @@ import torch
 from rest_framework.test import APIClient
 
 from features.models import Feature
-from tests.factories import make_explanation
-from tests.inference.conftest import LONG_TEXT, MODEL_ID, TEXT, TEXTS, make_features
+from tests.support.factories import make_explanation
+from tests.support.inference import LONG_TEXT, MODEL_ID, TEXT, TEXTS, make_features
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("worker")]
 URL = "/api/search-topk-by-token/"
@@ -31,7 +31,7 @@ def _expected(reference: Any, text: str, k: int) -> list[list[tuple[int, float]]
     ]
 
 
-def test_it_lists_the_top_features_at_each_token(anon: APIClient, tiny_model, reference) -> None:  # type: ignore[no-untyped-def]
+def test_it_lists_the_top_features_at_each_token(anon: APIClient, tiny_model, reference) -> None:
     response = _topk(anon, text=TEXT, numResults=3, densityThreshold=-1)
     assert response.status_code == 200, response.json()
     body = response.json()
@@ -48,7 +48,7 @@ def test_it_lists_the_top_features_at_each_token(anon: APIClient, tiny_model, re
 
 def test_density_threshold_drops_dense_features_and_features_are_joined(
     anon: APIClient, tiny_model, reference
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     expected = _expected(reference, TEXT, 2)
     dense, plain = expected[0][0][0], expected[0][1][0]
     make_features(tiny_model, SOURCE, [dense], frac_nonzero=0.5)
@@ -65,14 +65,14 @@ def test_density_threshold_drops_dense_features_and_features_are_joined(
     assert [f["featureIndex"] for f in unfiltered["results"][0]["topFeatures"]] == [dense, plain]
 
 
-def test_ignore_bos_false_keeps_the_bos_position(anon: APIClient, tiny_model) -> None:  # type: ignore[no-untyped-def]
+def test_ignore_bos_false_keeps_the_bos_position(anon: APIClient, tiny_model) -> None:
     body = _topk(anon, text=TEXT, ignoreBos=False, densityThreshold=-1).json()
     assert body["results"][0]["token"] == "<|endoftext|>"
     assert body["results"][0]["isSpecial"] is True
     assert body["results"][0]["position"] == 0
 
 
-def test_a_list_of_texts_gives_results_per_text(anon: APIClient, tiny_model) -> None:  # type: ignore[no-untyped-def]
+def test_a_list_of_texts_gives_results_per_text(anon: APIClient, tiny_model) -> None:
     body = _topk(anon, text=TEXTS[:2], numResults=1).json()
     assert [len(r["results"]) for r in body["results"]] == [
         len(r["tokens"]) for r in body["results"]
@@ -80,7 +80,7 @@ def test_a_list_of_texts_gives_results_per_text(anon: APIClient, tiny_model) -> 
     assert "".join(body["results"][1]["tokens"]) == TEXTS[1]
 
 
-def test_errors(anon: APIClient, tiny_model) -> None:  # type: ignore[no-untyped-def]
+def test_errors(anon: APIClient, tiny_model) -> None:
     assert _topk(anon, text=TEXT, numResults=21).status_code == 400
     assert _topk(anon, text=LONG_TEXT).status_code == 400
     assert _topk(anon, text=TEXT, source="9-res-demo").status_code == 404

@@ -9,15 +9,8 @@ import pytest
 import torch
 from rest_framework.test import APIClient
 
-from tests.factories import make_model
-from tests.inference.conftest import (
-    BOS_FEATURE,
-    BOS_SOURCE,
-    LONG_TEXT,
-    MODEL_ID,
-    TEXT,
-    TEXTS,
-)
+from tests.support.factories import make_model
+from tests.support.inference import BOS_FEATURE, BOS_SOURCE, LONG_TEXT, MODEL_ID, TEXT, TEXTS
 
 pytestmark = pytest.mark.usefixtures("worker")
 SECRET = "s3cret-for-tests"
@@ -162,7 +155,7 @@ def test_a_wrong_secret_is_a_401(inference_api: Any, live_server: Any) -> None:
 
 
 def _post(client: APIClient, path: str, body: dict[str, Any], secret: str | None = None) -> Any:
-    headers = {"HTTP_X_SECRET_KEY": secret} if secret else {}
+    headers: dict[str, Any] = {"HTTP_X_SECRET_KEY": secret} if secret else {}
     return client.post(f"/v1/{path}", body, format="json", **headers)
 
 

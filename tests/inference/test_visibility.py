@@ -9,7 +9,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from features.models import Model, Source
-from tests.inference.conftest import MODEL_ID, TEXT
+from tests.support.inference import MODEL_ID, TEXT
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("worker")]
 PRIVATE_SOURCE = "1-res-demo"
@@ -55,7 +55,7 @@ REQUESTS: dict[str, tuple[str, dict[str, Any]]] = {
 
 
 @pytest.fixture
-def private_source(alice, tiny_model) -> Any:  # type: ignore[no-untyped-def]
+def private_source(alice, tiny_model) -> Any:
     Source.objects.filter(model_id=MODEL_ID, source_id=PRIVATE_SOURCE).update(
         visibility="PRIVATE", creator_id=alice.user.id
     )
@@ -65,7 +65,7 @@ def private_source(alice, tiny_model) -> Any:  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("endpoint", REQUESTS)
 def test_a_private_source_of_someone_else_is_404_and_its_owner_uses_it(
     anon: APIClient, bob, private_source, endpoint: str
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     path, body = REQUESTS[endpoint]
     for stranger in (anon, bob.client()):
         response = stranger.post(path, body, format="json")
@@ -78,7 +78,7 @@ def test_a_private_source_of_someone_else_is_404_and_its_owner_uses_it(
 @pytest.mark.parametrize("endpoint", [*REQUESTS, "tokenize"])
 def test_a_private_model_of_someone_else_is_404_and_its_owner_uses_it(
     anon: APIClient, alice, tiny_model, endpoint: str
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     Model.objects.filter(id=MODEL_ID).update(visibility="PRIVATE", creator_id=alice.user.id)
     path, body = REQUESTS.get(endpoint, ("/api/tokenize", {"modelId": MODEL_ID, "prompt": TEXT}))
     response = anon.post(path, body, format="json")
@@ -90,7 +90,7 @@ def test_a_private_model_of_someone_else_is_404_and_its_owner_uses_it(
 
 def test_a_source_the_worker_serves_but_nobody_imported_is_open(
     anon: APIClient, tiny_model
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     Source.objects.filter(model_id=MODEL_ID, source_id=PRIVATE_SOURCE).delete()
     path, body = REQUESTS["search-topk-by-token"]
     assert anon.post(path, body, format="json").status_code == 200

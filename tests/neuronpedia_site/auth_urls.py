@@ -13,7 +13,7 @@ from neuronpedia_site.auth import AdminRequired, ApiKeyRequired
 @api_view(["POST"])
 @permission_classes([ApiKeyRequired])
 def authed(request: Request) -> Response:
-    return Response({"user": request.user.username, **request.data})
+    return Response({"user": request.user.username, **dict(request.data)})
 
 
 @api_view(["POST"])

@@ -22,7 +22,7 @@ def test_sign_up_shows_the_new_key_once() -> None:
     assert key not in again and key[:10] in again
 
 
-def test_rotating_from_the_account_page_replaces_the_key(alice) -> None:  # type: ignore[no-untyped-def]
+def test_rotating_from_the_account_page_replaces_the_key(alice) -> None:
     client = Client()
     assert client.login(username="alice", password="password-123")
     page = client.post("/account/rotate-key", follow=True).content.decode()
@@ -38,7 +38,7 @@ def test_sign_up_rejects_a_bad_username() -> None:
 
 
 def test_home_page_lists_public_models() -> None:
-    from tests.factories import make_model
+    from tests.support.factories import make_model
 
     make_model("public-one")
     make_model("hidden-one", "PRIVATE")

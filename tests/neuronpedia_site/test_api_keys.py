@@ -10,7 +10,7 @@ from neuronpedia_site.models import UserSecret, set_api_key, user_for_api_key
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.neuronpedia_site.auth_urls")]
 
 
-def test_keys_look_like_neuronpedias_and_are_stored_hashed(alice) -> None:  # type: ignore[no-untyped-def]
+def test_keys_look_like_neuronpedias_and_are_stored_hashed(alice) -> None:
     assert alice.key.startswith("sk-np-") and len(alice.key) == 6 + 44
     assert not any(c in alice.key for c in "+/=")
     secret = UserSecret.objects.get(user=alice.user, type="NEURONPEDIA")
@@ -19,7 +19,7 @@ def test_keys_look_like_neuronpedias_and_are_stored_hashed(alice) -> None:  # ty
     assert secret.display_prefix == alice.key[:10]
 
 
-def test_rotation_invalidates_the_old_key(alice) -> None:  # type: ignore[no-untyped-def]
+def test_rotation_invalidates_the_old_key(alice) -> None:
     new_key = set_api_key(alice.user)
     assert new_key != alice.key
     assert user_for_api_key(alice.key) is None
@@ -48,20 +48,20 @@ def test_required_endpoint_rejects_a_bad_key(anon: APIClient) -> None:
     assert "Invalid API key" in response.json()["error"]
 
 
-def test_required_endpoint_accepts_a_good_key(alice) -> None:  # type: ignore[no-untyped-def]
+def test_required_endpoint_accepts_a_good_key(alice) -> None:
     response = alice.client().post("/api/test/authed", {}, format="json")
     assert response.status_code == 200
     assert response.json() == {"user": "alice"}
 
 
-def test_admin_endpoint_forbids_plain_users(alice, admin_account) -> None:  # type: ignore[no-untyped-def]
+def test_admin_endpoint_forbids_plain_users(alice, admin_account) -> None:
     response = alice.client().post("/api/test/admin", {}, format="json")
     assert response.status_code == 403
     assert set(response.json()) == {"error", "message"}
     assert admin_account.client().post("/api/test/admin", {}, format="json").status_code == 200
 
 
-def test_bad_json_is_a_400_json_error(alice) -> None:  # type: ignore[no-untyped-def]
+def test_bad_json_is_a_400_json_error(alice) -> None:
     response = alice.client().post("/api/test/authed", "{not json", content_type="application/json")
     assert response.status_code == 400
     assert "JSON" in response.json()["message"]
@@ -73,7 +73,7 @@ def test_unknown_api_path_is_a_404_json_error(anon: APIClient) -> None:
     assert response.json() == {"error": "Not found.", "message": "Not found."}
 
 
-def test_api_posts_need_no_csrf_token(alice) -> None:  # type: ignore[no-untyped-def]
+def test_api_posts_need_no_csrf_token(alice) -> None:
     client = APIClient(enforce_csrf_checks=True)
     client.credentials(HTTP_X_API_KEY=alice.key)
     assert client.post("/api/test/authed", {}, format="json").status_code == 200

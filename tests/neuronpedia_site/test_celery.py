@@ -13,7 +13,7 @@ from tests.support.tasks import SLEEP_THEN_RECORD
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_a_task_round_trips_through_redis_and_a_worker_process(start_worker) -> None:  # type: ignore[no-untyped-def]
+def test_a_task_round_trips_through_redis_and_a_worker_process(start_worker) -> None:
     start_worker()
     assert (
         client.call(task_names.PING, {"payload": "hello"}, queue="default", timeout=30) == "hello"
@@ -27,7 +27,7 @@ def test_calling_a_queue_nobody_serves_is_a_503_naming_the_queue() -> None:
     assert "inference.nobody" in info.value.message
 
 
-def test_a_task_is_redelivered_when_its_worker_is_killed(start_worker) -> None:  # type: ignore[no-untyped-def]
+def test_a_task_is_redelivered_when_its_worker_is_killed(start_worker) -> None:
     # Redis redelivers an unacknowledged task once its visibility timeout has passed; a short
     # one keeps the test fast (production uses CELERY_VISIBILITY_TIMEOUT=3600).
     fast = {"CELERY_VISIBILITY_TIMEOUT": "3", "CELERY_RESTORE_INTERVAL": "1"}
@@ -49,7 +49,7 @@ def test_a_task_is_redelivered_when_its_worker_is_killed(start_worker) -> None: 
     assert int(conn.get(f"{key}:attempts")) == 2
 
 
-def test_a_task_that_raises_is_a_502_json_error(start_worker) -> None:  # type: ignore[no-untyped-def]
+def test_a_task_that_raises_is_a_502_json_error(start_worker) -> None:
     start_worker()
     with pytest.raises(WorkerError) as info:
         client.call(
@@ -62,7 +62,7 @@ def test_a_task_that_raises_is_a_502_json_error(start_worker) -> None:  # type: 
     assert "failed" in info.value.message
 
 
-def test_a_call_that_outlasts_its_timeout_is_a_504_and_leaves_nothing_behind(start_worker) -> None:  # type: ignore[no-untyped-def]
+def test_a_call_that_outlasts_its_timeout_is_a_504_and_leaves_nothing_behind(start_worker) -> None:
     from bus import replies
 
     start_worker()
@@ -82,7 +82,7 @@ def test_a_call_that_outlasts_its_timeout_is_a_504_and_leaves_nothing_behind(sta
     assert len(late) == 1 and 0 < conn.ttl(late[0]) <= replies.REPLY_TTL_SECONDS
 
 
-def test_a_call_stores_no_celery_result_and_its_reply_is_consumed(start_worker) -> None:  # type: ignore[no-untyped-def]
+def test_a_call_stores_no_celery_result_and_its_reply_is_consumed(start_worker) -> None:
     from bus import replies
 
     start_worker()

@@ -4,7 +4,13 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from features.models import Activation, Explanation, Feature, Source
-from tests.factories import make_activation, make_explanation, make_feature, make_model, make_source
+from tests.support.factories import (
+    make_activation,
+    make_explanation,
+    make_feature,
+    make_model,
+    make_source,
+)
 
 pytestmark = pytest.mark.django_db
 

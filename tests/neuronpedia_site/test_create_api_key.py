@@ -18,7 +18,7 @@ def test_it_creates_the_user_and_prints_a_working_key_last() -> None:
     assert user_for_api_key(key) == User.objects.get(username="dana")
 
 
-def test_running_it_again_rotates_the_key(alice) -> None:  # type: ignore[no-untyped-def]
+def test_running_it_again_rotates_the_key(alice) -> None:
     out = StringIO()
     call_command("create_api_key", "alice", stdout=out)
     key = out.getvalue().strip().splitlines()[-1]

@@ -15,7 +15,7 @@ def test_health_reports_database_and_redis(anon: APIClient) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_health_lists_live_workers_with_their_queues(anon: APIClient, start_worker) -> None:  # type: ignore[no-untyped-def]
+def test_health_lists_live_workers_with_their_queues(anon: APIClient, start_worker) -> None:
     worker = start_worker("--queues", "inference.some-model")
     workers = anon.get("/api/health").json()["workers"]
     assert [w["hostname"] for w in workers] == [worker.hostname]

@@ -3,12 +3,12 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from tests.factories import make_model, make_source
+from tests.support.factories import make_model, make_source
 
 pytestmark = pytest.mark.django_db
 
 
-def test_it_lists_visible_models_with_sets_and_sources(anon: APIClient, alice) -> None:  # type: ignore[no-untyped-def]
+def test_it_lists_visible_models_with_sets_and_sources(anon: APIClient, alice) -> None:
     model = make_model("gpt2-small")
     make_source(model, "8-res-jb")
     make_source(model, "6-res-jb")

@@ -8,9 +8,9 @@ import pytest
 from rest_framework.test import APIClient
 
 from features.models import Activation, Feature
-from tests.conftest import Account
-from tests.factories import make_model
-from tests.steering.vector_helpers import DIM, make_vector
+from tests.support.accounts import Account
+from tests.support.factories import make_model
+from tests.support.vectors import DIM, make_vector
 
 URL = "/api/activation/upload-batch"
 

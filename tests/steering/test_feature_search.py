@@ -8,9 +8,9 @@ import pytest
 from rest_framework.test import APIClient
 
 from features.models import Visibility
-from tests.conftest import Account
-from tests.factories import make_explanation, make_feature, make_model, make_source
-from tests.steering.vector_helpers import make_vector
+from tests.support.accounts import Account
+from tests.support.factories import make_explanation, make_feature, make_model, make_source
+from tests.support.vectors import make_vector
 
 URL = "/api/feature-search"
 

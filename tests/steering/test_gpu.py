@@ -10,6 +10,8 @@ from statistics import mean
 import pytest
 from django.conf import settings
 
+from bus.steering import SteerSettings
+
 pytestmark = pytest.mark.gpu
 
 PROMPTS = ("I like", "Today the", "We saw a", "My friend said that")
@@ -44,7 +46,10 @@ def test_topic_steering_on_cuda_bf16_raises_the_topic_word_rate() -> None:
     for seed in (1, 2, 3, 4):
         for prompt in PROMPTS:
             result = steer_completion(
-                served, prompt, features=[feature], n_tokens=24, temperature=0.7, seed=seed
+                served,
+                prompt,
+                features=[feature],
+                settings=SteerSettings(n_tokens=24, temperature=0.7, seed=seed),
             )
             by_type = {o["type"]: o["output"] for o in result["outputs"]}
             steered.append(corpus.topic_word_rate(by_type[STEERED], "dinosaurs"))

@@ -11,8 +11,9 @@ import requests
 from django.conf import settings
 
 from features.models import Feature
-from tests.conftest import Account, WorkerProcess
-from tests.steering.conftest import MODEL_ID
+from tests.support.accounts import Account
+from tests.support.steering import MODEL_ID
+from tests.support.worker_processes import WorkerProcess
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

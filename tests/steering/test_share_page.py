@@ -8,8 +8,8 @@ import pytest
 from django.test import Client
 
 from steering.plan import SteerFeature
-from tests.factories import make_explanation, make_feature, make_model, make_source
-from tests.steering.saved import save_chat, save_completion
+from tests.support.factories import make_explanation, make_feature, make_model, make_source
+from tests.support.saved_steering import save_chat, save_completion
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from django.conf import settings
 from rest_framework.test import APIClient
 
 from steering.models import SteerOutput
-from tests.conftest import WorkerProcess
-from tests.steering.conftest import MODEL_ID, sse_frames, streamed
+from tests.support.steering import MODEL_ID, sse_frames, streamed
+from tests.support.worker_processes import WorkerProcess
 
 pytestmark = pytest.mark.django_db
 

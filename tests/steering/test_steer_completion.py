@@ -10,9 +10,10 @@ from rest_framework.test import APIClient
 
 from features.models import Visibility
 from steering.models import SteerOutput, SteerOutputToNeuron
-from tests.conftest import Account, WorkerProcess
-from tests.factories import make_model
-from tests.steering.conftest import MODEL_ID
+from tests.support.accounts import Account
+from tests.support.factories import make_model
+from tests.support.steering import MODEL_ID
+from tests.support.worker_processes import WorkerProcess
 
 pytestmark = pytest.mark.django_db
 
@@ -127,7 +128,7 @@ def test_without_features_only_default_runs(
 def test_it_streams_cumulative_frames_and_the_last_carries_the_share_link(
     api: APIClient, tiny_model: Any, steer_worker: WorkerProcess
 ) -> None:
-    from tests.steering.conftest import sse_frames, streamed
+    from tests.support.steering import sse_frames, streamed
 
     response = api.post(
         URL, _body(n_tokens=16, stream=True), format="json", HTTP_ACCEPT="text/event-stream"
@@ -152,7 +153,7 @@ def test_it_streams_cumulative_frames_and_the_last_carries_the_share_link(
 def test_a_cached_answer_streams_as_one_frame(
     api: APIClient, tiny_model: Any, steer_worker: WorkerProcess
 ) -> None:
-    from tests.steering.conftest import sse_frames, streamed
+    from tests.support.steering import sse_frames, streamed
 
     saved = api.post(URL, _body(), format="json").json()
     frames = sse_frames(streamed(api.post(URL, _body(stream=True), format="json")))
@@ -192,7 +193,7 @@ def test_it_rejects_bad_requests(
 
 
 def test_an_sse_client_gets_errors_as_one_event(api: APIClient, tiny_model: Any) -> None:
-    from tests.steering.conftest import sse_frames
+    from tests.support.steering import sse_frames
 
     response = api.post(
         URL, _body(n_tokens=0, stream=True), format="json", HTTP_ACCEPT="text/event-stream"
@@ -293,8 +294,8 @@ def test_a_saved_answer_needs_no_worker(
     api: APIClient, tiny_model: Any, tiny_dirs: Any, start_worker: Any
 ) -> None:
     from bus import registry
-    from tests.factories import make_source
-    from tests.steering.conftest import tiny_worker_args
+    from tests.support.factories import make_source
+    from tests.support.steering import tiny_worker_args
 
     # Its own worker (serving the tiny model as `tiny-cache`), so it can be stopped.
     make_source(make_model("tiny-cache", layers=2, dimension=64), "1-res-demo")

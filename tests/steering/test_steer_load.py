@@ -10,10 +10,10 @@ from rest_framework.test import APIClient
 
 from features.models import Visibility
 from steering.plan import SteerFeature
-from tests.conftest import Account
-from tests.factories import make_explanation, make_feature, make_model, make_source
-from tests.steering.saved import MESSAGES, save_chat, save_completion
-from tests.steering.vector_helpers import make_vector
+from tests.support.accounts import Account
+from tests.support.factories import make_explanation, make_feature, make_model, make_source
+from tests.support.saved_steering import MESSAGES, save_chat, save_completion
+from tests.support.vectors import make_vector
 
 URL = "/api/steer-load"
 

@@ -8,9 +8,9 @@ import re
 from django.test import Client
 
 from features.models import Visibility
-from tests.conftest import Account
-from tests.factories import make_model
-from tests.steering.vector_helpers import make_vector
+from tests.support.accounts import Account
+from tests.support.factories import make_model
+from tests.support.vectors import make_vector
 
 
 def _config(html: str) -> dict:

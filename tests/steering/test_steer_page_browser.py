@@ -16,8 +16,9 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 from steering.models import SteerOutput
-from tests.conftest import Account, WorkerProcess
-from tests.steering.conftest import MODEL_ID
+from tests.support.accounts import Account
+from tests.support.steering import MODEL_ID
+from tests.support.worker_processes import WorkerProcess
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -17,9 +17,9 @@ import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
 
-from tests.conftest import WorkerProcess
-from tests.factories import make_model, make_source
-from tests.steering.conftest import seed_users, spawn_worker
+from tests.support.factories import make_model, make_source
+from tests.support.steering import seed_users, spawn_worker
+from tests.support.worker_processes import WorkerProcess
 
 pytestmark = pytest.mark.django_db
 

@@ -8,9 +8,9 @@ import pytest
 from rest_framework.test import APIClient
 
 from features.models import Activation, Feature
-from tests.conftest import Account
-from tests.factories import make_activation, make_model
-from tests.steering.vector_helpers import DIM, make_vector
+from tests.support.accounts import Account
+from tests.support.factories import make_activation, make_model
+from tests.support.vectors import DIM, make_vector
 
 URL = "/api/vector/delete"
 
@@ -42,7 +42,7 @@ def test_another_users_vector_cannot_be_deleted(alice: Account, bob: Account, mo
 
 
 def test_sae_features_are_never_deleted(alice: Account, model: Any) -> None:
-    from tests.factories import make_feature, make_source
+    from tests.support.factories import make_feature, make_source
 
     feature = make_feature(make_source(model, "1-res-jb"), 3, creator=alice.user)
     alice.client().post(

@@ -9,10 +9,11 @@ import torch
 from rest_framework.test import APIClient
 
 from features.models import Visibility
-from tests.conftest import Account, WorkerProcess
-from tests.factories import make_model
-from tests.steering.conftest import MODEL_ID
-from tests.steering.vector_helpers import DIM, VALUES, make_vector
+from tests.support.accounts import Account
+from tests.support.factories import make_model
+from tests.support.steering import MODEL_ID
+from tests.support.vectors import DIM, VALUES, make_vector
+from tests.support.worker_processes import WorkerProcess
 
 URL = "/api/vector/get"
 

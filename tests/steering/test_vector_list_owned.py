@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from rest_framework.test import APIClient
 
-from tests.conftest import Account
-from tests.factories import make_model
-from tests.steering.vector_helpers import DIM, VALUES, make_vector
+from tests.support.accounts import Account
+from tests.support.factories import make_model
+from tests.support.vectors import DIM, VALUES, make_vector
 
 URL = "/api/vector/list-owned"
 

@@ -10,8 +10,8 @@ from rest_framework.test import APIClient
 
 from features.models import Feature, Source, SourceSet, Visibility
 from neuronpedia_format.users import BOT_USER_ID
-from tests.conftest import Account
-from tests.factories import make_model
+from tests.support.accounts import Account
+from tests.support.factories import make_model
 
 URL = "/api/vector/new"
 DIM = 8

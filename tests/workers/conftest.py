@@ -3,6 +3,7 @@
 The model is a 2-layer HookedTransformer with TransformerLens' own init (larger logits than an
 HF-style init, so sampling differs visibly), a BPE tokenizer trained on a few sentences, saved with
 `save_model_dir` and loaded back. SAEs of three architectures are written with `save_model`.
+The builders are in tests/support/tiny_models.py.
 """
 
 from __future__ import annotations
@@ -14,26 +15,11 @@ from typing import Any
 
 import pytest
 
-CORPUS = [
-    "The cat sat on the mat.",
-    "A dog ran in the park today.",
-    "Paris is the capital of France.",
-    "Hello world, this is a test of tokens.",
-    "user assistant system: tell me about the cat and the dog.",
-    "The quick brown fox jumps over the lazy dog.",
-    "Interpretability finds features inside language models.",
-]
-SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
-D_MODEL = 64
-D_SAE = 256
-N_CTX = 96
-
-# source id -> (architecture, hook)
-SAE_SPECS = {
-    "0-res-demo": ("standard", "blocks.0.hook_resid_pre"),
-    "1-res-demo": ("topk", "blocks.1.hook_resid_pre"),
-    "1-jr-demo": ("jumprelu", "blocks.1.hook_resid_post"),
-}
+from tests.support.tiny_models import (
+    build_model_dir,
+    build_sae_root,
+    make_served,
+)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -55,87 +41,9 @@ def _seed_everything() -> None:
     torch.manual_seed(0)
 
 
-def build_tokenizer(path: Path) -> Any:
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import AutoTokenizer, PreTrainedTokenizerFast
-
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(
-        vocab_size=400,
-        special_tokens=SPECIAL_TOKENS,
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-    )
-    tok.train_from_iterator(CORPUS * 3, trainer)
-    fast = PreTrainedTokenizerFast(
-        tokenizer_object=tok,
-        bos_token="<|endoftext|>",
-        eos_token="<|endoftext|>",
-        pad_token="<|endoftext|>",
-        additional_special_tokens=SPECIAL_TOKENS[1:],
-    )
-    # An in-memory tokenizer crashes HookedTransformer; it must come back from a directory.
-    fast.save_pretrained(str(path))
-    return AutoTokenizer.from_pretrained(str(path))
-
-
 @pytest.fixture(scope="session")
 def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_model_dir(tmp_path_factory.mktemp("tokenizer"), tmp_path_factory.mktemp("model"))
-
-
-def build_model_dir(tok_dir: Path, out_dir: Path) -> Path:
-    """The tiny model, saved with `save_model_dir` into `out_dir` (tokenizer built in `tok_dir`)."""
-    from transformer_lens import HookedTransformer, HookedTransformerConfig
-
-    from workers.model_dir import save_model_dir
-
-    tokenizer = build_tokenizer(tok_dir)
-    cfg = HookedTransformerConfig(
-        n_layers=2,
-        d_model=D_MODEL,
-        n_heads=4,
-        d_head=16,
-        d_mlp=128,
-        n_ctx=N_CTX,
-        d_vocab=len(tokenizer),
-        act_fn="gelu",
-        normalization_type="LN",
-        model_name="tiny-demo",
-        seed=0,
-        device="cpu",
-    )
-    model = HookedTransformer(cfg, tokenizer=tokenizer).eval()
-    return save_model_dir(model, tokenizer, out_dir)
-
-
-def build_sae(architecture: str, hook: str, source: str) -> Any:
-    from sae_lens import (
-        JumpReLUSAE,
-        JumpReLUSAEConfig,
-        StandardSAE,
-        StandardSAEConfig,
-        TopKSAE,
-        TopKSAEConfig,
-    )
-    from sae_lens.saes.sae import SAEMetadata
-
-    meta = SAEMetadata(
-        model_name="tiny-demo",
-        hook_name=hook,
-        hook_head_index=None,
-        prepend_bos=True,
-        context_size=64,
-        neuronpedia_id=f"tiny-demo/{source}",
-    )
-    if architecture == "standard":
-        return StandardSAE(StandardSAEConfig(d_in=D_MODEL, d_sae=D_SAE, metadata=meta))
-    if architecture == "topk":
-        return TopKSAE(TopKSAEConfig(d_in=D_MODEL, d_sae=D_SAE, k=8, metadata=meta))
-    sae = JumpReLUSAE(JumpReLUSAEConfig(d_in=D_MODEL, d_sae=D_SAE, metadata=meta))
-    sae.threshold.data.fill_(0.2)
-    return sae
 
 
 @pytest.fixture(scope="session")
@@ -143,40 +51,11 @@ def sae_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_sae_root(tmp_path_factory.mktemp("saes"))
 
 
-def build_sae_root(root: Path) -> Path:
-    """One folder per SAE_SPECS source under `root`, written with `save_model`."""
-    import torch
-
-    torch.manual_seed(1)
-    for source, (architecture, hook) in SAE_SPECS.items():
-        sae = build_sae(architecture, hook, source)
-        with torch.no_grad():
-            sae.b_enc.uniform_(-0.05, 0.05)  # so ReLU features are not all alive on every token
-        sae.save_model(str(root / source))
-    return root
-
-
 @pytest.fixture(scope="session")
 def shared_model(model_dir: Path) -> Any:
     from workers.model_dir import load_model_dir
 
     return load_model_dir(model_dir)
-
-
-def make_served(
-    model_dir: Path, sae_dirs: Path | dict[str, str], model: Any = None, **overrides: Any
-) -> Any:
-    """A ServedModel of the tiny model; `model` reuses an already loaded one."""
-    from workers.runtime import RuntimeConfig, ServedModel
-
-    config = RuntimeConfig(
-        model_id="tiny-demo",
-        model_dir=str(model_dir),
-        sae_dirs=sae_dirs if isinstance(sae_dirs, dict) else str(sae_dirs),
-        device="cpu",
-        **overrides,
-    )
-    return ServedModel(config, model=model)
 
 
 @pytest.fixture

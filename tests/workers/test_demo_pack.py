@@ -147,7 +147,8 @@ def test_bundled_dinosaur_feature_fires_on_dinosaur_text_far_more(
     for sid, index in features.items():
         sae = saes[sid]
         hook = sae.cfg.metadata.hook_name
-        on, off = [], []
+        on: list[float] = []
+        off: list[float] = []
         for doc in docs:
             _, cache = model.run_with_cache(doc.text, names_filter=[hook])
             peak = float(sae.encode(cache[hook][0, 1:])[:, index].max())

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from neuronpedia_format.sources import source_set_of
-from tests.workers.conftest import make_served
+from tests.support.tiny_models import make_served
 from workers import inference, sources
 from workers.errors import BadRequest, UnknownSource
 from workers.runtime import RuntimeConfig, resolve_device

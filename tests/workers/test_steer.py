@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 import torch
 
-from tests.workers.conftest import build_sae, make_served
+from bus.steering import ORTHOGONAL_DECOMP, SIMPLE_ADDITIVE, SteerSettings
+from tests.support.tiny_models import build_sae, make_served
 from workers import steer
 from workers.errors import BadRequest, UnknownSource
 from workers.generation import apply_freq_penalty
@@ -19,6 +21,7 @@ STEER_HOOK = "blocks.0.hook_resid_post"
 # TransformerLens feeds block 0's output straight into block 1's hook_resid_pre, so this hook
 # sees the residual exactly as the steering hook left it.
 SEE_HOOK = "blocks.1.hook_resid_pre"
+GREEDY = SteerSettings(temperature=0)
 
 
 class Capture:
@@ -49,9 +52,7 @@ def test_simple_additive_adds_coeff_times_vector_everywhere(served: Any, capture
         served,
         PROMPT,
         vectors=[{"steering_vector": v.tolist(), "strength": 1.5, "hook": STEER_HOOK}],
-        strength_multiplier=2.0,
-        n_tokens=3,
-        temperature=0,
+        settings=replace(GREEDY, strength_multiplier=2.0, n_tokens=3),
     )
     first = capture.passes[0]  # [2, prompt_len, d]; row 0 steered, row 1 default
     assert first.shape[0] == 2
@@ -72,10 +73,9 @@ def test_orthogonal_decomp_scales_the_part_along_the_feature(
             served,
             PROMPT,
             features=[{"source": "0-post-demo", "index": 12, "strength": 4.0}],
-            steer_method=steer.ORTHOGONAL_DECOMP,
-            strength_multiplier=0.5,
-            n_tokens=1,
-            temperature=0,
+            settings=replace(
+                GREEDY, steer_method=ORTHOGONAL_DECOMP, strength_multiplier=0.5, n_tokens=1
+            ),
         )
     finally:
         served.model.reset_hooks()
@@ -92,8 +92,8 @@ def test_steering_hook_matches_hand_computed_edit() -> None:
     state = steer._MaskState()
     state.mask = torch.tensor([[1.0] * 5, [0.0] * 5])
     edits = [steer.SteerEdit("x", v, 2.5)]
-    [(_, additive)] = steer.steering_hooks(edits, steer.SIMPLE_ADDITIVE, state)
-    [(_, ortho)] = steer.steering_hooks(edits, steer.ORTHOGONAL_DECOMP, state)
+    [(_, additive)] = steer.steering_hooks(edits, SIMPLE_ADDITIVE, state)
+    [(_, ortho)] = steer.steering_hooks(edits, ORTHOGONAL_DECOMP, state)
     hook = type("Hook", (), {"name": "x"})()
     torch.testing.assert_close(additive(h, hook)[0], h[0] + 2.5 * v)
     torch.testing.assert_close(additive(h, hook)[1], h[1])
@@ -105,10 +105,11 @@ def test_steering_hook_matches_hand_computed_edit() -> None:
 
 def test_default_row_equals_unsteered_generation(served: Any) -> None:
     features = [{"source": "1-res-demo", "index": 4, "strength": 80.0}]
-    both = steer.steer_completion(served, PROMPT, features=features, n_tokens=12, temperature=0)
+    settings = replace(GREEDY, n_tokens=12)
+    both = steer.steer_completion(served, PROMPT, features=features, settings=settings)
     outputs = {o["type"]: o["output"] for o in both["outputs"]}
     alone = steer.steer_completion(
-        served, PROMPT, features=features, types=["DEFAULT"], n_tokens=12, temperature=0
+        served, PROMPT, features=features, types=["DEFAULT"], settings=settings
     )
     assert alone["outputs"][0]["output"] == outputs["DEFAULT"]
     tokens = served.model.to_tokens(PROMPT)
@@ -123,17 +124,17 @@ def test_default_row_equals_unsteered_generation(served: Any) -> None:
 
 
 def test_sampling_is_deterministic_for_a_seed(served: Any) -> None:
-    kwargs: dict[str, Any] = {
-        "features": [{"source": "1-res-demo", "index": 4, "strength": 20.0}],
-        "n_tokens": 16,
-        "temperature": 1.0,
-    }
-    a = steer.steer_completion(served, PROMPT, seed=7, **kwargs)
-    b = steer.steer_completion(served, PROMPT, seed=7, **kwargs)
-    c = steer.steer_completion(served, PROMPT, seed=8, **kwargs)
+    features = [{"source": "1-res-demo", "index": 4, "strength": 20.0}]
+    sampled = SteerSettings(n_tokens=16, temperature=1.0)
+    seven, eight = replace(sampled, seed=7), replace(sampled, seed=8)
+    a = steer.steer_completion(served, PROMPT, features=features, settings=seven)
+    b = steer.steer_completion(served, PROMPT, features=features, settings=seven)
+    c = steer.steer_completion(served, PROMPT, features=features, settings=eight)
     assert a == b
     assert a != c
-    alone = steer.steer_completion(served, PROMPT, seed=7, types=["DEFAULT"], **kwargs)
+    alone = steer.steer_completion(
+        served, PROMPT, features=features, types=["DEFAULT"], settings=seven
+    )
     assert alone["outputs"][0] == a["outputs"][1]
 
 
@@ -143,8 +144,7 @@ def test_outputs_follow_the_requested_type_order(served: Any) -> None:
         PROMPT,
         features=[{"source": "1-res-demo", "index": 4, "strength": 5.0}],
         types=["DEFAULT", "STEERED"],
-        n_tokens=2,
-        temperature=0,
+        settings=replace(GREEDY, n_tokens=2),
     )
     assert [o["type"] for o in out["outputs"]] == ["DEFAULT", "STEERED"]
     assert out["outputs"][0]["logprobs"] is None
@@ -161,9 +161,13 @@ def test_freq_penalty_subtracts_penalty_times_count() -> None:
 
 def test_large_freq_penalty_stops_repeats(served: Any) -> None:
     eos = served.tokenizer.eos_token_id
-    kwargs: dict[str, Any] = {"types": ["DEFAULT"], "n_tokens": 30, "temperature": 0}
-    plain = steer.steer_completion(served, "the the the", freq_penalty=0.0, **kwargs)
-    penalised = steer.steer_completion(served, "the the the", freq_penalty=1000.0, **kwargs)
+    settings = replace(GREEDY, n_tokens=30)
+    plain = steer.steer_completion(
+        served, "the the the", types=["DEFAULT"], settings=replace(settings, freq_penalty=0.0)
+    )
+    penalised = steer.steer_completion(
+        served, "the the the", types=["DEFAULT"], settings=replace(settings, freq_penalty=1000.0)
+    )
     ids = served.model.to_tokens(penalised["outputs"][0]["output"], prepend_bos=False)[0].tolist()
     assert eos not in ids
     assert penalised != plain
@@ -191,7 +195,7 @@ def _generated_ids(served: Any, prompt: str, freq_penalty: float) -> list[int]:
 
 def test_logprobs_have_one_entry_per_token_with_top_k(served: Any) -> None:
     out = steer.steer_completion(
-        served, PROMPT, types=["DEFAULT"], n_tokens=5, temperature=0, n_logprobs=3
+        served, PROMPT, types=["DEFAULT"], settings=replace(GREEDY, n_tokens=5, n_logprobs=3)
     )
     logprobs = out["outputs"][0]["logprobs"]
     assert 1 <= len(logprobs) <= 5
@@ -209,12 +213,14 @@ def test_logprobs_have_one_entry_per_token_with_top_k(served: Any) -> None:
 def test_n_tokens_is_clamped_to_the_context(served: Any) -> None:
     long_prompt = " cat" * 90
     out = steer.steer_completion(
-        served, long_prompt, types=["DEFAULT"], n_tokens=50, temperature=0, n_logprobs=1
+        served, long_prompt, types=["DEFAULT"], settings=replace(GREEDY, n_tokens=50, n_logprobs=1)
     )
     n_prompt = len(served.model.to_tokens(long_prompt)[0])
     assert len(out["outputs"][0]["logprobs"]) <= served.model.cfg.n_ctx - n_prompt
     with pytest.raises(BadRequest):
-        steer.steer_completion(served, " cat" * 200, types=["DEFAULT"], n_tokens=5)
+        steer.steer_completion(
+            served, " cat" * 200, types=["DEFAULT"], settings=SteerSettings(n_tokens=5)
+        )
 
 
 def test_streaming_frames_are_cumulative(served: Any) -> None:
@@ -223,8 +229,7 @@ def test_streaming_frames_are_cumulative(served: Any) -> None:
         served,
         PROMPT,
         features=[{"source": "1-res-demo", "index": 4, "strength": 5.0}],
-        n_tokens=10,
-        temperature=0,
+        settings=replace(GREEDY, n_tokens=10),
         on_frame=frames.append,
         frame_tokens=3,
     )
@@ -235,23 +240,29 @@ def test_streaming_frames_are_cumulative(served: Any) -> None:
             assert b["output"].startswith(a["output"])
 
 
+TWO_TOKENS = SteerSettings(n_tokens=2)
+
+
 @pytest.mark.parametrize(
-    ("kwargs", "error"),
+    ("kwargs", "settings", "error"),
     [
-        ({"steer_method": "PROJECTION_CAP"}, BadRequest),
-        ({"types": ["BOTH"]}, BadRequest),
-        ({"types": ["STEERED"], "features": []}, BadRequest),
-        ({"n_logprobs": 11}, BadRequest),
-        ({"features": [{"source": "7-nope", "index": 1, "strength": 1}]}, UnknownSource),
+        ({}, replace(TWO_TOKENS, steer_method="PROJECTION_CAP"), BadRequest),
+        ({"types": ["BOTH"]}, TWO_TOKENS, BadRequest),
+        ({"types": ["STEERED"], "features": []}, TWO_TOKENS, BadRequest),
+        ({}, replace(TWO_TOKENS, n_logprobs=11), BadRequest),
         (
-            {
-                "vectors": [{"steering_vector": [0.0] * 64, "strength": 1, "hook": STEER_HOOK}],
-                "normalize_steering": True,
-            },
+            {"features": [{"source": "7-nope", "index": 1, "strength": 1}]},
+            TWO_TOKENS,
+            UnknownSource,
+        ),
+        (
+            {"vectors": [{"steering_vector": [0.0] * 64, "strength": 1, "hook": STEER_HOOK}]},
+            replace(TWO_TOKENS, normalize_steering=True),
             BadRequest,
         ),
         (
             {"vectors": [{"steering_vector": [float("nan")] * 64, "strength": 1, "hook": "x"}]},
+            TWO_TOKENS,
             BadRequest,
         ),
         (
@@ -259,13 +270,16 @@ def test_streaming_frames_are_cumulative(served: Any) -> None:
                 "features": [{"source": "1-res-demo", "index": 1, "strength": 1}],
                 "vectors": [{"steering_vector": [1.0] * 64, "strength": 1, "hook": STEER_HOOK}],
             },
+            TWO_TOKENS,
             BadRequest,
         ),
     ],
 )
-def test_bad_requests_are_rejected(served: Any, kwargs: dict[str, Any], error: type) -> None:
+def test_bad_requests_are_rejected(
+    served: Any, kwargs: dict[str, Any], settings: SteerSettings, error: type
+) -> None:
     with pytest.raises(error):
-        steer.steer_completion(served, PROMPT, n_tokens=2, **kwargs)
+        steer.steer_completion(served, PROMPT, settings=settings, **kwargs)
 
 
 def test_normalize_steering_uses_the_unit_vector(served: Any, capture: Capture) -> None:
@@ -274,9 +288,7 @@ def test_normalize_steering_uses_the_unit_vector(served: Any, capture: Capture) 
         served,
         PROMPT,
         vectors=[{"steering_vector": v.tolist(), "strength": 2.0, "hook": STEER_HOOK}],
-        normalize_steering=True,
-        n_tokens=1,
-        temperature=0,
+        settings=replace(GREEDY, normalize_steering=True, n_tokens=1),
     )
     first = capture.passes[0]
     torch.testing.assert_close(first[0], first[1] + 2.0 * v / v.norm(), atol=1e-4, rtol=1e-4)
@@ -306,9 +318,7 @@ def test_chat_result_shape(served: Any) -> None:
         served,
         MESSAGES,
         features=[{"source": "1-res-demo", "index": 4, "strength": 5.0}],
-        n_tokens=6,
-        temperature=0,
-        n_logprobs=2,
+        settings=replace(GREEDY, n_tokens=6, n_logprobs=2),
     )
     rendered = steer.render_chat(served, MESSAGES)
     assert out["input"] == {"raw": rendered, "chat_template": MESSAGES}
@@ -341,9 +351,7 @@ def test_steer_special_tokens_false_leaves_special_positions_alone(
         served,
         MESSAGES,
         vectors=[{"steering_vector": v.tolist(), "strength": 3.0, "hook": STEER_HOOK}],
-        n_tokens=1,
-        temperature=0,
-        steer_special_tokens=False,
+        settings=replace(GREEDY, n_tokens=1, steer_special_tokens=False),
     )
     rendered = steer.render_chat(served, MESSAGES)
     ids = served.model.to_tokens(rendered, prepend_bos=False)[0].tolist()

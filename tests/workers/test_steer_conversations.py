@@ -6,13 +6,15 @@ from typing import Any
 
 import pytest
 
+from bus.steering import SteerSettings
 from workers import steer
 from workers.errors import BadRequest
 
 FEATURES = [{"source": "1-res-demo", "index": 4, "strength": 40.0}]
 CAT = [{"role": "user", "content": "tell me about the cat"}]
 DOG = [{"role": "user", "content": "and the dog?"}]
-OPTIONS: dict[str, Any] = {"features": FEATURES, "n_tokens": 6, "temperature": 0, "n_logprobs": 1}
+SETTINGS = SteerSettings(n_tokens=6, temperature=0, n_logprobs=1)
+OPTIONS: dict[str, Any] = {"features": FEATURES, "settings": SETTINGS}
 
 
 def test_equal_conversations_share_one_batch(served: Any) -> None:

@@ -244,7 +244,10 @@ def _steering_sweep(
         stats: dict[str, Any] = {}
         for sid, sae in saes.items():
             feature = features[sid][topic]
-            run = dict(prompts=cfg.steering_prompts, max_new_tokens=cfg.steering_tokens)
+            run: dict[str, Any] = {
+                "prompts": cfg.steering_prompts,
+                "max_new_tokens": cfg.steering_tokens,
+            }
             rates = {
                 s: steered_topic_rate(model, sae, feature.index, s, topic, **run)
                 for s in (0.0, *cfg.steering_strengths)

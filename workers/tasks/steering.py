@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from celery import shared_task
 
 from bus import frames
+from bus.steering import SteerSettings
 from workers import serving, steer
 
 if TYPE_CHECKING:
@@ -47,19 +48,13 @@ def steer_completion(
     model: str,
     prompt: str,
     types: list[str],
+    settings: dict[str, Any],
     features: list[dict[str, Any]] | None = None,
     vectors: list[dict[str, Any]] | None = None,
-    n_tokens: int = 32,
-    temperature: float = 0.5,
-    strength_multiplier: float = 1.0,
-    freq_penalty: float = 0.0,
-    seed: int = 0,
-    steer_method: str = steer.SIMPLE_ADDITIVE,
-    normalize_steering: bool = False,
-    n_logprobs: int = 0,
     channel: str | None = None,
 ) -> dict[str, Any]:
-    """`{outputs: [{type, output, logprobs}]}`: STEERED and DEFAULT continuations in one batch."""
+    """`{outputs: [{type, output, logprobs}]}`: STEERED and DEFAULT continuations in one batch
+    (`settings`: `bus.steering.SteerSettings.to_wire()`)."""
     return _streamed(
         model,
         channel,
@@ -69,14 +64,7 @@ def steer_completion(
             features=features,
             vectors=vectors,
             types=types,
-            n_tokens=n_tokens,
-            temperature=temperature,
-            strength_multiplier=strength_multiplier,
-            freq_penalty=freq_penalty,
-            seed=seed,
-            steer_method=steer_method,
-            normalize_steering=normalize_steering,
-            n_logprobs=n_logprobs,
+            settings=SteerSettings.from_wire(settings),
             on_frame=on_frame,
         ),
     )
@@ -87,17 +75,9 @@ def steer_chat(
     model: str,
     conversations: dict[str, list[dict[str, str]]],
     types: list[str],
+    settings: dict[str, Any],
     features: list[dict[str, Any]] | None = None,
     vectors: list[dict[str, Any]] | None = None,
-    n_tokens: int = 32,
-    temperature: float = 0.5,
-    strength_multiplier: float = 1.0,
-    freq_penalty: float = 0.0,
-    seed: int = 0,
-    steer_method: str = steer.SIMPLE_ADDITIVE,
-    normalize_steering: bool = False,
-    n_logprobs: int = 0,
-    steer_special_tokens: bool = True,
     channel: str | None = None,
 ) -> dict[str, Any]:
     """`{outputs: [{type, raw, chat_template, logprobs}], input, inputs}`; `conversations` maps
@@ -111,15 +91,7 @@ def steer_chat(
             types=types,
             features=features,
             vectors=vectors,
-            n_tokens=n_tokens,
-            temperature=temperature,
-            strength_multiplier=strength_multiplier,
-            freq_penalty=freq_penalty,
-            seed=seed,
-            steer_method=steer_method,
-            normalize_steering=normalize_steering,
-            n_logprobs=n_logprobs,
-            steer_special_tokens=steer_special_tokens,
+            settings=SteerSettings.from_wire(settings),
             on_frame=on_frame,
         ),
     )

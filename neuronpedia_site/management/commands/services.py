@@ -27,15 +27,17 @@ class Command(BaseCommand):
             rd = services.redis_url(var_dir)
             return f"postgres: {db}\nredis: {rd}"
         if action == "stop":
-            pg = services.stop_postgres(var_dir)
-            rd = services.stop_redis(var_dir)
-            state = {True: "stopped", False: "not running"}
-            return f"postgres: {state[pg]}\nredis: {state[rd]}"
+            stopped = {True: "stopped", False: "not running"}
+            return (
+                f"postgres: {stopped[services.stop_postgres(var_dir)]}\n"
+                f"redis: {stopped[services.stop_redis(var_dir)]}"
+            )
         if action == "status":
-            pg = services.postgres_running(var_dir)
-            rd = services.redis_running(var_dir)
-            state = {True: "running", False: "stopped"}
-            return f"postgres: {state[pg]}\nredis: {state[rd]}"
+            running = {True: "running", False: "stopped"}
+            return (
+                f"postgres: {running[services.postgres_running(var_dir)]}\n"
+                f"redis: {running[services.redis_running(var_dir)]}"
+            )
         data = Path(options["data"] or var_dir / "postgres-tcp")
         if action == "postgres-tcp-stop":
             return "stopped" if services.stop_postgres_dir(data) else "not running"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 
 from features.models import (
@@ -13,31 +11,22 @@ from features.models import (
     ExplanationScoreModel,
     ExplanationScoreType,
     ExplanationType,
-    Feature,
     List,
     ListsOnNeurons,
-    Model,
-    Source,
 )
 from neuronpedia_format.users import BOT_USER_ID
-from tests.factories import (
+from tests.support.factories import (
     make_activation,
     make_explanation,
     make_feature,
     make_model,
     make_source,
 )
-
-
-@dataclass
-class Gpt2:
-    model: Model
-    source: Source
-    feature: Feature
+from tests.support.gpt2 import Gpt2
 
 
 @pytest.fixture
-def gpt2(alice) -> Gpt2:  # type: ignore[no-untyped-def]
+def gpt2(alice) -> Gpt2:
     """gpt2-small / 6-res-jb / 14057 with activations, explanations, a list and a comment."""
     model = make_model("gpt2-small")
     source = make_source(model, "6-res-jb")

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from features.models import Activation
 from features.sql.bulk_insert import insert_rows
 from neuronpedia_format.users import BOT_USER_ID
-from tests.factories import make_feature, make_model, make_source
+from tests.support.factories import make_feature, make_model, make_source
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.factories import make_feature, make_model, make_source
+from tests.support.factories import make_feature, make_model, make_source
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -32,7 +32,7 @@ def browser() -> Iterator[webdriver.Chrome]:
     driver.quit()
 
 
-def test_the_docs_page_lists_operations_and_sends_requests(live_server, browser, alice) -> None:  # type: ignore[no-untyped-def]
+def test_the_docs_page_lists_operations_and_sends_requests(live_server, browser, alice) -> None:
     make_feature(make_source(make_model("gpt2-small"), "6-res-jb"), 14057)
     browser.get(live_server.url + "/api/docs")
     wait = WebDriverWait(browser, 15)

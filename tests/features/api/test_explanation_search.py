@@ -7,8 +7,8 @@ from rest_framework.test import APIClient
 
 from features import search
 from features.models import SourceRelease, SourceSet, Visibility
-from tests.factories import make_explanation, make_feature, make_model, make_source
-from tests.features.api.conftest import Gpt2
+from tests.support.factories import make_explanation, make_feature, make_model, make_source
+from tests.support.gpt2 import Gpt2
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +54,7 @@ def test_it_pages_by_twenty(anon: APIClient, gpt2: Gpt2) -> None:
     assert len(seen) == 25
 
 
-def test_it_404s_for_hidden_layers(anon: APIClient, gpt2: Gpt2, alice) -> None:  # type: ignore[no-untyped-def]
+def test_it_404s_for_hidden_layers(anon: APIClient, gpt2: Gpt2, alice) -> None:
     make_source(gpt2.model, "7-mine", visibility=Visibility.PRIVATE, creator=alice.user)
     response = anon.post(
         "/api/explanation/search",
@@ -87,7 +87,7 @@ def test_it_validates_naming_the_field(anon: APIClient, body: dict, field: str) 
 
 def test_search_all_and_model_skip_unlisted_and_private_sources(
     anon: APIClient, gpt2: Gpt2, alice
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     unlisted = make_source(gpt2.model, "1-quiet", visibility=Visibility.UNLISTED)
     make_explanation(make_feature(unlisted, 1), "dinosaur too")
     other = make_model("other")
@@ -123,7 +123,7 @@ def test_backends_register_once() -> None:
         search.register_backend("fulltext", search.FullTextBackend)
 
 
-def test_the_backend_comes_from_settings(settings, anon: APIClient, gpt2: Gpt2) -> None:  # type: ignore[no-untyped-def]
+def test_the_backend_comes_from_settings(settings, anon: APIClient, gpt2: Gpt2) -> None:
     settings.EXPLANATION_SEARCH_BACKEND = "nonexistent"
     with pytest.raises(ValueError, match="Unknown EXPLANATION_SEARCH_BACKEND"):
         search.get_backend()

@@ -6,8 +6,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from features.models import Explanation, Visibility, Vote
-from tests.factories import make_explanation, make_feature, make_model, make_source
-from tests.features.api.conftest import Gpt2
+from tests.support.factories import make_explanation, make_feature, make_model, make_source
+from tests.support.gpt2 import Gpt2
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +31,7 @@ def test_get_returns_the_explanation_with_its_feature(
     assert body["votes"] == []
 
 
-def test_get_404s_for_missing_or_hidden_explanations(anon: APIClient, alice) -> None:  # type: ignore[no-untyped-def]
+def test_get_404s_for_missing_or_hidden_explanations(anon: APIClient, alice) -> None:
     assert anon.get("/api/explanation/nope").status_code == 404
     model = make_model("private-m", visibility=Visibility.PRIVATE, creator=alice.user)
     hidden = make_explanation(
@@ -41,7 +41,7 @@ def test_get_404s_for_missing_or_hidden_explanations(anon: APIClient, alice) -> 
     assert alice.client().get(f"/api/explanation/{hidden.id}").status_code == 200
 
 
-def test_vote_is_idempotent(alice, explanation: Explanation) -> None:  # type: ignore[no-untyped-def]
+def test_vote_is_idempotent(alice, explanation: Explanation) -> None:
     client = alice.client()
     first = client.post(f"/api/explanation/{explanation.id}/vote").json()
     again = client.post(f"/api/explanation/{explanation.id}/vote").json()
@@ -50,7 +50,7 @@ def test_vote_is_idempotent(alice, explanation: Explanation) -> None:  # type: i
     assert Vote.objects.count() == 1
 
 
-def test_unvote_deletes_the_vote(alice, bob, explanation: Explanation) -> None:  # type: ignore[no-untyped-def]
+def test_unvote_deletes_the_vote(alice, bob, explanation: Explanation) -> None:
     alice.client().post(f"/api/explanation/{explanation.id}/vote")
     assert bob.client().post(f"/api/explanation/{explanation.id}/unvote").status_code == 404
     response = alice.client().post(f"/api/explanation/{explanation.id}/unvote")
@@ -60,13 +60,13 @@ def test_unvote_deletes_the_vote(alice, bob, explanation: Explanation) -> None: 
 
 def test_voting_needs_a_key_and_a_visible_explanation(
     anon: APIClient, alice, explanation: Explanation
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     assert anon.post(f"/api/explanation/{explanation.id}/vote").status_code == 401
     assert anon.post(f"/api/explanation/{explanation.id}/unvote").status_code == 401
     assert alice.client().post("/api/explanation/nope/vote").status_code == 404
 
 
-def test_only_the_author_deletes(alice, bob, admin_account, gpt2: Gpt2) -> None:  # type: ignore[no-untyped-def]
+def test_only_the_author_deletes(alice, bob, admin_account, gpt2: Gpt2) -> None:
     mine = make_explanation(gpt2.feature, "alice's idea", author=alice.user)
     assert bob.client().post(f"/api/explanation/{mine.id}/delete").status_code == 403
     response = alice.client().post(f"/api/explanation/{mine.id}/delete")

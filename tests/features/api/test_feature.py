@@ -10,15 +10,15 @@ from features.feature_detail import get_feature
 from features.models import Visibility
 from features.sql import prepared
 from neuronpedia_format.users import BOT_USER_ID
-from tests.factories import make_activation, make_feature, make_model, make_source
-from tests.features.api.conftest import Gpt2
-from tests.features.api.golden import assert_golden
+from tests.support.factories import make_activation, make_feature, make_model, make_source
+from tests.support.golden import assert_golden
+from tests.support.gpt2 import Gpt2
 
 pytestmark = pytest.mark.django_db
 URL = "/api/feature/gpt2-small/6-res-jb/14057"
 
 
-def test_it_returns_the_feature_in_neuronpedias_shape(anon: APIClient, gpt2: Gpt2, alice) -> None:  # type: ignore[no-untyped-def]
+def test_it_returns_the_feature_in_neuronpedias_shape(anon: APIClient, gpt2: Gpt2, alice) -> None:
     response = anon.get(URL)
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
@@ -41,7 +41,7 @@ def test_it_shows_only_public_activations_by_max_value(anon: APIClient, gpt2: Gp
     assert all(a["source"] == a["layer"] == "6-res-jb" for a in acts)
 
 
-def test_it_orders_explanations_by_score_v2_then_v1(anon: APIClient, gpt2: Gpt2, alice) -> None:  # type: ignore[no-untyped-def]
+def test_it_orders_explanations_by_score_v2_then_v1(anon: APIClient, gpt2: Gpt2, alice) -> None:
     explanations = anon.get(URL).json()["explanations"]
     assert [e["description"] for e in explanations] == [
         "dinosaurs and fossils",  # scoreV2 0.8
@@ -52,7 +52,7 @@ def test_it_orders_explanations_by_score_v2_then_v1(anon: APIClient, gpt2: Gpt2,
     assert explanations[1]["triggeredByUser"] is None
 
 
-def test_a_vectors_owner_activations_show(anon: APIClient, alice) -> None:  # type: ignore[no-untyped-def]
+def test_a_vectors_owner_activations_show(anon: APIClient, alice) -> None:
     model = make_model("gpt2-small")
     source = make_source(model, "6-neuronpedia-resid-pre", visibility=Visibility.UNLISTED)
     vector = make_feature(source, 95594191, has_vector=True, creator=alice.user)
@@ -70,7 +70,7 @@ def test_it_404s_for_a_missing_feature(anon: APIClient, gpt2: Gpt2) -> None:
 
 
 @pytest.mark.parametrize("hidden", ["model", "set", "source"])
-def test_private_rows_show_to_their_creator_and_admins_only(  # type: ignore[no-untyped-def]
+def test_private_rows_show_to_their_creator_and_admins_only(
     hidden: str, anon: APIClient, alice, bob, admin_account
 ) -> None:
     model = make_model(
@@ -103,7 +103,7 @@ def test_an_unknown_key_reads_as_anonymous(gpt2: Gpt2) -> None:
     assert client.get(URL).status_code == 200
 
 
-def test_the_first_request_on_a_connection_prepares_the_statement(  # type: ignore[no-untyped-def]
+def test_the_first_request_on_a_connection_prepares_the_statement(
     anon: APIClient, gpt2: Gpt2, django_assert_num_queries
 ) -> None:
     with connection.cursor() as cursor:  # as on a new connection: nothing prepared
@@ -114,7 +114,7 @@ def test_the_first_request_on_a_connection_prepares_the_statement(  # type: igno
     assert [q["sql"].split()[0] for q in captured.captured_queries] == ["PREPARE", "EXECUTE"]
 
 
-def test_it_takes_one_query_anonymous_and_two_with_a_key(  # type: ignore[no-untyped-def]
+def test_it_takes_one_query_anonymous_and_two_with_a_key(
     anon: APIClient, gpt2: Gpt2, alice, django_assert_num_queries
 ) -> None:
     anon.get(URL)  # prepares the statement on this connection
@@ -125,7 +125,7 @@ def test_it_takes_one_query_anonymous_and_two_with_a_key(  # type: ignore[no-unt
         assert client.get(URL).status_code == 200
 
 
-def test_the_query_count_does_not_grow_with_the_rows(  # type: ignore[no-untyped-def]
+def test_the_query_count_does_not_grow_with_the_rows(
     anon: APIClient, gpt2: Gpt2, django_assert_num_queries
 ) -> None:
     for i in range(20):

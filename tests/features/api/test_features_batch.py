@@ -7,8 +7,8 @@ from rest_framework.test import APIClient
 
 from features.models import Visibility
 from neuronpedia_format.users import BOT_USER_ID
-from tests.factories import make_activation, make_feature, make_model, make_source
-from tests.features.api.conftest import Gpt2
+from tests.support.factories import make_activation, make_feature, make_model, make_source
+from tests.support.gpt2 import Gpt2
 
 pytestmark = pytest.mark.django_db
 URL = "/api/features"
@@ -50,7 +50,7 @@ def test_it_caps_activations_with_max_acts_to_return(anon: APIClient, gpt2: Gpt2
     assert [a["maxValue"] for a in body[0]["activations"]] == [3.5]
 
 
-def test_it_leaves_out_missing_and_hidden_features(anon: APIClient, gpt2: Gpt2, alice) -> None:  # type: ignore[no-untyped-def]
+def test_it_leaves_out_missing_and_hidden_features(anon: APIClient, gpt2: Gpt2, alice) -> None:
     private = make_model("private-m", visibility=Visibility.PRIVATE, creator=alice.user)
     make_feature(make_source(private, "0-x", creator=alice.user), 1)
     request = [
@@ -88,7 +88,7 @@ def test_it_limits_the_batch_size(anon: APIClient) -> None:
     assert "250" in response.json()["message"]
 
 
-def test_it_is_one_query(anon: APIClient, gpt2: Gpt2, django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
+def test_it_is_one_query(anon: APIClient, gpt2: Gpt2, django_assert_num_queries) -> None:
     body = [{"modelId": "gpt2-small", "layer": "6-res-jb", "index": 14057}] * 5
     anon.post(URL, body[:1], format="json")  # prepares the statement on this connection
     with django_assert_num_queries(1):

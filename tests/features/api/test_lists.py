@@ -7,19 +7,19 @@ import pytest
 from rest_framework.test import APIClient
 
 from features.models import List, ListComment, ListsOnNeurons, Visibility
-from tests.factories import make_feature, make_model, make_source
-from tests.features.api.conftest import Gpt2
+from tests.support.factories import make_feature, make_model, make_source
+from tests.support.gpt2 import Gpt2
 
 pytestmark = pytest.mark.django_db
 DINO = {"modelId": "gpt2-small", "layer": "6-res-jb", "index": "14057"}
 
 
 @pytest.fixture
-def alices_list(alice) -> List:  # type: ignore[no-untyped-def]
+def alices_list(alice) -> List:
     return List.objects.create(name="Mine", description="", user=alice.user)
 
 
-def test_new_creates_a_list_with_its_url(alice) -> None:  # type: ignore[no-untyped-def]
+def test_new_creates_a_list_with_its_url(alice) -> None:
     response = alice.client().post(
         "/api/list/new", {"name": " Dinos ", "description": "big"}, format="json"
     )
@@ -30,13 +30,13 @@ def test_new_creates_a_list_with_its_url(alice) -> None:  # type: ignore[no-unty
     assert body["url"] == f"http://localhost:3000/list/{body['id']}"
 
 
-def test_new_validates_and_needs_a_key(anon: APIClient, alice) -> None:  # type: ignore[no-untyped-def]
+def test_new_validates_and_needs_a_key(anon: APIClient, alice) -> None:
     assert anon.post("/api/list/new", {"name": "x"}, format="json").status_code == 401
     response = alice.client().post("/api/list/new", {"name": "  "}, format="json")
     assert response.status_code == 400 and response.json()["message"].startswith("name:")
 
 
-def test_new_with_features_skips_hidden_ones(alice, bob, gpt2: Gpt2) -> None:  # type: ignore[no-untyped-def]
+def test_new_with_features_skips_hidden_ones(alice, bob, gpt2: Gpt2) -> None:
     bobs = make_model("bobs", visibility=Visibility.PRIVATE, creator=bob.user)
     make_feature(make_source(bobs, "0-x", creator=bob.user), 1)
     features = [
@@ -59,7 +59,7 @@ def test_new_with_features_skips_hidden_ones(alice, bob, gpt2: Gpt2) -> None:  #
     ]
 
 
-def test_add_features_returns_the_added_items(alice, alices_list: List, gpt2: Gpt2) -> None:  # type: ignore[no-untyped-def]
+def test_add_features_returns_the_added_items(alice, alices_list: List, gpt2: Gpt2) -> None:
     client = alice.client()
     body = {"listId": alices_list.id, "featuresToAdd": [{**DINO, "description": "d"}]}
     added = client.post("/api/list/add-features", body, format="json").json()
@@ -71,7 +71,7 @@ def test_add_features_returns_the_added_items(alice, alices_list: List, gpt2: Gp
 
 def test_add_features_checks_ownership_existence_and_size(
     alice, bob, alices_list: List, gpt2: Gpt2
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     body = {"listId": alices_list.id, "featuresToAdd": [DINO]}
     assert bob.client().post("/api/list/add-features", body, format="json").status_code == 403
     missing = {"listId": "nope", "featuresToAdd": [DINO]}
@@ -83,7 +83,7 @@ def test_add_features_checks_ownership_existence_and_size(
     assert response.status_code == 400 and "100" in response.json()["message"]
 
 
-def test_remove_and_edit_feature(alice, bob, alices_list: List, gpt2: Gpt2) -> None:  # type: ignore[no-untyped-def]
+def test_remove_and_edit_feature(alice, bob, alices_list: List, gpt2: Gpt2) -> None:
     client = alice.client()
     client.post(
         "/api/list/add-features", {"listId": alices_list.id, "featuresToAdd": [DINO]}, format="json"
@@ -105,7 +105,7 @@ def test_remove_and_edit_feature(alice, bob, alices_list: List, gpt2: Gpt2) -> N
     assert client.post("/api/list/remove", key, format="json").status_code == 404
 
 
-def test_update_and_delete(alice, bob, alices_list: List) -> None:  # type: ignore[no-untyped-def]
+def test_update_and_delete(alice, bob, alices_list: List) -> None:
     body = {
         "listId": alices_list.id,
         "name": "Renamed",
@@ -128,20 +128,20 @@ def test_update_and_delete(alice, bob, alices_list: List) -> None:  # type: igno
     assert not List.objects.exists()
 
 
-def test_admins_may_change_any_list(admin_account, alices_list: List) -> None:  # type: ignore[no-untyped-def]
+def test_admins_may_change_any_list(admin_account, alices_list: List) -> None:
     response = admin_account.client().post(
         "/api/list/delete", {"listId": alices_list.id}, format="json"
     )
     assert response.status_code == 200
 
 
-def test_list_returns_the_callers_lists_as_an_array(alice, bob, alices_list: List) -> None:  # type: ignore[no-untyped-def]
+def test_list_returns_the_callers_lists_as_an_array(alice, bob, alices_list: List) -> None:
     List.objects.create(name="Bob's", user=bob.user)
     body = alice.client().post("/api/list/list").json()
     assert [(item["id"], item["name"]) for item in body] == [(alices_list.id, "Mine")]
 
 
-def test_get_shows_visible_features_with_details(anon: APIClient, alice, bob, gpt2: Gpt2) -> None:  # type: ignore[no-untyped-def]
+def test_get_shows_visible_features_with_details(anon: APIClient, alice, bob, gpt2: Gpt2) -> None:
     saved = List.objects.get(name="Dinos")
     bobs = make_model("bobs", visibility=Visibility.PRIVATE, creator=bob.user)
     make_feature(make_source(bobs, "0-x", creator=bob.user), 1)
@@ -160,7 +160,7 @@ def test_get_shows_visible_features_with_details(anon: APIClient, alice, bob, gp
     assert anon.post("/api/list/get", {"listId": "nope"}, format="json").status_code == 404
 
 
-def test_list_comments(alice, bob, alices_list: List) -> None:  # type: ignore[no-untyped-def]
+def test_list_comments(alice, bob, alices_list: List) -> None:
     comment = (
         bob.client()
         .post("/api/list/comment/new", {"listId": alices_list.id, "text": " nice "}, format="json")

@@ -6,12 +6,12 @@ import pytest
 from rest_framework.test import APIClient
 
 from features.models import Model, SourceSet, Visibility
-from tests.factories import make_model, make_source
+from tests.support.factories import make_model, make_source
 
 pytestmark = pytest.mark.django_db
 
 
-def test_get_returns_the_model_with_visible_sets_and_sources(anon: APIClient, alice) -> None:  # type: ignore[no-untyped-def]
+def test_get_returns_the_model_with_visible_sets_and_sources(anon: APIClient, alice) -> None:
     model = make_model("gpt2-small")
     make_source(model, "8-res-jb")
     make_source(model, "6-res-jb")
@@ -25,7 +25,7 @@ def test_get_returns_the_model_with_visible_sets_and_sources(anon: APIClient, al
     assert [s["name"] for s in mine["sourceSets"]] == ["mine", "res-jb"]
 
 
-def test_get_404s_for_hidden_or_missing_models(anon: APIClient, alice) -> None:  # type: ignore[no-untyped-def]
+def test_get_404s_for_hidden_or_missing_models(anon: APIClient, alice) -> None:
     make_model("secret", visibility=Visibility.PRIVATE, creator=alice.user)
     assert anon.post("/api/model/get", {"id": "secret"}, format="json").status_code == 404
     assert anon.post("/api/model/get", {"id": "nope"}, format="json").status_code == 404
@@ -38,7 +38,7 @@ def test_get_needs_an_id(anon: APIClient) -> None:
     assert response.json()["message"].startswith("id:")
 
 
-def test_new_creates_an_unlisted_model_owned_by_the_caller(alice) -> None:  # type: ignore[no-untyped-def]
+def test_new_creates_an_unlisted_model_owned_by_the_caller(alice) -> None:
     response = alice.client().post(
         "/api/model/new",
         {"id": "my-model.v2", "layers": 4, "displayName": "My model", "url": "https://example.com"},
@@ -57,7 +57,7 @@ def test_new_creates_an_unlisted_model_owned_by_the_caller(alice) -> None:  # ty
     assert model.owner == "custom" and model.display_name_short == "My model"
 
 
-def test_new_defaults_the_display_name_to_the_id(alice) -> None:  # type: ignore[no-untyped-def]
+def test_new_defaults_the_display_name_to_the_id(alice) -> None:
     body = alice.client().post("/api/model/new", {"id": "tiny", "layers": 1}, format="json").json()
     assert body["displayName"] == "tiny" and body["website"] is None
 
@@ -88,13 +88,13 @@ def test_new_rejects_a_bad_key(anon: APIClient) -> None:
         ({"id": "ok-id", "layers": 1, "displayName": "x" * 65}, "displayName"),
     ],
 )
-def test_new_validates_naming_the_field(alice, body: dict, field: str) -> None:  # type: ignore[no-untyped-def]
+def test_new_validates_naming_the_field(alice, body: dict, field: str) -> None:
     response = alice.client().post("/api/model/new", body, format="json")
     assert response.status_code == 400
     assert response.json()["message"].startswith(f"{field}:")
 
 
-def test_new_refuses_an_existing_id(alice) -> None:  # type: ignore[no-untyped-def]
+def test_new_refuses_an_existing_id(alice) -> None:
     make_model("gpt2-small")
     response = alice.client().post(
         "/api/model/new", {"id": "gpt2-small", "layers": 1}, format="json"

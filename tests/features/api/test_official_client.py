@@ -23,14 +23,20 @@ from neuronpedia.requests.base_request import NPRateLimitError, NPRequest, NPUna
 
 from features.models import ExplanationType
 from neuronpedia_format.users import BOT_USER_ID
-from tests.factories import make_activation, make_explanation, make_feature, make_model, make_source
+from tests.support.factories import (
+    make_activation,
+    make_explanation,
+    make_feature,
+    make_model,
+    make_source,
+)
 
 # The live server runs in a thread, so the data must be committed.
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def api(live_server, monkeypatch, alice) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def api(live_server, monkeypatch, alice) -> Iterator[str]:
     """The client pointed at the live server, with alice's key."""
     monkeypatch.setattr(NPRequest, "BASE_URL", live_server.url + "/api")
     monkeypatch.delenv("NEURONPEDIA_API_KEY", raising=False)

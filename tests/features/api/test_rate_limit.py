@@ -6,7 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from neuronpedia_site import ratelimit
-from tests.factories import make_model
+from tests.support.factories import make_model
 
 pytestmark = pytest.mark.django_db
 
@@ -15,7 +15,7 @@ def _new_model(client: APIClient, i: int) -> int:
     return client.post("/api/model/new", {"id": f"m{i}", "layers": 1}, format="json").status_code
 
 
-def test_the_sixth_new_model_in_an_hour_is_refused(alice) -> None:  # type: ignore[no-untyped-def]
+def test_the_sixth_new_model_in_an_hour_is_refused(alice) -> None:
     client = alice.client()
     assert [_new_model(client, i) for i in range(5)] == [200] * 5
     response = client.post("/api/model/new", {"id": "m5", "layers": 1}, format="json")
@@ -31,7 +31,7 @@ def test_the_sixth_new_model_in_an_hour_is_refused(alice) -> None:  # type: igno
     assert response["Access-Control-Allow-Origin"] == "*"
 
 
-def test_responses_carry_the_remaining_count_of_the_most_specific_rule(alice) -> None:  # type: ignore[no-untyped-def]
+def test_responses_carry_the_remaining_count_of_the_most_specific_rule(alice) -> None:
     client = alice.client()
     assert (
         client.post("/api/model/new", {"id": "m0", "layers": 1}, format="json")["x-limit-remaining"]
@@ -44,7 +44,7 @@ def test_responses_carry_the_remaining_count_of_the_most_specific_rule(alice) ->
     )
 
 
-def test_keys_have_their_own_budget_and_anonymous_callers_share_the_ips(alice, bob) -> None:  # type: ignore[no-untyped-def]
+def test_keys_have_their_own_budget_and_anonymous_callers_share_the_ips(alice, bob) -> None:
     alice_client = alice.client()
     for i in range(5):
         _new_model(alice_client, i)
@@ -63,7 +63,7 @@ def test_made_up_keys_count_against_the_ip(anon: APIClient) -> None:
     assert anon.post("/api/model/new", {}, format="json").status_code == 429
 
 
-def test_higher_limit_keys_get_the_higher_table(settings, alice) -> None:  # type: ignore[no-untyped-def]
+def test_higher_limit_keys_get_the_higher_table(settings, alice) -> None:
     make_model("gpt2-small")
     body = {"modelId": "gpt2-small", "layers": [], "query": "dinosaur"}
     client = alice.client()
@@ -74,7 +74,7 @@ def test_higher_limit_keys_get_the_higher_table(settings, alice) -> None:  # typ
     )
 
 
-def test_steer_load_is_exempt_and_the_limiter_can_be_off(settings, anon: APIClient) -> None:  # type: ignore[no-untyped-def]
+def test_steer_load_is_exempt_and_the_limiter_can_be_off(settings, anon: APIClient) -> None:
     assert ratelimit.matching_rules("/api/steer-load") == []
     assert [r.path for r in ratelimit.matching_rules("/api/steer-chat")] == [
         "/",
@@ -91,7 +91,7 @@ def test_steer_load_is_exempt_and_the_limiter_can_be_off(settings, anon: APIClie
     assert "x-limit-remaining" not in anon.get("/api/health")
 
 
-def test_the_window_slides(alice) -> None:  # type: ignore[no-untyped-def]
+def test_the_window_slides(alice) -> None:
     start = 1_000 * ratelimit.WINDOW_SECONDS  # the start of a fixed window
     for _ in range(5):
         assert ratelimit.check("/api/model/new", "test", False, now=start + 10).allowed
@@ -111,7 +111,7 @@ def test_a_refused_request_consumes_nothing() -> None:
     assert other.remaining == 25000 - 5 - 1
 
 
-def test_redis_outages_let_requests_through(monkeypatch, anon: APIClient) -> None:  # type: ignore[no-untyped-def]
+def test_redis_outages_let_requests_through(monkeypatch, anon: APIClient) -> None:
     import redis
 
     def down(*args: object, **kwargs: object) -> None:
@@ -121,7 +121,7 @@ def test_redis_outages_let_requests_through(monkeypatch, anon: APIClient) -> Non
     assert anon.get("/api/health").status_code == 200
 
 
-def test_proxies_are_trusted_only_when_configured(settings, rf) -> None:  # type: ignore[no-untyped-def]
+def test_proxies_are_trusted_only_when_configured(settings, rf) -> None:
     request = rf.get("/", HTTP_X_FORWARDED_FOR="1.1.1.1, 2.2.2.2", REMOTE_ADDR="10.0.0.1")
     assert ratelimit.client_ip(request) == "10.0.0.1"
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}

@@ -13,11 +13,18 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck
 from rest_framework.test import APIClient
+from schemathesis.core.result import Ok
 from schemathesis.generation import GenerationMode
 
 from features.models import Explanation
 from neuronpedia_format.users import BOT_USER_ID
-from tests.factories import make_activation, make_explanation, make_feature, make_model, make_source
+from tests.support.factories import (
+    make_activation,
+    make_explanation,
+    make_feature,
+    make_model,
+    make_source,
+)
 
 # Every operation is fuzzed except these. The ones that run a model answer 503 here, as no
 # inference worker runs in this test; tests/inference and tests/steering cover them through real
@@ -70,7 +77,7 @@ def test_the_schema_documents_every_endpoint_with_auth_levels(anon: APIClient) -
     )
 
 
-def test_the_schema_generates_without_warnings(capsys) -> None:  # type: ignore[no-untyped-def]
+def test_the_schema_generates_without_warnings(capsys) -> None:
     from drf_spectacular.drainage import GENERATOR_STATS
     from drf_spectacular.generators import SchemaGenerator
 
@@ -95,7 +102,7 @@ def _has_inputs(operation: Any) -> bool:
 
 
 @pytest.fixture
-def populated(alice) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def populated(alice) -> dict[str, str]:
     model = make_model("gpt2-small")
     feature = make_feature(make_source(model, "6-res-jb"), 1)
     make_activation(feature, [0.5, 1.0], creator_id=BOT_USER_ID)
@@ -104,13 +111,15 @@ def populated(alice) -> dict[str, str]:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.django_db(transaction=True)
-def test_schemathesis_finds_no_server_errors(live_server, settings, alice, populated) -> None:  # type: ignore[no-untyped-def]
+def test_schemathesis_finds_no_server_errors(live_server, settings, alice, populated) -> None:
     settings.ENABLE_RATE_LIMITER = False
     schema = schemathesis.openapi.from_dict(_schema(APIClient()))
     operations = [
-        result.ok()
+        operation
         for result in schema.get_all_operations()
-        if not NEEDS_A_WORKER.match(result.ok().path) and result.ok().path not in NOT_FUZZED
+        if isinstance(result, Ok)
+        and not NEEDS_A_WORKER.match((operation := result.ok()).path)
+        and operation.path not in NOT_FUZZED
     ]
     assert len(operations) >= 40
     problems: list[str] = []

@@ -6,12 +6,12 @@ import pytest
 from rest_framework.test import APIClient
 
 from features.models import Source, SourceRelease, SourceSet, Visibility
-from tests.factories import make_model, make_source
+from tests.support.factories import make_model, make_source
 
 pytestmark = pytest.mark.django_db
 
 
-def test_get_returns_the_set_with_model_release_and_listed_sources(anon: APIClient, alice) -> None:  # type: ignore[no-untyped-def]
+def test_get_returns_the_set_with_model_release_and_listed_sources(anon: APIClient, alice) -> None:
     model = make_model("gpt2-small")
     make_source(model, "10-res-jb")
     make_source(model, "2-res-jb")
@@ -27,7 +27,7 @@ def test_get_returns_the_set_with_model_release_and_listed_sources(anon: APIClie
     assert body["releases"]["name"] == "gpt2sm-res-jb"
 
 
-def test_get_404s_for_hidden_sets(anon: APIClient, alice) -> None:  # type: ignore[no-untyped-def]
+def test_get_404s_for_hidden_sets(anon: APIClient, alice) -> None:
     model = make_model("gpt2-small")
     make_source(model, "0-mine", visibility=Visibility.PRIVATE)
     SourceSet.objects.filter(name="mine").update(creator=alice.user)
@@ -36,7 +36,7 @@ def test_get_404s_for_hidden_sets(anon: APIClient, alice) -> None:  # type: igno
     assert alice.client().get("/api/source-set/gpt2-small/mine").status_code == 200
 
 
-def test_new_creates_an_unlisted_set_with_a_source_per_layer(alice) -> None:  # type: ignore[no-untyped-def]
+def test_new_creates_an_unlisted_set_with_a_source_per_layer(alice) -> None:
     make_model("gpt2-small", layers=3)
     response = alice.client().post(
         "/api/source-set/new",
@@ -79,14 +79,14 @@ def test_new_creates_an_unlisted_set_with_a_source_per_layer(alice) -> None:  # 
         ({"modelId": "gpt2-small"}, "name"),
     ],
 )
-def test_new_validates_naming_the_field(alice, body: dict, field: str) -> None:  # type: ignore[no-untyped-def]
+def test_new_validates_naming_the_field(alice, body: dict, field: str) -> None:
     make_model("gpt2-small")
     response = alice.client().post("/api/source-set/new", body, format="json")
     assert response.status_code == 400
     assert response.json()["message"].startswith(f"{field}:")
 
 
-def test_new_refuses_a_taken_name_and_hidden_models(alice, bob) -> None:  # type: ignore[no-untyped-def]
+def test_new_refuses_a_taken_name_and_hidden_models(alice, bob) -> None:
     model = make_model("gpt2-small")
     make_source(model, "6-res-jb")
     taken = alice.client().post(

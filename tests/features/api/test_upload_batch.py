@@ -20,14 +20,14 @@ from features.models import (
     Visibility,
 )
 from neuronpedia_format.users import BOT_USER_ID
-from tests.factories import make_model
+from tests.support.factories import make_model
 
 pytestmark = pytest.mark.django_db
 URL = "/api/feature/upload-batch"
 
 
 @pytest.fixture
-def alices_set(alice) -> SourceSet:  # type: ignore[no-untyped-def]
+def alices_set(alice) -> SourceSet:
     model = make_model("my-model", visibility=Visibility.UNLISTED, layers=4, creator=alice.user)
     source_set = SourceSet.objects.create(
         model=model, name="my-saes", visibility=Visibility.UNLISTED, creator=alice.user
@@ -75,7 +75,7 @@ def _body(**overrides: Any) -> dict[str, Any]:
     return body
 
 
-def test_it_maps_the_upload_to_neuronpedias_columns(alice, alices_set: SourceSet) -> None:  # type: ignore[no-untyped-def]
+def test_it_maps_the_upload_to_neuronpedias_columns(alice, alices_set: SourceSet) -> None:
     response = alice.client().post(URL, _body(), format="json")
     assert response.status_code == 200, response.content
     assert response.json() == {"message": "2 features created."}
@@ -112,14 +112,14 @@ def test_it_maps_the_upload_to_neuronpedias_columns(alice, alices_set: SourceSet
     assert (empty.frac_nonzero, empty.max_act_approx) == (-1, 0)
 
 
-def test_uploaded_features_show_on_the_feature_endpoint(alice, alices_set: SourceSet) -> None:  # type: ignore[no-untyped-def]
+def test_uploaded_features_show_on_the_feature_endpoint(alice, alices_set: SourceSet) -> None:
     alice.client().post(URL, _body(), format="json")
     body = APIClient().get("/api/feature/my-model/0-my-saes/3").json()
     assert [a["maxValue"] for a in body["activations"]] == [2.5, 1.0]
     assert [e["description"] for e in body["explanations"]] == ["dinosaurs"]
 
 
-def test_uploading_again_replaces_the_users_rows(alice, alices_set: SourceSet) -> None:  # type: ignore[no-untyped-def]
+def test_uploading_again_replaces_the_users_rows(alice, alices_set: SourceSet) -> None:
     client = alice.client()
     client.post(URL, _body(), format="json")
     again = _body()
@@ -130,7 +130,7 @@ def test_uploading_again_replaces_the_users_rows(alice, alices_set: SourceSet) -
     assert Feature.objects.get(index="3").frac_nonzero == 0.5
 
 
-def test_it_creates_a_missing_source_of_the_set(alice, alices_set: SourceSet) -> None:  # type: ignore[no-untyped-def]
+def test_it_creates_a_missing_source_of_the_set(alice, alices_set: SourceSet) -> None:
     assert alice.client().post(URL, _body(source="2-my-saes"), format="json").status_code == 200
     source = Source.objects.get(model_id="my-model", source_id="2-my-saes")
     assert (source.set_name, source.creator_id, source.visibility) == (
@@ -144,13 +144,13 @@ def test_it_creates_a_missing_source_of_the_set(alice, alices_set: SourceSet) ->
     assert not_ascii.status_code == 400
 
 
-def test_only_the_sets_creator_may_upload(bob, alices_set: SourceSet) -> None:  # type: ignore[no-untyped-def]
+def test_only_the_sets_creator_may_upload(bob, alices_set: SourceSet) -> None:
     response = bob.client().post(URL, _body(), format="json")
     assert response.status_code == 403
     assert not Feature.objects.exists()
 
 
-def test_it_needs_a_key_and_an_existing_set(anon: APIClient, alice, alices_set: SourceSet) -> None:  # type: ignore[no-untyped-def]
+def test_it_needs_a_key_and_an_existing_set(anon: APIClient, alice, alices_set: SourceSet) -> None:
     assert anon.post(URL, _body(), format="json").status_code == 401
     assert alice.client().post(URL, _body(source="0-other-set"), format="json").status_code == 404
 
@@ -200,7 +200,7 @@ def _with(path: str, value: Any) -> dict[str, Any]:
 )
 def test_it_validates_naming_the_field(
     alice, alices_set: SourceSet, body: dict, field: str
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     response = alice.client().post(URL, body, format="json")
     assert response.status_code == 400, response.content
     assert field in response.json()["message"]

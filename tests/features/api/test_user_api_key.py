@@ -10,7 +10,7 @@ from neuronpedia_site.models import UserSecret, user_for_api_key
 pytestmark = pytest.mark.django_db
 
 
-def test_neuronpedia_type_rotates_and_returns_the_new_key(alice) -> None:  # type: ignore[no-untyped-def]
+def test_neuronpedia_type_rotates_and_returns_the_new_key(alice) -> None:
     old = alice.key
     body = alice.client().post("/api/user/api-key", {"type": "NEURONPEDIA"}, format="json").json()
     assert body["type"] == "NEURONPEDIA" and body["username"] == "alice"
@@ -19,7 +19,7 @@ def test_neuronpedia_type_rotates_and_returns_the_new_key(alice) -> None:  # typ
     assert user_for_api_key(old) is None
 
 
-def test_other_types_return_the_stored_secret_or_404(alice) -> None:  # type: ignore[no-untyped-def]
+def test_other_types_return_the_stored_secret_or_404(alice) -> None:
     client = alice.client()
     assert client.post("/api/user/api-key", {"type": "OPENAI"}, format="json").status_code == 404
     UserSecret.objects.create(user=alice.user, type="OPENAI", value="sk-openai")
@@ -29,7 +29,7 @@ def test_other_types_return_the_stored_secret_or_404(alice) -> None:  # type: ig
     )
 
 
-def test_it_validates_and_needs_a_key(anon: APIClient, alice) -> None:  # type: ignore[no-untyped-def]
+def test_it_validates_and_needs_a_key(anon: APIClient, alice) -> None:
     assert anon.post("/api/user/api-key", {"type": "NEURONPEDIA"}, format="json").status_code == 401
     response = alice.client().post("/api/user/api-key", {"type": "GITHUB"}, format="json")
     assert response.status_code == 400 and response.json()["message"].startswith("type:")

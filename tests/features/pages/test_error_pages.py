@@ -21,7 +21,7 @@ def test_api_paths_keep_the_json_404(db: None) -> None:
     assert response.json() == {"error": "Not found.", "message": "Not found."}
 
 
-def test_server_errors_get_a_self_contained_html_page(rf) -> None:  # type: ignore[no-untyped-def]
+def test_server_errors_get_a_self_contained_html_page(rf) -> None:
     from neuronpedia_site.errors import json_or_html_500
 
     response = json_or_html_500(rf.get("/gpt2-small/6-res-jb/7"))

@@ -6,10 +6,10 @@ import pytest
 from django.test import Client
 
 from features.models import Feature, List, SourceSet
-from tests.conftest import Account
-from tests.factories import make_activation, make_feature, make_source
-from tests.features.pages.conftest import logged_in
-from tests.features.pages.seed import Site
+from tests.support.accounts import Account
+from tests.support.factories import make_activation, make_feature, make_source
+from tests.support.pages import logged_in
+from tests.support.seed import Site
 
 pytestmark = pytest.mark.django_db
 URL = "/gpt2-small/6-res-jb/7"
@@ -192,7 +192,7 @@ def test_missing_features_are_404(site: Site) -> None:
 
 def test_the_page_takes_a_fixed_number_of_queries(
     site: Site, alice: Account, django_assert_max_num_queries
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     client = logged_in(alice)
     # session + user, source, feature, set, activations, explanations (+ scores), lists,
     # comments, similar features' explanations, the user's lists

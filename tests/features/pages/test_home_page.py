@@ -3,9 +3,9 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from tests.conftest import Account
-from tests.features.pages.conftest import logged_in
-from tests.features.pages.seed import Site
+from tests.support.accounts import Account
+from tests.support.pages import logged_in
+from tests.support.seed import Site
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 
 from features.models import SourceSet
-from tests.features.pages.seed import Site
+from tests.support.seed import Site
 
 pytestmark = pytest.mark.django_db
 

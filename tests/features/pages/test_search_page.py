@@ -4,10 +4,10 @@ import pytest
 from django.test import Client
 
 from features.models import Feature, SourceSet
-from tests.conftest import Account
-from tests.factories import make_explanation, make_feature, make_model, make_source
-from tests.features.pages.conftest import logged_in
-from tests.features.pages.seed import Site
+from tests.support.accounts import Account
+from tests.support.factories import make_explanation, make_feature, make_model, make_source
+from tests.support.pages import logged_in
+from tests.support.seed import Site
 
 pytestmark = pytest.mark.django_db
 
@@ -60,7 +60,7 @@ def test_it_pages_through_results_twenty_at_a_time(site: Site) -> None:
     first = Client().get("/search", {"q": "many dinosaurs"}).content.decode()
     assert first.count("— many dinosaurs") == 20
     assert 'offset=20" rel="next">More results' in first
-    second = Client().get("/search", {"q": "many dinosaurs", "offset": 20}).content.decode()
+    second = Client().get("/search", {"q": "many dinosaurs", "offset": "20"}).content.decode()
     assert second.count("— many dinosaurs") == 5 and "More results" not in second
     assert '<ol class="results" start="21">' in second
 

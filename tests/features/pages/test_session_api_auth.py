@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from tests.conftest import Account
-from tests.factories import make_model
+from tests.support.accounts import Account
+from tests.support.factories import make_model
 
 pytestmark = pytest.mark.django_db
 

@@ -5,10 +5,10 @@ from django.test import Client
 
 from features.models import Feature, Source, SourceSet
 from neuronpedia_site.models import User
-from tests.conftest import Account
-from tests.factories import make_feature, make_model, make_source
-from tests.features.pages.conftest import logged_in
-from tests.features.pages.seed import Site
+from tests.support.accounts import Account
+from tests.support.factories import make_feature, make_model, make_source
+from tests.support.pages import logged_in
+from tests.support.seed import Site
 
 pytestmark = pytest.mark.django_db
 

@@ -28,7 +28,7 @@ def _batches(n: int, seed: int = 0) -> list[tuple[torch.Tensor, ...]]:
         feats[:, 0] += 50.0  # a huge BOS activation that must never count
         rows = torch.arange(i * 6, i * 6 + 6)
         out.append((feats, tokens, valid, rows))
-    return out
+    return list(out)
 
 
 def _run(batches: list[tuple[torch.Tensor, ...]], cfg: StatsConfig) -> FeatureStats:

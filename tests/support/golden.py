@@ -1,4 +1,4 @@
-"""Golden JSON files (tests/features/api/responses/<name>.json) for response shapes.
+"""Golden JSON files (tests/support/responses/<name>.json) for response shapes.
 
 Ids and timestamps differ on every run, so bodies are normalised first: timestamps become
 "<timestamp>", ids the test names become "<name>" (e.g. "<alice>"), other cuid-shaped ids "<id>"

@@ -26,7 +26,13 @@ from features.models import (
 )
 from neuronpedia_site.accounts import seed_users
 from neuronpedia_site.models import User
-from tests.factories import make_activation, make_explanation, make_feature, make_model, make_source
+from tests.support.factories import (
+    make_activation,
+    make_explanation,
+    make_feature,
+    make_model,
+    make_source,
+)
 
 MODEL = "gpt2-small"
 SOURCE = "6-res-jb"

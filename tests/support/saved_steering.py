@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from bus.steering import DEFAULT, STEERED, SteerSettings
 from steering import cache
-from steering.plan import DEFAULT, STEERED, Output, SteerFeature, SteerPlan, SteerSettings
+from steering.plan import Output, SteerFeature, SteerPlan
 
 SETTINGS = SteerSettings(
-    temperature=0.5, n_tokens=8, freq_penalty=1, seed=16, strength_multiplier=2
+    temperature=0.5,
+    n_tokens=8,
+    freq_penalty=1,
+    seed=16,
+    strength_multiplier=2,
+    steer_special_tokens=False,
 )
 MESSAGES = [{"role": "user", "content": "hi there"}]
 

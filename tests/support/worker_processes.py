@@ -1,0 +1,107 @@
+"""Worker processes for tests: `manage.py run_worker` against the test database and Redis."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[2]  # the repository
+
+
+def empty_redis_but_workers() -> None:
+    """Empty the test Redis database but for what a package's long-lived worker needs to stay
+    reachable: its registry entry and index, and the broker's queue bindings."""
+    from bus.registry import INDEX_KEY, KEY_PREFIX
+    from neuronpedia_site.redis_connection import connection
+
+    conn = connection()
+    keep = (KEY_PREFIX.encode(), INDEX_KEY.encode(), b"_kombu.binding.")
+    stale = [key for key in conn.scan_iter(count=1000) if not key.startswith(keep)]
+    if stale:
+        conn.delete(*stale)
+
+
+def worker_database_url() -> str:
+    """The URL of the database pytest-django created, for worker subprocesses."""
+    db = connection.settings_dict
+    # The embedded server's socket directory comes as `?host=` and lands in OPTIONS.
+    host = db.get("HOST") or db.get("OPTIONS", {}).get("host") or ""
+    user = db.get("USER") or "postgres"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    if host.startswith("/"):
+        return f"postgresql://{user}{password}@/{db['NAME']}?host={host}"
+    port = f":{db['PORT']}" if db.get("PORT") else ""
+    return f"postgresql://{user}{password}@{host}{port}/{db['NAME']}"
+
+
+class WorkerProcess:
+    def __init__(self, proc: subprocess.Popen, hostname: str, log: Path) -> None:
+        self.proc = proc
+        self.hostname = hostname
+        self.log = log
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group: no chance to ack or requeue anything."""
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def spawn_worker(
+    log_dir: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    prefix: str = "test",
+    wait: float = 120,
+) -> WorkerProcess:
+    """`manage.py run_worker ...` against the test database and Redis, returned once it has
+    announced itself in the worker registry."""
+    from bus import registry
+
+    hostname = f"{prefix}-{uuid.uuid4().hex[:8]}@localhost"
+    log = log_dir / f"{hostname}.log"
+    child_env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": worker_database_url(),
+        "REDIS_URL": os.environ.get("REDIS_URL", "") or _base_redis_url(),
+        "PYTHONUNBUFFERED": "1",
+        **(env or {}),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "manage.py"), "run_worker", "--hostname", hostname, *args],
+        cwd=ROOT,
+        env=child_env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    worker = WorkerProcess(proc, hostname, log)
+    deadline = time.monotonic() + wait
+    while not any(w["hostname"] == hostname for w in registry.live_workers()):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            worker.stop()
+            raise RuntimeError(f"worker did not start:\n{log.read_text()[-4000:]}")
+        time.sleep(0.1)
+    return worker
+
+
+def _base_redis_url() -> str:
+    # tests.settings adds ?db=15 / /15; the worker's settings do the same from the base URL.
+    url = settings.REDIS_URL
+    return url.split("?")[0] if url.startswith("unix://") else url.rsplit("/", 1)[0]
