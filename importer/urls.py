@@ -12,8 +12,8 @@ from django.urls import path
 from importer import views
 
 urlpatterns = [
-    path("import", views.import_source_sse, name="importer-import-sse"),
-    path("import-config", views.import_config, name="importer-import-config"),
+    path("import", views.ImportSourceView.as_view(), name="importer-import-sse"),
+    path("import-config", views.ImportConfigView.as_view(), name="importer-import-config"),
     path("importer/tree", views.TreeView.as_view(), name="importer-tree"),
     path("importer/status", views.StatusView.as_view(), name="importer-status"),
     path("importer/jobs", views.StartView.as_view(), name="importer-start"),

@@ -1,26 +1,24 @@
 """Importer endpoints.
 
-- `GET /api/admin/import?modelId=&sourceId=`: Neuronpedia's importer as server-sent events
+- `POST /api/admin/import?modelId=&sourceId=`: Neuronpedia's importer as server-sent events
   (`data: {progress, progressText}`, then `event: complete` or `event: error`). The import
-  runs as a job on a worker; closing the stream does not stop it, and calling the URL again
-  follows (or resumes) the same job.
-- `GET /api/admin/import-config`: syncs the config tables now.
+  runs as a job on a worker; closing the stream does not stop it, and posting again follows (or
+  resumes) the same job. `GET` with the same parameters only follows the latest job.
+- `POST /api/admin/import-config`: syncs the config tables now.
 - `/api/admin/importer/...`: the JSON the admin panel (`/admin/importer/`) reads and posts.
 
-All need an admin (API key or staff session); the two Neuronpedia URLs are also open on a
-localhost instance, as in Neuronpedia (SITE_URL on localhost and the request from loopback).
+All need an admin: an admin API key, or a staff session with its CSRF token. Neuronpedia also
+opens its two URLs to anyone on a localhost instance and takes GETs; here they do not, so a web
+page open in the operator's browser cannot start imports (docs/differences.md).
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator, Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -30,24 +28,20 @@ from rest_framework.views import APIView
 
 from bus.client import DEFAULT_QUEUE, require_worker
 from bus.connections import celery_app
-from bus.errors import WorkerError
 from features.api.schemas import open_answer
 from importer import exports, jobs, report, status, tree
 from importer.locations import LocationError
 from importer.models import ImportJob
 from neuronpedia_site.auth import (
-    API_KEY_HEADER,
     AdminRequired,
     ApiKeyAuthentication,
     SessionAuthentication,
 )
-from neuronpedia_site.errors import ApiError, error
-from neuronpedia_site.event_stream import event_stream, sse_event
-from neuronpedia_site.models import user_for_api_key
+from neuronpedia_site.errors import ApiError
+from neuronpedia_site.event_stream import JsonWhateverIsAccepted, event_stream, sse_event
 from neuronpedia_site.validation import json_object
 
 SSE_POLL_SECONDS = 1.0
-LOOPBACK = ("127.0.0.1", "::1")
 
 
 def _require_worker() -> None:
@@ -81,18 +75,6 @@ def _int(value: Any, name: str) -> int:
 # --- Neuronpedia's URLs -------------------------------------------------------------------
 
 
-def _may_import(request: HttpRequest) -> bool:
-    user = getattr(request, "user", None)
-    if not getattr(user, "is_authenticated", False):
-        key = request.headers.get(API_KEY_HEADER, "").strip()
-        user = user_for_api_key(key) if key else None
-    if user is not None and user.admin:
-        return True
-    site_host = urlsplit(settings.SITE_URL).hostname or ""
-    local_site = site_host in ("localhost", *LOOPBACK)
-    return local_site and request.META.get("REMOTE_ADDR") in LOOPBACK
-
-
 def _follow(job: ImportJob) -> Iterator[bytes]:
     """Progress events every second until the job ends."""
     last = None
@@ -115,53 +97,12 @@ def _follow(job: ImportJob) -> Iterator[bytes]:
         time.sleep(SSE_POLL_SECONDS)
 
 
-def import_source_sse(request: HttpRequest) -> HttpResponseBase:
-    """Import one source from IMPORT_FROM, streaming progress as server-sent events."""
-    if request.method != "GET":
-        return error("Method not allowed.", status=405)
-    model_id = request.GET.get("modelId", "").strip()
-    source_id = request.GET.get("sourceId", "").strip()
+def _source_ids(request: Request) -> tuple[str, str]:
+    model_id = _text(request.query_params, "modelId").strip()
+    source_id = _text(request.query_params, "sourceId").strip()
     if not model_id or not source_id:
-        return error("modelId and sourceId are required query parameters")
-    if not _may_import(request):
-        return error("This route is only available on localhost or to admin users", status=403)
-    try:
-        explanations = _explanations(request.GET.get("explanations"))
-        batch_start = _int(request.GET.get("explanationBatchStart"), "explanationBatchStart")
-        _require_worker()
-    except ApiError as exc:
-        return error(str(exc.detail), status=exc.status_code)
-    except WorkerError as exc:
-        return error(exc.message, status=exc.status)
-    job, run = jobs.prepare_import(
-        model_id,
-        source_id,
-        explanations=explanations,
-        explanation_batch_start=batch_start,
-        user=getattr(request, "user", None),
-    )
-    if run:
-        jobs.enqueue(job)
-    return event_stream(_follow(job))
-
-
-def import_config(request: HttpRequest) -> HttpResponse:
-    """Sync the config tables (explanation/score/eval types) from IMPORT_FROM, now."""
-    if request.method != "GET":
-        return error("Method not allowed.", status=405)
-    if not _may_import(request):
-        return error("This route is only available on localhost or to admin users", status=403)
-    job = jobs.run_job(jobs.prepare_config_sync(user=getattr(request, "user", None)).pk)
-    if job.state != ImportJob.State.DONE:
-        return error(job.error or "config sync failed", status=502)
-    counts = {table: t["expected"] for table, t in (job.report or {})["tables"].items()}
-    return HttpResponse(
-        json.dumps({"message": "Config synced.", "jobId": job.pk, "rows": counts}),
-        content_type="application/json",
-    )
-
-
-# --- the admin panel's JSON ---------------------------------------------------------------
+        raise ApiError("modelId and sourceId are required query parameters")
+    return model_id, source_id
 
 
 def _admin_answer(answer: str) -> Any:
@@ -175,6 +116,65 @@ class AdminApi(APIView):
 
     def location(self, data: Mapping[str, Any]) -> tuple[str, str]:
         return (_text(data, "from") or settings.IMPORT_FROM).strip(), _text(data, "endpointUrl")
+
+
+@_admin_answer("Server-sent events: `{progress, progressText}`, then `complete` or `error`.")
+class ImportSourceView(AdminApi):
+    """Neuronpedia's importer: `POST ?modelId=&sourceId=` imports (or resumes) one source from
+    IMPORT_FROM and streams its progress as server-sent events; `GET` with the same parameters
+    only follows that source's latest import. Closing the stream does not stop the job."""
+
+    content_negotiation_class = JsonWhateverIsAccepted
+
+    def post(self, request: Request) -> HttpResponseBase:
+        model_id, source_id = _source_ids(request)
+        explanations = _explanations(request.query_params.get("explanations"))
+        batch_start = _int(
+            request.query_params.get("explanationBatchStart"), "explanationBatchStart"
+        )
+        _require_worker()
+        job, run = jobs.prepare_import(
+            model_id,
+            source_id,
+            explanations=explanations,
+            explanation_batch_start=batch_start,
+            user=request.user,
+        )
+        if run:
+            jobs.enqueue(job)
+        return event_stream(_follow(job))
+
+    def get(self, request: Request) -> HttpResponseBase:
+        model_id, source_id = _source_ids(request)
+        job = (
+            ImportJob.objects.filter(
+                kind=ImportJob.Kind.SOURCE, model_id=model_id, source_id=source_id
+            )
+            .order_by("-id")
+            .first()
+        )
+        if job is None:
+            raise ApiError(
+                f"No import of {model_id}/{source_id} yet: POST to this URL starts one.",
+                status=404,
+            )
+        return event_stream(_follow(job))
+
+
+@_admin_answer("`{message, jobId, rows}`: the config rows upserted by name.")
+class ImportConfigView(AdminApi):
+    """Neuronpedia's `import-config`: sync the config tables (explanation, score and eval types)
+    from IMPORT_FROM now, in this request."""
+
+    def post(self, request: Request) -> Response:
+        job = jobs.run_job(jobs.prepare_config_sync(user=request.user).pk)
+        if job.state != ImportJob.State.DONE:
+            raise ApiError(job.error or "config sync failed", status=502)
+        counts = {table: t["expected"] for table, t in (job.report or {})["tables"].items()}
+        return Response({"message": "Config synced.", "jobId": job.pk, "rows": counts})
+
+
+# --- the admin panel's JSON ---------------------------------------------------------------
 
 
 @_admin_answer(

@@ -4,7 +4,10 @@ Neuronpedia's webapp talks to a separate FastAPI inference server; here the same
 bodies are answered by the site, which hands each request to a live worker of the model. The
 PyPI `neuronpedia-inference-client` therefore works against `{site}/v1` unchanged:
 
-- `X-SECRET-KEY` must equal `INFERENCE_SECRET` when that setting is set (401 otherwise).
+- `X-SECRET-KEY` must equal `INFERENCE_SECRET` (401 otherwise); with no secret set, /v1 answers
+  503 saying how to set one.
+- Only what anonymous callers may see is served: a hidden model answers like an unknown one,
+  a hidden source like an unserved one.
 - Bodies are snake_case; camelCase keys are accepted too (as Neuronpedia's newer server does).
 - A model no worker serves and the site does not know is 400 "Unsupported model"; a known
   model without a live worker is 503 naming the queue to start.
@@ -26,6 +29,10 @@ from neuronpedia_site.errors import ApiError
 
 SECRET_HEADER = "X-SECRET-KEY"
 SECRET_ERROR = "Invalid or missing X-SECRET-KEY header"
+SECRET_NOT_SET = (
+    "The /v1 inference contract is off: the operator has not set INFERENCE_SECRET. Set it in the "
+    "environment (or INFERENCE_SECRET_FILE) and send the same value as the X-SECRET-KEY header."
+)
 COSSIM_MAX_RESULTS = 128  # the contract clamps num_results here
 TOPK_DEFAULT = 5
 
@@ -33,12 +40,13 @@ _CAMEL = re.compile(r"(?<=[a-z0-9])([A-Z])")
 
 
 class InferenceSecretRequired(permissions.BasePermission):
-    """`X-SECRET-KEY` equals `INFERENCE_SECRET`; every request passes when it is unset."""
+    """`X-SECRET-KEY` equals `INFERENCE_SECRET`; closed (503, saying how to open it) while no
+    secret is set."""
 
     def has_permission(self, request: Request, view: Any) -> bool:
         secret = settings.INFERENCE_SECRET
         if not secret:
-            return True
+            raise ApiError(SECRET_NOT_SET, status=503)
         given = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode(), secret.encode()):
             raise ApiError(SECRET_ERROR, status=401)
@@ -74,7 +82,7 @@ def activation_single(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def activation_single_batch(data: dict[str, Any]) -> dict[str, Any]:
-    live = inference_hosts.require_for_contract(data["model"])
+    live = inference_hosts.require_for_contract(data["model"], [data["source"]])
     if data["vector"] is not None:
         return live.call(
             task_names.ACTIVATION_SINGLE,
@@ -95,12 +103,15 @@ def activation_all(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def activation_all_batch(data: dict[str, Any]) -> dict[str, Any]:
-    live = inference_hosts.require_for_contract(data["model"])
+    live = inference_hosts.require_for_contract(data["model"], data["selected_sources"])
+    selected = inference_hosts.contract_search_sources(
+        live, data["source_set"], data["selected_sources"]
+    )
     requests = [
         {
             "prompt": prompt,
             "source_set": data["source_set"],
-            "selected_sources": data["selected_sources"],
+            "selected_sources": selected,
             "sort_by_token_indexes": data["sort_by_token_indexes"],
             "ignore_bos": data["ignore_bos"],
             "feature_filter": data["feature_filter"],
@@ -116,7 +127,7 @@ def topk_by_token(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def topk_by_token_batch(data: dict[str, Any]) -> dict[str, Any]:
-    live = inference_hosts.require_for_contract(data["model"])
+    live = inference_hosts.require_for_contract(data["model"], [data["source"]])
     return live.call(
         task_names.TOPK_BY_TOKEN,
         prompts=data["prompts"],
@@ -127,18 +138,19 @@ def topk_by_token_batch(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def source_activations(data: dict[str, Any]) -> dict[str, Any]:
-    live = inference_hosts.require_for_contract(data["model"])
+    live = inference_hosts.require_for_contract(data["model"], [data["source"]])
     return live.call(task_names.SOURCE_ACTIVATIONS, prompts=data["prompts"], source=data["source"])
 
 
 def sae_vector(data: dict[str, Any]) -> dict[str, Any]:
-    live = inference_hosts.require_for_contract(data["model"])
+    live = inference_hosts.require_for_contract(data["model"], [data["source"]])
     return live.call(task_names.FEATURE_VECTOR, source=data["source"], index=data["index"])
 
 
 def decoder_cossim(data: dict[str, Any]) -> dict[str, Any]:
     """Compare against the decoder of `source`: a `feature` of the same model, or a `vector`."""
-    live = inference_hosts.require_for_contract(data["model"])
+    feature_source = (data["feature"] or {}).get("source")
+    live = inference_hosts.require_for_contract(data["model"], [data["source"], feature_source])
     num_results = min(data["num_results"], COSSIM_MAX_RESULTS)
     feature = data["feature"]
     if feature is None:

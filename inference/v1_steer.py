@@ -12,6 +12,7 @@ from typing import Any
 
 from bus import task_names
 from bus.steering import SteerSettings
+from inference import hosts as inference_hosts
 from steering.dispatch import call_worker, stream_task
 
 
@@ -50,12 +51,20 @@ def _shape(result: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
+def _check_visible(data: dict[str, Any]) -> None:
+    inference_hosts.check_contract_model(data["model"])
+    sources = [f["source"] for f in data.get("features") or []]
+    inference_hosts.check_contract_sources(data["model"], sources)
+
+
 def answer(data: dict[str, Any], chat: bool) -> dict[str, Any]:
+    _check_visible(data)
     name, kwargs = _task(data, chat)
     return _shape(call_worker(data["model"], name, kwargs))
 
 
 def stream(data: dict[str, Any], chat: bool) -> Iterator[bytes]:
     """Cumulative SSE frames of the same shape, the last one the whole result."""
+    _check_visible(data)
     name, kwargs = _task(data, chat)
     return stream_task(data["model"], name, kwargs, _shape, _shape)

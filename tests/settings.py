@@ -29,5 +29,7 @@ STORAGES = {
 }
 # The limiter is off by default (as upstream); the tests run with it on, as a deployment would.
 ENABLE_RATE_LIMITER = True
+# The /v1 contract is closed without a secret; the tests run as a deployment that set one.
+INFERENCE_SECRET = "test-inference-secret"
 # Workers the tests start also register the test-only tasks.
 CELERY_IMPORTS = [*CELERY_IMPORTS, "tests.support.tasks"]

@@ -1,5 +1,5 @@
-"""Neuronpedia's importer URLs: `GET /api/admin/import` (server-sent events) and
-`GET /api/admin/import-config`; admins, or anyone on a localhost instance."""
+"""Neuronpedia's importer URLs: `POST /api/admin/import` (server-sent events; GET only follows)
+and `POST /api/admin/import-config`; admins only, never anonymous callers on loopback."""
 
 from __future__ import annotations
 
@@ -54,9 +54,10 @@ def test_progress_streams_while_a_worker_imports(
     location, _, _ = s3_prefix(features=8, batch_size=2)
     settings.IMPORT_FROM = location
     start_worker(env={**worker_env, "IMPORT_FROM": location, "IMPORT_DEBUG_FILE_DELAY_MS": "150"})
-    response = Client().get(URL, HTTP_X_API_KEY=admin_account.key)
+    response = Client().post(URL, HTTP_X_API_KEY=admin_account.key)
     assert response.status_code == 200
     assert response["Content-Type"] == "text/event-stream"
+    assert "Access-Control-Allow-Origin" not in response
     events = _events(response)
     assert events[-1] == ("complete", {})
     progress = [data["progress"] for event, data in events if event is None]
@@ -64,33 +65,46 @@ def test_progress_streams_while_a_worker_imports(
     texts = [data["progressText"] for event, data in events if event is None]
     assert any("rows" in t and "files)" in t for t in texts)
     assert (Feature.objects.count(), Activation.objects.count()) == (8, 24)
+    # GET follows the finished job without starting another
+    again = _events(Client().get(URL, HTTP_X_API_KEY=admin_account.key))
+    assert again[-1] == ("complete", {}) and ImportJob.objects.count() == 1
 
 
 @pytest.mark.django_db
-def test_on_localhost_anyone_may_import(
-    eager_tasks: None, s3_export: tuple[str, Export], settings: Any, use_moto: str
-) -> None:
-    settings.IMPORT_FROM = s3_export[0]
+def test_only_admins_may_import_even_on_a_localhost_instance(alice: Any, settings: Any) -> None:
     settings.SITE_URL = "http://localhost:3000"
-    events = _events(Client(REMOTE_ADDR="127.0.0.1").get(URL))
-    assert events[-1] == ("complete", {})
-    assert events[-2][1]["progress"] == 1.0
-    assert Feature.objects.count() == 6
+    anonymous = Client(REMOTE_ADDR="127.0.0.1").post(URL)
+    assert anonymous.status_code == 401
+    assert "Access-Control-Allow-Origin" not in anonymous
+    refused = Client().post(URL, HTTP_X_API_KEY=alice.key, HTTP_ACCEPT="text/event-stream")
+    assert refused.status_code == 403
+    assert refused.json()["error"] == "This endpoint requires an admin user."
+    assert Client(REMOTE_ADDR="127.0.0.1").post("/api/admin/import-config").status_code == 401
+    assert not ImportJob.objects.exists()
 
 
 @pytest.mark.django_db
-def test_elsewhere_only_admins_may(alice: Any, settings: Any) -> None:
-    settings.SITE_URL = "https://neuronpedia.example.org"
-    response = Client(REMOTE_ADDR="127.0.0.1").get(URL)
-    assert response.status_code == 403
-    assert response.json()["error"] == "This route is only available on localhost or to admin users"
-    assert Client().get(URL, HTTP_X_API_KEY=alice.key).status_code == 403
+def test_a_get_never_starts_an_import(admin_account: Any) -> None:
+    response = Client().get(URL, HTTP_X_API_KEY=admin_account.key)
+    assert response.status_code == 404
+    assert "POST to this URL starts one" in response.json()["error"]
+    config = Client().get("/api/admin/import-config", HTTP_X_API_KEY=admin_account.key)
+    assert config.status_code == 405
+    assert not ImportJob.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_staff_session_needs_the_csrf_token(admin_account: Any) -> None:
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(admin_account.user)
+    response = browser.post(URL)
+    assert response.status_code == 403 and "CSRF" in response.json()["error"]
     assert not ImportJob.objects.exists()
 
 
 @pytest.mark.django_db
 def test_both_ids_are_required(admin_account: Any) -> None:
-    response = Client().get(
+    response = Client().post(
         "/api/admin/import?modelId=gpt2-small", HTTP_X_API_KEY=admin_account.key
     )
     assert response.status_code == 400
@@ -99,7 +113,7 @@ def test_both_ids_are_required(admin_account: Any) -> None:
 
 @pytest.mark.django_db
 def test_without_a_worker_it_says_how_to_start_one(admin_account: Any) -> None:
-    response = Client().get(URL, HTTP_X_API_KEY=admin_account.key)
+    response = Client().post(URL, HTTP_X_API_KEY=admin_account.key)
     assert response.status_code == 503
     assert "python manage.py run_worker" in response.json()["error"]
     assert not ImportJob.objects.exists()
@@ -119,7 +133,7 @@ def test_a_failed_import_ends_with_an_error_event(
     prefix = location.removeprefix(f"s3://{BUCKET}/")
     path = "gpt2-small/6-res-jb/features/batch-1.jsonl.gz"
     s3.put_object(Bucket=BUCKET, Key=f"{prefix}/{path}", Body=b"broken", ACL="public-read")
-    events = _events(Client().get(URL, HTTP_X_API_KEY=admin_account.key))
+    events = _events(Client().post(URL, HTTP_X_API_KEY=admin_account.key))
     event, data = events[-1]
     assert event == "error" and data["message"].startswith(f"{path}: corrupt or truncated gzip")
 
@@ -129,7 +143,7 @@ def test_import_config_syncs_the_config_tables(
     s3_export: tuple[str, Export], admin_account: Any, settings: Any, use_moto: str
 ) -> None:
     settings.IMPORT_FROM = s3_export[0]
-    response = Client().get("/api/admin/import-config", HTTP_X_API_KEY=admin_account.key)
+    response = Client().post("/api/admin/import-config", HTTP_X_API_KEY=admin_account.key)
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["rows"]["ExplanationType"] == 2

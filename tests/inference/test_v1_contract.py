@@ -7,13 +7,14 @@ from typing import Any
 
 import pytest
 import torch
+from django.conf import settings as django_settings
 from rest_framework.test import APIClient
 
-from tests.support.factories import make_model
+from tests.support.factories import make_model, make_source
 from tests.support.inference import BOS_FEATURE, BOS_SOURCE, LONG_TEXT, MODEL_ID, TEXT, TEXTS
 
 pytestmark = pytest.mark.usefixtures("worker")
-SECRET = "s3cret-for-tests"
+SECRET = django_settings.INFERENCE_SECRET  # tests.settings: the deployment's secret
 
 
 @pytest.fixture
@@ -151,10 +152,10 @@ def test_a_wrong_secret_is_a_401(inference_api: Any, live_server: Any) -> None:
     assert "Invalid or missing X-SECRET-KEY header" in info.value.body
 
 
-# -- the same contract through the test client (no live server, no transactional DB) -----------
+# -- the same contract through the test client (no live server, no transactional DB) ----------
 
 
-def _post(client: APIClient, path: str, body: dict[str, Any], secret: str | None = None) -> Any:
+def _post(client: APIClient, path: str, body: dict[str, Any], secret: str | None = SECRET) -> Any:
     headers: dict[str, Any] = {"HTTP_X_SECRET_KEY": secret} if secret else {}
     return client.post(f"/v1/{path}", body, format="json", **headers)
 
@@ -163,18 +164,27 @@ def test_health_is_open(anon: APIClient, secret: str) -> None:
     assert anon.get("/v1/health").json() == {"status": "healthy"}
 
 
+@pytest.mark.django_db  # the contract checks what anonymous callers may see
 def test_the_secret_is_required_when_set(anon: APIClient, secret: str) -> None:
     body = {"model": MODEL_ID, "text": TEXT}
-    response = _post(anon, "tokenize", body)
+    response = _post(anon, "tokenize", body, secret=None)
     assert response.status_code == 401
     assert response.json()["error"] == "Invalid or missing X-SECRET-KEY header"
     assert _post(anon, "tokenize", body, secret).status_code == 200
 
 
-def test_no_secret_is_needed_when_none_is_set(anon: APIClient) -> None:
-    assert _post(anon, "tokenize", {"model": MODEL_ID, "text": TEXT}).status_code == 200
+@pytest.mark.django_db  # the contract checks what anonymous callers may see
+def test_without_a_secret_the_contract_is_closed_and_says_how_to_open_it(
+    anon: APIClient, settings: Any
+) -> None:
+    settings.INFERENCE_SECRET = ""
+    response = _post(anon, "tokenize", {"model": MODEL_ID, "text": TEXT})
+    assert response.status_code == 503
+    assert "INFERENCE_SECRET" in response.json()["error"]
+    assert anon.get("/v1/health").json() == {"status": "healthy"}
 
 
+@pytest.mark.django_db  # the contract checks what anonymous callers may see
 def test_camel_case_bodies_are_accepted(anon: APIClient, reference: Any) -> None:
     body = {
         "prompt": TEXT,
@@ -191,6 +201,7 @@ def test_camel_case_bodies_are_accepted(anon: APIClient, reference: Any) -> None
     assert (top["source"], top["index"], top["max_value_index"]) == (BOS_SOURCE, BOS_FEATURE, 0)
 
 
+@pytest.mark.django_db  # the contract checks what anonymous callers may see
 def test_feature_filter_keeps_only_the_listed_features(anon: APIClient, reference: Any) -> None:
     wanted = [3, 40, 77, 200]
     body = {
@@ -229,3 +240,23 @@ def test_errors(anon: APIClient) -> None:
     assert _post(anon, "util/sae-topk-by-decoder-cossim", cossim).status_code == 400
     bad = {"prompt": TEXT, "model": MODEL_ID, "source_set": "res-demo", "ignore_bos": "yes"}
     assert _post(anon, "activation/all", bad).status_code == 400
+
+
+@pytest.mark.django_db
+def test_a_hidden_model_or_source_answers_like_an_unknown_one(anon: APIClient) -> None:
+    unknown = _post(anon, "tokenize", {"model": "nope", "text": TEXT})
+    model = make_model(MODEL_ID, visibility="PRIVATE")
+    hidden = _post(anon, "tokenize", {"model": MODEL_ID, "text": TEXT})
+    assert (hidden.status_code, hidden.json()) == (unknown.status_code, unknown.json())
+    assert hidden.json()["error"] == "Unsupported model"
+
+    model.visibility = "PUBLIC"
+    model.save()
+    make_source(model, "1-res-demo", visibility="PRIVATE")
+    body = {"prompt": TEXT, "model": MODEL_ID, "index": "1"}
+    hidden_source = _post(anon, "activation/single", {**body, "source": "1-res-demo"})
+    missing_source = _post(anon, "activation/single", {**body, "source": "7-res-demo"})
+    assert (hidden_source.status_code, missing_source.status_code) == (404, 404)
+    assert hidden_source.json()["error"] == "Source not found: 1-res-demo"
+    assert missing_source.json()["error"] == "Source not found: 7-res-demo"
+    assert _post(anon, "activation/single", {**body, "source": "0-res-demo"}).status_code == 200

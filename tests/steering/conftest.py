@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from rest_framework.test import APIClient
 
 from tests.support.steering import (
@@ -85,4 +86,7 @@ def tiny_model(db: None) -> Any:
 
 @pytest.fixture
 def api() -> APIClient:
-    return APIClient()
+    """A client that sends the deployment's /v1 secret with every request."""
+    client = APIClient()
+    client.credentials(HTTP_X_SECRET_KEY=settings.INFERENCE_SECRET)
+    return client

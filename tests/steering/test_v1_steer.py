@@ -129,8 +129,9 @@ def test_a_model_nobody_serves_is_a_503_naming_its_queue(api: APIClient) -> None
     assert "inference.unserved" in response.json()["error"]
 
 
-def test_the_secret_header_is_checked_when_a_secret_is_set(api: APIClient, settings: Any) -> None:
+def test_the_secret_header_is_checked_when_a_secret_is_set(settings: Any) -> None:
     settings.INFERENCE_SECRET = "s3cret"
+    api = APIClient()  # no default header: each request below sends its own
     response = api.post(COMPLETION, _body(model="unserved"), format="json")
     assert response.status_code == 401
     assert response.json()["error"] == "Invalid or missing X-SECRET-KEY header"
