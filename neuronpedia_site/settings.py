@@ -36,8 +36,19 @@ def env_secret(name: str, default: str = "") -> str:
 
 
 DEBUG = env_bool("DEBUG", "False")
-SECRET_KEY = env_secret("SECRET_KEY") or "insecure-local-development-key-change-me"
-ALLOWED_HOSTS = [h for h in os.getenv("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h]
+DEVELOPMENT_SECRET_KEY = "insecure-local-development-key-change-me"
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+SECRET_KEY = env_secret("SECRET_KEY") or DEVELOPMENT_SECRET_KEY
+ALLOWED_HOSTS = [h for h in os.getenv("ALLOWED_HOSTS", ",".join(LOCAL_HOSTS)).split(",") if h]
+# Sessions, CSRF tokens and password resets are signed with SECRET_KEY: a site others can reach
+# must not use the key everyone can read here.
+if not DEBUG and SECRET_KEY == DEVELOPMENT_SECRET_KEY and set(ALLOWED_HOSTS) - set(LOCAL_HOSTS):
+    raise ImproperlyConfigured(
+        "SECRET_KEY is the development key while ALLOWED_HOSTS admits other hosts "
+        f"({', '.join(sorted(set(ALLOWED_HOSTS) - set(LOCAL_HOSTS)))}). Set SECRET_KEY (or "
+        "SECRET_KEY_FILE) to a long random value, e.g. "
+        "python -c 'import secrets; print(secrets.token_urlsafe(50))'."
+    )
 SITE_URL = os.getenv("SITE_URL", "http://localhost:3000")
 
 # Embedded services live here when DATABASE_URL / REDIS_URL are unset.
