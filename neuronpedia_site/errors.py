@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -55,7 +56,13 @@ def _flatten(detail: Any) -> str:
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
-    if isinstance(exc, WorkerError):
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        exc = ApiError(f"The request body is larger than {limit} bytes.", status=413)
+    elif isinstance(exc, RecursionError):
+        # json.loads recurses once per nesting level: a body nested ~1000 deep exhausts it.
+        exc = ApiError("The request body is nested too deeply.")
+    elif isinstance(exc, WorkerError):
         exc = ApiError(exc.message, status=exc.status, extra=exc.extra)
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound(NOT_FOUND_MESSAGE)
