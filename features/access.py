@@ -74,13 +74,15 @@ def visible_model_sql(alias: str) -> str:
     return f'FROM {table(Model)} {alias} WHERE {alias}."id" = %(model_id)s AND {visible_sql(alias)}'
 
 
-def hidden_sources_sql(model_alias: str) -> str:
-    """SQL array of the ids in `%(sources)s::text[]` whose Source row (of the model in
-    `model_alias`) the caller may not see: the sources' own `visible_sql` rule, negated (NULL,
-    for an anonymous caller, is not visible). Sources without a row are not hidden."""
+def hidden_sources_sql(model_alias: str, among: str | None = "%(sources)s::text[]") -> str:
+    """SQL array of the ids in `among` (every source of the model when None) whose Source row
+    (of the model in `model_alias`) the caller may not see: the sources' own `visible_sql` rule,
+    negated (NULL, for an anonymous caller, is not visible). Sources without a row are not
+    hidden."""
+    among_sql = f'AND s."id" = ANY({among}) ' if among else ""
     return (
         f'ARRAY(SELECT s."id" FROM {table(Source)} s WHERE s."modelId" = {model_alias}."id" '
-        f'AND s."id" = ANY(%(sources)s::text[]) AND NOT COALESCE({visible_sql("s")}, false) '
+        f"{among_sql}AND NOT COALESCE({visible_sql('s')}, false) "
         'ORDER BY s."id")'
     )
 

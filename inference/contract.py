@@ -103,9 +103,8 @@ def activation_all(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def activation_all_batch(data: dict[str, Any]) -> dict[str, Any]:
-    live = inference_hosts.require_for_contract(data["model"], data["selected_sources"])
-    selected = inference_hosts.contract_search_sources(
-        live, data["source_set"], data["selected_sources"]
+    live, selected = inference_hosts.search_for_contract(
+        data["model"], data["source_set"], data["selected_sources"]
     )
     requests = [
         {

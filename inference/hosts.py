@@ -16,9 +16,10 @@ from features.access import (
     hidden_sources_sql,
     visibility_params,
     visible_model_sql,
-    visible_sources,
+    visible_sql,
 )
-from features.models import Model, Source
+from features.models import Model
+from features.rows import table
 from features.sql import prepared
 from neuronpedia_format.sources import source_set_of
 from neuronpedia_site.errors import ApiError
@@ -68,50 +69,55 @@ def require_for_contract(model_id: str, sources: Iterable[str | None] = ()) -> L
     the model exists but has no worker. Sources anonymous callers may not see are left out of
     the live model, and naming one in `sources` is the same 404 as naming a source nobody
     serves."""
-    check_contract_model(model_id)
-    check_contract_sources(model_id, [s for s in sources if s])
+    return _contract_live(model_id, sources)[0]
+
+
+def search_for_contract(
+    model_id: str, source_set: str, selected: list[str]
+) -> tuple[LiveModel, list[str]]:
+    """`require_for_contract` for a /v1 search, and the sources it may rank: those `selected`,
+    else the whole set, less its hidden members when it has any (the worker ranks a set by
+    what it serves, so it must then be told which members to keep)."""
+    live, hidden = _contract_live(model_id, selected)
+    if selected or not any(source_set_of(s) == source_set for s in hidden):
+        return live, selected
+    return live, live.set_members(source_set)
+
+
+def check_contract_access(model_id: str, sources: Iterable[str | None]) -> frozenset[str]:
+    """What the /v1 contract may serve, in one prepared query: 400 "Unsupported model" for a
+    model row anonymous callers may not see, 404 for the first of `sources` they may not see;
+    returns every source of the model they may not see. A model with no row (served by a
+    worker, never imported) and its sources are open."""
+    params = {"model_id": model_id, **visibility_params(None)}
+    row = prepared.fetch_one("np_contract_access", _contract_access_query(), params)
+    if row is None:
+        return frozenset()
+    model_hidden, hidden = row
+    if model_hidden:
+        raise ApiError(UNSUPPORTED_MODEL, status=400)
+    for source in sources:
+        if source and source in hidden:
+            raise ApiError(f"Source not found: {source}", status=404)
+    return frozenset(hidden)
+
+
+@functools.cache
+def _contract_access_query() -> str:
+    return (
+        f"SELECT NOT COALESCE({visible_sql('m')}, false), {hidden_sources_sql('m', among=None)} "
+        f'FROM {table(Model)} m WHERE m."id" = %(model_id)s'
+    )
+
+
+def _contract_live(
+    model_id: str, sources: Iterable[str | None]
+) -> tuple[LiveModel, frozenset[str]]:
+    hidden = check_contract_access(model_id, sources)
     live = find(model_id)
     if live is None:
         if Model.objects.filter(id=model_id).exists():
-            return require(model_id)
+            return require(model_id), hidden
         raise ApiError(UNSUPPORTED_MODEL, status=400)
-    hidden = _hidden_sources(model_id)
-    return replace(live, sources={k: v for k, v in live.sources.items() if k not in hidden})
-
-
-def contract_search_sources(live: LiveModel, source_set: str, selected: list[str]) -> list[str]:
-    """The sources a /v1 search may rank: those selected, else the whole set, whose hidden
-    members (absent from `live`) the worker must then be told to leave out."""
-    if selected:
-        return selected
-    served = live.set_members(source_set)
-    return served if _has_hidden_members(live, source_set) else []
-
-
-def _has_hidden_members(live: LiveModel, source_set: str) -> bool:
-    hidden = _hidden_sources(live.requested_id)
-    return any(source_set_of(s) == source_set for s in hidden)
-
-
-def check_contract_model(model_id: str) -> None:
-    """400 "Unsupported model" for a model row anonymous callers may not see (the /v1 contract
-    serves what is public; a model with no row, served by a worker, is open)."""
-    if (
-        Model.objects.filter(id=model_id).exists()
-        and not Model.objects.viewable_by(None).filter(id=model_id).exists()
-    ):
-        raise ApiError(UNSUPPORTED_MODEL, status=400)
-
-
-def check_contract_sources(model_id: str, sources: Iterable[str]) -> None:
-    """404 for the first of `sources` that anonymous callers may not see."""
-    hidden = _hidden_sources(model_id)
-    for source in sources:
-        if source in hidden:
-            raise ApiError(f"Source not found: {source}", status=404)
-
-
-def _hidden_sources(model_id: str) -> set[str]:
-    rows = Source.objects.filter(model_id=model_id).values_list("source_id", flat=True)
-    seen = visible_sources(None).filter(model_id=model_id).values_list("source_id", flat=True)
-    return set(rows) - set(seen)
+    visible = {k: v for k, v in live.sources.items() if k not in hidden}
+    return replace(live, sources=visible), hidden

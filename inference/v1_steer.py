@@ -52,9 +52,8 @@ def _shape(result: dict[str, Any]) -> dict[str, Any]:
 
 
 def _check_visible(data: dict[str, Any]) -> None:
-    inference_hosts.check_contract_model(data["model"])
     sources = [f["source"] for f in data.get("features") or []]
-    inference_hosts.check_contract_sources(data["model"], sources)
+    inference_hosts.check_contract_access(data["model"], sources)
 
 
 def answer(data: dict[str, Any], chat: bool) -> dict[str, Any]:

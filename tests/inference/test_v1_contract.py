@@ -260,3 +260,15 @@ def test_a_hidden_model_or_source_answers_like_an_unknown_one(anon: APIClient) -
     assert hidden_source.json()["error"] == "Source not found: 1-res-demo"
     assert missing_source.json()["error"] == "Source not found: 7-res-demo"
     assert _post(anon, "activation/single", {**body, "source": "0-res-demo"}).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_search_of_a_set_never_ranks_its_hidden_member(anon: APIClient) -> None:
+    body = {"prompt": TEXT, "model": MODEL_ID, "source_set": "res-demo", "num_results": 20}
+    before = {a["source"] for a in _post(anon, "activation/all", body).json()["activations"]}
+    assert "1-res-demo" in before
+    make_source(make_model(MODEL_ID), "1-res-demo", visibility="PRIVATE")
+    after = _post(anon, "activation/all", body)
+    assert after.status_code == 200
+    ranked = {a["source"] for a in after.json()["activations"]}
+    assert ranked and "1-res-demo" not in ranked
