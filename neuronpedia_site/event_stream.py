@@ -9,7 +9,7 @@ from typing import Any
 
 from django.http import StreamingHttpResponse
 from rest_framework import renderers
-from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.negotiation import DefaultContentNegotiation
 
 
 def sse_event(data: Any, event: str | None = None) -> bytes:
@@ -42,12 +42,9 @@ class EventStreamRenderer(renderers.BaseRenderer):
 STREAMING_RENDERERS = [renderers.JSONRenderer, EventStreamRenderer]
 
 
-class JsonWhateverIsAccepted(BaseContentNegotiation):
+class JsonWhateverIsAccepted(DefaultContentNegotiation):
     """For views whose answer is an event stream built by hand: what DRF renders for them (an
     error) is JSON, even for a client that accepts only `text/event-stream`."""
-
-    def select_parser(self, request: Any, parsers: Any) -> Any:
-        return parsers[0] if parsers else None
 
     def select_renderer(
         self, request: Any, renderers: Any, format_suffix: str | None = None
