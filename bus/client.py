@@ -16,6 +16,9 @@ from bus.errors import WorkerError
 
 DEFAULT_QUEUE = "default"
 INFERENCE_QUEUE_PREFIX = "inference."
+# Query embeddings for explanation search: short tasks, kept off the default queue so a long
+# job there never holds a search up (`run_worker --queues embed`).
+EMBED_QUEUE = "embed"
 
 
 def inference_queue(model_id: str) -> str:

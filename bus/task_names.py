@@ -25,6 +25,11 @@ FEATURE_VECTOR = "workers.tasks.inference.feature_vector"
 STEER_COMPLETION = "workers.tasks.steering.steer_completion"
 STEER_CHAT = "workers.tasks.steering.steer_chat"
 
+# workers/tasks/embeddings.py: a query on queue embed (bus.client.EMBED_QUEUE), the
+# background job that embeds explanations on queue default
+EMBED_QUERY = "workers.tasks.embeddings.embed_query"
+EMBED_EXPLANATIONS = "workers.tasks.embeddings.embed_explanations"
+
 # importer/tasks.py: queue default
 IMPORT_JOB = "importer.tasks.import_job"
 
@@ -40,5 +45,7 @@ ALL = (
     FEATURE_VECTOR,
     STEER_COMPLETION,
     STEER_CHAT,
+    EMBED_QUERY,
+    EMBED_EXPLANATIONS,
     IMPORT_JOB,
 )

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal, Self, TypeVar, overload
 
+import pgvector.django
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector
@@ -23,6 +24,11 @@ from neuronpedia_site.ids import new_id
 from neuronpedia_site.models import User
 
 EXPLANATION_EMBEDDING_DIM = 256  # OpenAI text-embedding-3-large at 256 dims, as Neuronpedia
+# The local sentence embedding of explanations (all-MiniLM-L6-v2, docs/search.md).
+LOCAL_EMBEDDING_DIM = 384
+# Full-text configuration of explanation search: `simple` keeps stop words, so "because" and
+# "the" are searchable (explanations are short phrases, where they carry meaning).
+FTS_CONFIG = "simple"
 
 
 class Visibility(models.TextChoices):
@@ -560,14 +566,84 @@ class Explanation(FeatureKeyMixin):
         indexes = [
             # Used by the feature page and API: a feature's explanations.
             models.Index(fields=["model", "layer", "index"], name="explanation_feature"),
-            # Used by features.search.FullTextBackend (the same expression as its query).
+            # Used by features.search (the same expression as its query).
             GinIndex(
-                SearchVector("description", config="english"), name="explanation_description_fts"
+                SearchVector("description", config=FTS_CONFIG),
+                name="explanation_description_simple",
             ),
         ]
 
     def __str__(self) -> str:
         return self.description[:80]
+
+
+class ExplanationEmbedding(models.Model):
+    """An explanation's local sentence embedding (`LOCAL_EMBEDDING_DIM`, unit length), written
+    by the background embedding job. `modelId`/`layer` are copied from the explanation so a
+    search scoped to some sources filters here without a join; the HNSW index serves the
+    nearest-neighbour search by cosine distance."""
+
+    explanation = models.OneToOneField(
+        Explanation,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        db_column="explanationId",
+        related_name="local_embedding",
+    )
+    model_id = models.CharField(max_length=255, db_column="modelId")
+    layer = models.CharField(max_length=255)
+    embedding = pgvector.django.VectorField(dimensions=LOCAL_EMBEDDING_DIM)
+
+    class Meta:
+        db_table = "ExplanationEmbedding"
+        indexes = [
+            pgvector.django.HnswIndex(
+                name="explanation_embedding_hnsw",
+                fields=["embedding"],
+                m=16,
+                ef_construction=64,
+                opclasses=["vector_cosine_ops"],
+            ),
+            # Used when a search covers few sources: the planner reads these rows and sorts
+            # them exactly instead of filtering the HNSW walk.
+            models.Index(fields=["model_id", "layer"], name="explanation_embedding_source"),
+        ]
+
+    def __str__(self) -> str:
+        return f"embedding of {self.explanation_id}"
+
+
+class EmbeddingJob(models.Model):
+    """One run of the background job that embeds every explanation still without a local
+    embedding (workers/embedding_job.py). `total` is what was pending when it started, `done`
+    what it has embedded so far."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    total = models.BigIntegerField(default=0)
+    done = models.BigIntegerField(default=0)
+    seconds = models.FloatField(default=0)  # time spent embedding and writing, for rows/s
+    error = models.TextField(blank=True, default="")
+    task_id = models.CharField(max_length=64, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["state"], name="embeddingjob_state")]
+
+    def __str__(self) -> str:
+        return f"embedding job #{self.pk} ({self.state}, {self.done}/{self.total})"
+
+    @property
+    def progress(self) -> float:
+        return self.done / self.total if self.total else 1.0
 
 
 class ExplanationScore(models.Model):

@@ -1,33 +1,55 @@
-"""Explanation search (`POST /api/explanation/search*`), behind a pluggable backend.
+"""Explanation search (`POST /api/explanation/search*`): words and meaning, fused.
 
-Neuronpedia ranks explanations by the cosine similarity of OpenAI embeddings (pgvector). Here
-the default backend is PostgreSQL full-text search, which needs no outside service; a semantic
-backend plugs in by implementing `ExplanationSearchBackend` and calling `register_backend`, and
-`settings.EXPLANATION_SEARCH_BACKEND` picks one. The backends only rank: which sources the user
-may search (the scope) and the response shape are decided here, once for all of them.
+Neuronpedia ranks explanations by the cosine similarity of OpenAI embeddings, so search needs
+an API key. Here several rankings of the explanations in scope are fused by reciprocal rank
+fusion (each result scores the sum of 1 / (60 + its rank) over the rankings that have it):
+
+- words: PostgreSQL full-text search with the `simple` configuration, which keeps stop words
+  ("because" finds "because; predicts ..."), every word matched as a prefix;
+- meaning: cosine distance between the query's and each explanation's local embedding
+  (all-MiniLM-L6-v2, `ExplanationEmbedding`, an HNSW index); the query is embedded by a worker
+  (`features.query_embeddings`), so "prehistoric reptiles" finds "dinosaurs and fossils";
+- openai, only when the operator configured an embeddings endpoint: the same against the
+  256-d OpenAI embeddings imported with Neuronpedia's explanations.
+
+When no worker can embed the query in time, the answer comes from the words alone and says so
+(`searchMethod: "fulltext"` and a `notice`). Which sources the user may search (the scope) and
+the response shape are decided here, once for every ranking. docs/search.md has the details.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
-from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
-from django.db.models import Exists, OuterRef, QuerySet, Value
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, QuerySet, Subquery, Value
 
+from features import query_embeddings
 from features.access import NOT_FOUND_MESSAGE, visible_sources
 from features.feature_detail import FeatureRef, features_json
-from features.models import Explanation, Model, Source, SourceRelease, SourceSet
+from features.models import FTS_CONFIG, Explanation, Model, Source, SourceRelease, SourceSet
 from neuronpedia_site.errors import ApiError
 from neuronpedia_site.models import User
 
 MAX_RESULTS = 20  # one page, as upstream
 ACTS_PER_RESULT = 3  # top activations shipped with each result's feature
-FTS_CONFIG = "english"
+RRF_K = 60  # reciprocal rank fusion's constant (Cormack et al. 2009)
+# Each ranking contributes this many candidates for a page ending at `end`; fusing deeper
+# lists than the page keeps a result that is second-best in both lists from being missed.
+MAX_DEPTH = 1000
+# Full-text matches ranked at most: a word in a third of a million explanations ("because")
+# would otherwise rank them all. Beyond this many, an arbitrary subset is ranked.
+WORD_MATCH_CAP = 10_000
+# The HNSW walk's candidate list (pgvector's ef_search) is never shorter than this.
+MIN_EF_SEARCH = 100
+
+HYBRID = "hybrid"
+FULLTEXT = "fulltext"
 
 
 @dataclass(frozen=True)
@@ -41,31 +63,7 @@ class SearchHit:
     score: float
 
 
-class ExplanationSearchBackend(Protocol):
-    def search(
-        self, query: str, sources: QuerySet[Source], offset: int, limit: int
-    ) -> list[SearchHit]:
-        """Best matches first among explanations of `sources`, `limit` from `offset`."""
-        ...
-
-
-_BACKENDS: dict[str, Callable[[], ExplanationSearchBackend]] = {}
-
-
-def register_backend(name: str, factory: Callable[[], ExplanationSearchBackend]) -> None:
-    if name in _BACKENDS:
-        raise ValueError(f"Explanation search backend {name!r} is already registered.")
-    _BACKENDS[name] = factory
-
-
-def get_backend() -> ExplanationSearchBackend:
-    name = settings.EXPLANATION_SEARCH_BACKEND
-    if name not in _BACKENDS:
-        raise ValueError(f"Unknown EXPLANATION_SEARCH_BACKEND {name!r}; known: {sorted(_BACKENDS)}")
-    return _BACKENDS[name]()
-
-
-# One full-text expression for the query and the GIN index `explanation_description_fts`:
+# One full-text expression for the query and the GIN index `explanation_description_simple`:
 # PostgreSQL uses the index only when the two match exactly.
 DESCRIPTION_VECTOR = SearchVector("description", config=FTS_CONFIG)
 
@@ -76,41 +74,164 @@ def prefix_tsquery(query: str) -> str:
     return " & ".join(f"{word}:*" for word in words)
 
 
-class FullTextBackend:
-    """PostgreSQL full-text search; `score` is the cover-density rank scaled into [0, 1)."""
+def depth_for(end: int) -> int:
+    return min(MAX_DEPTH, 2 * end + 40)
 
-    def search(
-        self, query: str, sources: QuerySet[Source], offset: int, limit: int
-    ) -> list[SearchHit]:
-        raw = prefix_tsquery(query)
-        if not raw:
-            return []
-        tsquery = SearchQuery(raw, search_type="raw", config=FTS_CONFIG)
-        in_scope = sources.filter(model_id=OuterRef("model_id"), source_id=OuterRef("layer"))
-        rows = (
-            Explanation.objects.annotate(document=DESCRIPTION_VECTOR)
-            .filter(document=tsquery)
-            .filter(Exists(in_scope))
-            .annotate(
-                rank=SearchRank(
-                    DESCRIPTION_VECTOR, tsquery, cover_density=True, normalization=Value(32)
-                )
+
+def word_ranking(query: str, sources: QuerySet[Source], depth: int) -> dict[str, float]:
+    """Explanation id → full-text rank (cover density, scaled into [0, 1)), best first."""
+    raw = prefix_tsquery(query)
+    if not raw:
+        return {}
+    tsquery = SearchQuery(raw, search_type="raw", config=FTS_CONFIG)
+    in_scope = sources.filter(model_id=OuterRef("model_id"), source_id=OuterRef("layer"))
+    matches = (
+        Explanation.objects.annotate(document=DESCRIPTION_VECTOR)
+        .filter(document=tsquery)
+        .filter(Exists(in_scope))
+        .values("id")[:WORD_MATCH_CAP]
+    )
+    rows = (
+        Explanation.objects.filter(id__in=Subquery(matches))
+        .annotate(
+            rank=SearchRank(
+                DESCRIPTION_VECTOR, tsquery, cover_density=True, normalization=Value(32)
             )
-            .order_by("-rank", "-score_v1", "id")
-            .values_list(
-                "model_id",
-                "layer",
-                "index",
-                "description",
-                "explanation_model_name_id",
-                "type_name_id",
-                "rank",
-            )[offset : offset + limit]
         )
-        return [SearchHit(*row) for row in rows]
+        .order_by("-rank", "-score_v1", "id")
+        .values_list("id", "rank")[:depth]
+    )
+    return dict(rows)
 
 
-register_backend("fulltext", FullTextBackend)
+def scope_keys(sources: QuerySet[Source]) -> tuple[list[str], list[str]]:
+    """The scope as two parallel arrays, model ids and source ids, for the vector queries."""
+    pairs = list(sources.values_list("model_id", "source_id"))
+    return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
+# The nearest explanations among the scope's sources. pgvector walks the HNSW index when most
+# rows are in scope (filtering as it goes: `iterative_scan` keeps walking until `LIMIT` rows
+# pass), and reads the scope's rows through `explanation_embedding_source` and sorts them
+# exactly when few are. `relaxed_order` may return them slightly out of order: sort again.
+MEANING_SQL = """
+SELECT id, distance FROM (
+    SELECT ee."explanationId" AS id, ee.embedding <=> %(query)s::vector AS distance
+    FROM "ExplanationEmbedding" ee
+    WHERE (ee."modelId", ee.layer) IN (
+        SELECT m, l FROM unnest(%(models)s::text[], %(layers)s::text[]) AS s(m, l)
+    )
+    ORDER BY ee.embedding <=> %(query)s::vector
+    LIMIT %(depth)s
+) nearest
+ORDER BY distance, id
+"""
+
+OPENAI_SQL = """
+SELECT id, distance FROM (
+    SELECT e.id, e.embedding <=> %(query)s::vector AS distance
+    FROM "Explanation" e
+    WHERE e.embedding IS NOT NULL AND (e."modelId", e.layer) IN (
+        SELECT m, l FROM unnest(%(models)s::text[], %(layers)s::text[]) AS s(m, l)
+    )
+    ORDER BY e.embedding <=> %(query)s::vector
+    LIMIT %(depth)s
+) nearest
+ORDER BY distance, id
+"""
+
+
+def vector_ranking(
+    sql: str, query_vector: str, keys: tuple[list[str], list[str]], depth: int
+) -> dict[str, float]:
+    """Explanation id → cosine distance, nearest first, by `MEANING_SQL` or `OPENAI_SQL`."""
+    params = {"query": query_vector, "models": keys[0], "layers": keys[1], "depth": depth}
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('hnsw.ef_search', %s, true), "
+            "set_config('hnsw.iterative_scan', 'relaxed_order', true)",
+            [str(max(MIN_EF_SEARCH, depth))],
+        )
+        cursor.execute(sql, params)
+        return {row[0]: float(row[1]) for row in cursor.fetchall()}
+
+
+def fuse(rankings: Sequence[Sequence[str]]) -> list[str]:
+    """Reciprocal rank fusion of rankings (ids, best first); ties by id."""
+    scores: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, explanation_id in enumerate(ranking, start=1):
+            scores[explanation_id] = scores.get(explanation_id, 0.0) + 1.0 / (RRF_K + rank)
+    return sorted(scores, key=lambda i: (-scores[i], i))
+
+
+_DETAILS_SQL = """
+SELECT e.id, e."modelId", e.layer, e.index, e.description, e."explanationModelName",
+       e."typeName", {cosine}
+FROM "Explanation" e LEFT JOIN "ExplanationEmbedding" ee ON ee."explanationId" = e.id
+WHERE e.id = ANY(%(ids)s)
+"""
+
+
+def _hits(
+    ids: list[str], local_vector: str | None, word_ranks: dict[str, float]
+) -> list[SearchHit]:
+    """The page's rows in `ids` order. The score is the cosine similarity of the local
+    embeddings (0 for an explanation the background job has not embedded yet), or the
+    full-text rank when the search ran on words alone."""
+    if not ids:
+        return []
+    cosine = "1 - (ee.embedding <=> %(query)s::vector)" if local_vector else "NULL::float"
+    with connection.cursor() as cursor:
+        cursor.execute(_DETAILS_SQL.format(cosine=cosine), {"query": local_vector, "ids": ids})
+        rows = {row[0]: row for row in cursor.fetchall()}
+    hits = []
+    for explanation_id in ids:
+        row = rows.get(explanation_id)
+        if row is None:  # deleted since it was ranked
+            continue
+        if local_vector is None:
+            score = word_ranks.get(explanation_id, 0.0)
+        else:
+            score = float(row[7]) if row[7] is not None else 0.0
+        hits.append(SearchHit(*row[1:7], score=score))
+    return hits
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    hits: list[SearchHit]
+    method: str
+    notice: str | None
+
+
+def rank(query: str, offset: int, sources: QuerySet[Source]) -> SearchPage:
+    """One page of hits: every available ranking fused."""
+    end = offset + MAX_RESULTS
+    depth = depth_for(end)
+    word_ranks = word_ranking(query, sources, depth)
+    rankings: list[list[str]] = [list(word_ranks)]
+    notices = []
+    local_vector: str | None = None
+    keys: tuple[list[str], list[str]] | None = None
+    try:
+        local_vector = query_embeddings.local(query)
+    except query_embeddings.EmbeddingUnavailable as exc:
+        notices.append(f"Searched by words only: the query could not be embedded ({exc})")
+    if local_vector is not None:
+        keys = scope_keys(sources)
+        rankings.append(list(vector_ranking(MEANING_SQL, local_vector, keys, depth)))
+    if query_embeddings.openai_configured():
+        try:
+            openai_vector = query_embeddings.openai(query)
+        except query_embeddings.EmbeddingUnavailable as exc:
+            notices.append(str(exc))
+        else:
+            keys = keys or scope_keys(sources)
+            rankings.append(list(vector_ranking(OPENAI_SQL, openai_vector, keys, depth)))
+    method = HYBRID if len(rankings) > 1 else FULLTEXT
+    ids = fuse(rankings)[offset:end] if method == HYBRID else rankings[0][offset:end]
+    return SearchPage(_hits(ids, local_vector, word_ranks), method, " ".join(notices) or None)
 
 
 def scope_for_layers(model_id: str, layers: Sequence[str], user: User | None) -> QuerySet[Source]:
@@ -160,10 +281,12 @@ def search_explanations(
 
     `{request, results: [{modelId, layer, index, description, explanationModelName, typeName,
     cosine_similarity, neuron}], resultsCount, hasMore, nextOffset?}`; `neuron` is the feature
-    with its top 3 public activations. `cosine_similarity` holds the backend's score (higher is
-    better) under upstream's name.
+    with its top 3 public activations. `cosine_similarity` holds the score (`_hits`) under
+    upstream's name. Added: `searchMethod` ("hybrid", or "fulltext" when the query could not
+    be embedded) and, when something was left out, a `notice` saying what and why.
     """
-    hits = get_backend().search(query, sources, offset, MAX_RESULTS)
+    page = rank(query, offset, sources)
+    hits = page.hits
     refs = [FeatureRef(h.model_id, h.layer, h.index, max_acts=ACTS_PER_RESULT) for h in hits]
     neurons = {
         (n["modelId"], n["layer"], n["index"]): n for n in json.loads(features_json(refs, user))
@@ -187,7 +310,10 @@ def search_explanations(
         "results": results,
         "resultsCount": len(results),
         "hasMore": has_more,
+        "searchMethod": page.method,
     }
+    if page.notice:
+        body["notice"] = page.notice
     if has_more:
         body["nextOffset"] = offset + len(results)
     return body

@@ -204,8 +204,16 @@ SERVER_TIMING = env_bool("SERVER_TIMING", "False")
 # Off by default, as in Neuronpedia (its middleware runs only with ENABLE_RATE_LIMITER=true).
 ENABLE_RATE_LIMITER = env_bool("ENABLE_RATE_LIMITER", "False")
 HIGHER_LIMIT_API_TOKENS = [t for t in os.getenv("HIGHER_LIMIT_API_TOKENS", "").split(",") if t]
-# Ranking of /api/explanation/search*: "fulltext" (PostgreSQL); see features/search.py.
-EXPLANATION_SEARCH_BACKEND = os.getenv("EXPLANATION_SEARCH_BACKEND", "fulltext")
+# Explanation search (docs/search.md): words (full-text) fused with meaning. How long a search
+# waits for a worker (queue embed) or the embeddings endpoint to embed its query before
+# answering from the words alone.
+EXPLANATION_EMBED_TIMEOUT = env_int("EXPLANATION_EMBED_TIMEOUT", "2")
+# An OpenAI-compatible endpoint serving text-embedding-3-large at 256 dims: when set, the
+# embeddings imported with Neuronpedia's explanations rank results too. Empty: not used.
+EXPLANATION_EMBEDDINGS_BASE_URL = os.getenv("EXPLANATION_EMBEDDINGS_BASE_URL", "")
+EXPLANATION_EMBEDDINGS_API_KEY = env_secret(
+    "EXPLANATION_EMBEDDINGS_API_KEY", os.getenv("OPENAI_API_KEY", "")
+)
 
 # Importer (importer/): where Neuronpedia dataset exports come from. IMPORT_FROM is an
 # s3://bucket/prefix, an http(s):// base URL or a directory; the public bucket needs no keys.

@@ -10,7 +10,8 @@ from celery import states
 from celery.signals import task_postrun, worker_ready, worker_shutdown
 
 from bus import replies
-from workers import heartbeat, serving
+from bus.client import EMBED_QUEUE
+from workers import embeddings, heartbeat, serving
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,10 @@ def _announce(sender: Any = None, **kwargs: Any) -> None:
         log.exception("could not load the model; this worker will not announce itself")
         return
     queues = sorted(q.name for q in sender.app.amqp.queues.consume_from.values())
+    if EMBED_QUEUE in queues:
+        # Searches wait only a moment for a query's embedding: load the model before the
+        # worker says it serves the queue, not on the first search.
+        embeddings.model()
     heartbeat.start(sender.hostname, queues, serving.describe)
 
 

@@ -118,17 +118,6 @@ def test_search_release_covers_the_releases_sets(anon: APIClient, gpt2: Gpt2) ->
     assert hidden.status_code == 404
 
 
-def test_backends_register_once() -> None:
-    with pytest.raises(ValueError, match="already registered"):
-        search.register_backend("fulltext", search.FullTextBackend)
-
-
-def test_the_backend_comes_from_settings(settings, anon: APIClient, gpt2: Gpt2) -> None:
-    settings.EXPLANATION_SEARCH_BACKEND = "nonexistent"
-    with pytest.raises(ValueError, match="Unknown EXPLANATION_SEARCH_BACKEND"):
-        search.get_backend()
-
-
 def test_prefix_tsquery_keeps_only_words() -> None:
     assert search.prefix_tsquery("Dino's & bones!") == "dino:* & s:* & bones:*"
     assert search.prefix_tsquery("':*|") == ""

@@ -1,0 +1,96 @@
+"""The query's embeddings for explanation search, each as pgvector's text form ('[...]').
+
+- local: all-MiniLM-L6-v2 on a worker (queue `embed`); the web process never loads torch, so
+  it sends the query by name and waits at most `EXPLANATION_EMBED_TIMEOUT` seconds.
+- openai: `text-embedding-3-large` at 256 dims from the OpenAI-compatible endpoint the
+  operator configured (`EXPLANATION_EMBEDDINGS_BASE_URL`), comparable with the embeddings
+  imported from Neuronpedia's exports.
+
+Both are cached (Redis) by query text: paging through results asks for the same query again.
+A failure is an `EmbeddingUnavailable` whose message says why; search then goes on without.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.conf import settings
+from django.core.cache import cache
+
+from bus import client, task_names
+from bus.errors import WorkerError
+
+CACHE_SECONDS = 24 * 3600
+OPENAI_MODEL = "text-embedding-3-large"
+OPENAI_DIMENSIONS = 256  # the imported Explanation.embedding column's
+
+
+class EmbeddingUnavailable(Exception):
+    pass
+
+
+def _cache_key(kind: str, query: str) -> str:
+    return f"np:query-embedding:{kind}:{hashlib.sha256(query.encode()).hexdigest()}"
+
+
+def _literal(values: list[float]) -> str:
+    return "[" + ",".join(repr(float(x)) for x in values) + "]"
+
+
+def local(query: str) -> str:
+    """The query's local embedding, computed by a worker serving the `embed` queue."""
+    key = _cache_key("local", query)
+    cached = cache.get(key)
+    if cached is not None:
+        return str(cached)
+    try:
+        answer = client.call(
+            task_names.EMBED_QUERY,
+            {"text": query},
+            queue=client.EMBED_QUEUE,
+            timeout=settings.EXPLANATION_EMBED_TIMEOUT,
+        )
+    except WorkerError as exc:
+        raise EmbeddingUnavailable(exc.message) from exc
+    literal = _literal(answer["embedding"])
+    cache.set(key, literal, CACHE_SECONDS)
+    return literal
+
+
+def openai_configured() -> bool:
+    return bool(settings.EXPLANATION_EMBEDDINGS_BASE_URL)
+
+
+def openai(query: str) -> str:
+    """The query's `text-embedding-3-large` embedding (256 dims) from the configured endpoint."""
+    key = _cache_key("openai", query)
+    cached = cache.get(key)
+    if cached is not None:
+        return str(cached)
+    import openai as openai_client
+
+    api = openai_client.OpenAI(
+        base_url=settings.EXPLANATION_EMBEDDINGS_BASE_URL,
+        api_key=settings.EXPLANATION_EMBEDDINGS_API_KEY or "unset",
+        timeout=settings.EXPLANATION_EMBED_TIMEOUT,
+        max_retries=0,
+    )
+    try:
+        # encoding_format="float": the client would otherwise ask for base64 and decode it
+        # with numpy, which the web process does not load.
+        answer = api.embeddings.create(
+            model=OPENAI_MODEL,
+            input=query,
+            dimensions=OPENAI_DIMENSIONS,
+            encoding_format="float",
+        )
+    except openai_client.OpenAIError as exc:
+        raise EmbeddingUnavailable(f"The embeddings endpoint failed: {exc}") from exc
+    values = list(answer.data[0].embedding)
+    if len(values) != OPENAI_DIMENSIONS:
+        raise EmbeddingUnavailable(
+            f"The embeddings endpoint answered {len(values)} dimensions, not {OPENAI_DIMENSIONS}."
+        )
+    literal = _literal(values)
+    cache.set(key, literal, CACHE_SECONDS)
+    return literal
