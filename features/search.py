@@ -104,36 +104,56 @@ def word_ranking(query: str, sources: QuerySet[Source], depth: int) -> dict[str,
     return dict(rows)
 
 
-def scope_keys(sources: QuerySet[Source]) -> tuple[list[str], list[str]]:
-    """The scope as two parallel arrays, model ids and source ids, for the vector queries."""
-    pairs = list(sources.values_list("model_id", "source_id"))
-    return [p[0] for p in pairs], [p[1] for p in pairs]
+@dataclass(frozen=True)
+class ScopeFilter:
+    """The scope as plain filters PostgreSQL can estimate from column statistics: a row is in
+    scope when its model is in `models`, its source in `layers`, and the pair is not one of
+    the `holes` (existing sources those two lists would let in although the scope does not,
+    such as a private source named like a public one in another model). Rows exist only for
+    existing sources, so these filters select exactly the scope's rows."""
+
+    models: list[str]
+    layers: list[str]
+    holes: list[str]  # "modelId<TAB>layer"
+
+    @classmethod
+    def of(cls, sources: QuerySet[Source]) -> ScopeFilter:
+        pairs = set(sources.values_list("model_id", "source_id"))
+        models = sorted({p[0] for p in pairs})
+        layers = sorted({p[1] for p in pairs})
+        around = Source.objects.filter(model_id__in=models, source_id__in=layers)
+        holes = set(around.values_list("model_id", "source_id")) - pairs
+        return cls(models, layers, sorted(f"{m}\t{layer}" for m, layer in holes))
+
+    def params(self) -> dict[str, list[str]]:
+        return {"models": self.models, "layers": self.layers, "holes": self.holes}
 
 
-# The nearest explanations among the scope's sources. pgvector walks the HNSW index when most
-# rows are in scope (filtering as it goes: `iterative_scan` keeps walking until `LIMIT` rows
-# pass), and reads the scope's rows through `explanation_embedding_source` and sorts them
-# exactly when few are. `relaxed_order` may return them slightly out of order: sort again.
+# The nearest explanations in scope. When most rows are in scope, PostgreSQL walks the HNSW
+# index, filtering as it goes (`iterative_scan` keeps walking until `LIMIT` rows pass); when
+# few are, it reads them through `explanation_embedding_source` and sorts them exactly. The
+# scope is written as filters, not a join, so the planner can tell the two apart.
+# `relaxed_order` may return rows slightly out of order: sort again.
 MEANING_SQL = """
 SELECT id, distance FROM (
     SELECT ee."explanationId" AS id, ee.embedding <=> %(query)s::vector AS distance
     FROM "ExplanationEmbedding" ee
-    WHERE (ee."modelId", ee.layer) IN (
-        SELECT m, l FROM unnest(%(models)s::text[], %(layers)s::text[]) AS s(m, l)
-    )
+    WHERE ee."modelId" = ANY(%(models)s) AND ee.layer = ANY(%(layers)s)
+      AND ee."modelId" || chr(9) || ee.layer <> ALL(%(holes)s::text[])
     ORDER BY ee.embedding <=> %(query)s::vector
     LIMIT %(depth)s
 ) nearest
 ORDER BY distance, id
 """
 
+# Imported OpenAI embeddings (no index: exact, see docs/search.md).
 OPENAI_SQL = """
 SELECT id, distance FROM (
     SELECT e.id, e.embedding <=> %(query)s::vector AS distance
     FROM "Explanation" e
-    WHERE e.embedding IS NOT NULL AND (e."modelId", e.layer) IN (
-        SELECT m, l FROM unnest(%(models)s::text[], %(layers)s::text[]) AS s(m, l)
-    )
+    WHERE e.embedding IS NOT NULL
+      AND e."modelId" = ANY(%(models)s) AND e.layer = ANY(%(layers)s)
+      AND e."modelId" || chr(9) || e.layer <> ALL(%(holes)s::text[])
     ORDER BY e.embedding <=> %(query)s::vector
     LIMIT %(depth)s
 ) nearest
@@ -141,11 +161,9 @@ ORDER BY distance, id
 """
 
 
-def vector_ranking(
-    sql: str, query_vector: str, keys: tuple[list[str], list[str]], depth: int
-) -> dict[str, float]:
+def vector_ranking(sql: str, query_vector: str, scope: ScopeFilter, depth: int) -> dict[str, float]:
     """Explanation id → cosine distance, nearest first, by `MEANING_SQL` or `OPENAI_SQL`."""
-    params = {"query": query_vector, "models": keys[0], "layers": keys[1], "depth": depth}
+    params: dict[str, Any] = {"query": query_vector, "depth": depth, **scope.params()}
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             "SELECT set_config('hnsw.ef_search', %s, true), "
@@ -213,22 +231,22 @@ def rank(query: str, offset: int, sources: QuerySet[Source]) -> SearchPage:
     rankings: list[list[str]] = [list(word_ranks)]
     notices = []
     local_vector: str | None = None
-    keys: tuple[list[str], list[str]] | None = None
+    scope: ScopeFilter | None = None
     try:
         local_vector = query_embeddings.local(query)
     except query_embeddings.EmbeddingUnavailable as exc:
         notices.append(f"Searched by words only: the query could not be embedded ({exc})")
     if local_vector is not None:
-        keys = scope_keys(sources)
-        rankings.append(list(vector_ranking(MEANING_SQL, local_vector, keys, depth)))
+        scope = ScopeFilter.of(sources)
+        rankings.append(list(vector_ranking(MEANING_SQL, local_vector, scope, depth)))
     if query_embeddings.openai_configured():
         try:
             openai_vector = query_embeddings.openai(query)
         except query_embeddings.EmbeddingUnavailable as exc:
             notices.append(str(exc))
         else:
-            keys = keys or scope_keys(sources)
-            rankings.append(list(vector_ranking(OPENAI_SQL, openai_vector, keys, depth)))
+            scope = scope or ScopeFilter.of(sources)
+            rankings.append(list(vector_ranking(OPENAI_SQL, openai_vector, scope, depth)))
     method = HYBRID if len(rankings) > 1 else FULLTEXT
     ids = fuse(rankings)[offset:end] if method == HYBRID else rankings[0][offset:end]
     return SearchPage(_hits(ids, local_vector, word_ranks), method, " ".join(notices) or None)

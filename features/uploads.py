@@ -25,6 +25,7 @@ from typing import Any
 
 from django.db import transaction
 
+from features import embedding_jobs
 from features.models import (
     Activation,
     Explanation,
@@ -180,7 +181,9 @@ def upload_batch(
         Activation.objects.bulk_create(
             [row for item in features for row in _activation_rows(user, source, item)]
         )
-        Explanation.objects.bulk_create(
+        explanations = Explanation.objects.bulk_create(
             [row for item in features for row in _explanation_rows(user, source, item)]
         )
+        if explanations:
+            embedding_jobs.kick()  # sent when this transaction commits
     return {"message": f"{len(features)} features created."}

@@ -24,6 +24,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from features import embedding_jobs
 from importer import exports, report
 from importer.loader import Catalog, FileError, FormatPool, can_skip_triggers, load_file
 from importer.locations import ExportReader, LocationError, open_location, options_from_settings
@@ -221,6 +222,8 @@ def run_job(job_id: int, on_progress: ProgressCallback | None = None) -> ImportJ
             return _finish(job, ImportJob.State.FAILED, f"internal error: {exc!r}")
         job.refresh_from_db()
         job.report = report.completeness(job)
+        if job.kind == ImportJob.Kind.SOURCE and job.explanations != "false":
+            embedding_jobs.kick()  # the new explanations' local embeddings (docs/search.md)
         return _finish(job, ImportJob.State.DONE)
 
 

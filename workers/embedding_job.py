@@ -55,7 +55,9 @@ def pending_count() -> int:
         return int(cursor.fetchone()[0])
 
 
-def run(job_id: int, on_progress: ProgressCallback | None = None) -> EmbeddingJob:
+def run(
+    job_id: int, on_progress: ProgressCallback | None = None, batch_rows: int = BATCH_ROWS
+) -> EmbeddingJob:
     """Embed every explanation without a local embedding; the job ends done or failed."""
     job = EmbeddingJob.objects.get(pk=job_id)
     if job.state in (EmbeddingJob.State.DONE, EmbeddingJob.State.FAILED):
@@ -68,7 +70,7 @@ def run(job_id: int, on_progress: ProgressCallback | None = None) -> EmbeddingJo
         job.total = job.done + pending_count()
         job.save(update_fields=["state", "started_at", "total"])
         try:
-            _embed_all(job, on_progress)
+            _embed_all(job, on_progress, batch_rows)
         except Exception as exc:
             log.exception("embedding job %s failed", job_id)
             return _finish(job, EmbeddingJob.State.FAILED, f"{type(exc).__name__}: {exc}")
@@ -78,12 +80,12 @@ def run(job_id: int, on_progress: ProgressCallback | None = None) -> EmbeddingJo
             cursor.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
 
 
-def _embed_all(job: EmbeddingJob, on_progress: ProgressCallback | None) -> None:
+def _embed_all(job: EmbeddingJob, on_progress: ProgressCallback | None, batch_rows: int) -> None:
     """Pass over the explanations in id order; rows added behind the pass are found by the
     next one, until a count finds none left."""
     while True:
         after = ""
-        while batch := _pending_batch(after):
+        while batch := _pending_batch(after, batch_rows):
             started = time.perf_counter()
             ids = [row[0] for row in batch]
             vectors = embeddings.embed([row[1] for row in batch])
@@ -103,9 +105,9 @@ def _embed_all(job: EmbeddingJob, on_progress: ProgressCallback | None) -> None:
         job.save(update_fields=["total"])
 
 
-def _pending_batch(after: str) -> list[tuple[str, str]]:
+def _pending_batch(after: str, batch_rows: int) -> list[tuple[str, str]]:
     with connection.cursor() as cursor:
-        cursor.execute(_PENDING, [after, BATCH_ROWS])
+        cursor.execute(_PENDING, [after, batch_rows])
         return [(row[0], row[1]) for row in cursor.fetchall()]
 
 

@@ -1,0 +1,164 @@
+"""Explanation search by meaning: the demo pack's explanations embedded by the background job,
+queries embedded by a worker on the `embed` queue, fused with full-text search."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import time
+from collections.abc import Callable
+
+import pytest
+from django.db import connection
+from pgvector.django import CosineDistance
+from rest_framework.test import APIClient
+
+from features import embedding_jobs, search
+from features.models import EmbeddingJob, Explanation, ExplanationEmbedding, Source
+from tests.support.demo_exports import PACK
+from tests.support.factories import make_explanation, make_feature, make_model, make_source
+from tests.support.worker_processes import WorkerProcess
+
+DEMO_SOURCE = "0-res-demo"
+DEMO_FEATURES = 60  # the first 60 of the demo's 512: a few dinosaur and "because" features
+
+
+def _demo_explanations() -> dict[int, str]:
+    """Feature index → the demo pack's explanation, for the first `DEMO_FEATURES` features."""
+    path = PACK / "export" / "v1" / "demo-lm" / DEMO_SOURCE / "explanations" / "batch-0.jsonl.gz"
+    with gzip.open(path, "rt") as lines:
+        rows = [json.loads(line) for line in lines]
+    return {int(r["index"]): r["description"] for r in rows if int(r["index"]) < DEMO_FEATURES}
+
+
+@pytest.fixture
+def demo() -> dict[int, str]:
+    explanations = _demo_explanations()
+    source = make_source(make_model("demo-lm"), DEMO_SOURCE)
+    for index, description in explanations.items():
+        make_explanation(make_feature(source, index), description)
+    return explanations
+
+
+def _search(client: APIClient, query: str, offset: int = 0) -> dict:
+    response = client.post(
+        "/api/explanation/search-all", {"query": query, "offset": offset}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+@pytest.mark.django_db
+def test_the_background_job_embeds_every_explanation_with_progress(demo: dict[int, str]) -> None:
+    from workers import embedding_job, embeddings
+
+    job = EmbeddingJob.objects.create()
+    seen: list[tuple[int, int]] = []
+    finished = embedding_job.run(
+        job.pk, on_progress=lambda j: seen.append((j.done, j.total)), batch_rows=25
+    )
+    assert finished.state == EmbeddingJob.State.DONE and finished.error == ""
+    assert seen == [(25, 60), (50, 60), (60, 60)]
+    job.refresh_from_db()
+    assert (job.done, job.total) == (60, 60) and job.progress == 1.0 and job.seconds > 0
+    assert ExplanationEmbedding.objects.count() == Explanation.objects.count() == 60
+    stored = ExplanationEmbedding.objects.get(explanation__index="5")
+    assert (stored.model_id, stored.layer) == ("demo-lm", DEMO_SOURCE)
+    expected = embeddings.embed([demo[5]])[0]
+    assert max(abs(float(a) - float(b)) for a, b in zip(stored.embedding, expected)) < 1e-5
+    # A new explanation is found by the next job; nothing is embedded twice.
+    make_explanation(make_feature(Source.objects.get(source_id=DEMO_SOURCE), 999), "volcanoes")
+    again = embedding_job.run(EmbeddingJob.objects.create().pk)
+    assert (again.done, again.total) == (1, 1)
+    assert ExplanationEmbedding.objects.count() == 61
+
+
+@pytest.mark.django_db
+def test_because_finds_the_features_explained_by_because(anon: APIClient, demo) -> None:
+    with_because = {i for i, d in demo.items() if "because" in d.lower()}
+    assert len(with_because) >= 2
+    body = _search(anon, "because")
+    assert {int(r["index"]) for r in body["results"]} == with_because
+    assert all("because" in r["description"].lower() for r in body["results"])
+    assert _search(anon, "the")["resultsCount"] > 0
+
+
+@pytest.mark.django_db
+def test_without_an_embed_worker_it_searches_words_and_says_so(anon: APIClient, demo) -> None:
+    body = _search(anon, "prehistoric reptiles")
+    assert body["searchMethod"] == "fulltext"
+    assert "run_worker --queues embed" in body["notice"]
+    assert body["results"] == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_synonym_finds_the_dinosaur_features(
+    anon: APIClient, start_worker: Callable[..., WorkerProcess]
+) -> None:
+    source = make_source(make_model("demo-lm"), DEMO_SOURCE)
+    explanations = _demo_explanations()
+    for index, description in explanations.items():
+        make_explanation(make_feature(source, index), description)
+    # Uploads and imports kick the job; here the worker on the default queue runs it.
+    job = embedding_jobs.kick()
+    start_worker("--queues", "embed")
+    deadline = time.monotonic() + 180
+    while job.state != EmbeddingJob.State.DONE and time.monotonic() < deadline:
+        time.sleep(0.5)
+        job.refresh_from_db()
+    assert job.state == EmbeddingJob.State.DONE and job.done == len(explanations)
+
+    body = _search(anon, "prehistoric reptiles")
+    assert body["searchMethod"] == "hybrid" and "notice" not in body
+    top = body["results"][:3]
+    assert all(r["description"].startswith("dinosaurs:") for r in top), top
+    assert 0 < top[0]["cosine_similarity"] <= 1
+    # No dinosaur explanation has the word "reptiles": words alone find nothing.
+    assert not search.word_ranking("prehistoric reptiles", Source.objects.all(), 100)
+    # Pages continue where the last one ended, with the same query embedding (cached).
+    second = _search(anon, "prehistoric reptiles", offset=20)
+    assert second["searchMethod"] == "hybrid"
+    first_ids = {(r["layer"], r["index"]) for r in body["results"]}
+    assert first_ids.isdisjoint({(r["layer"], r["index"]) for r in second["results"]})
+
+
+@pytest.mark.django_db
+def test_the_meaning_query_walks_the_hnsw_index(demo) -> None:
+    # Enough rows (5,000 explanations of the demo features, random unit-free embeddings) that
+    # reading them all would cost more than walking the index.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO "Explanation" (id, "modelId", layer, index, description, "scoreV1",
+                                       "createdAt", "updatedAt", "authorId")
+            SELECT 'synthetic-' || g, e."modelId", e.layer, e.index, 'synthetic ' || g, 0,
+                   now(), now(), e."authorId"
+            FROM generate_series(1, 5000) g
+            JOIN "Explanation" e ON e.index = (g % 60)::text
+            """
+        )
+        cursor.execute(
+            """
+            INSERT INTO "ExplanationEmbedding" ("explanationId", "modelId", layer, embedding)
+            SELECT e.id, e."modelId", e.layer,
+                   (SELECT array_agg(random() - 0.5)
+                    FROM generate_series(1, 384 + 0 * length(e.id)))::vector
+            FROM "Explanation" e
+            """
+        )
+        cursor.execute('ANALYZE "ExplanationEmbedding"')
+        scope = search.ScopeFilter.of(Source.objects.all())
+        query = "[" + ",".join(["0.05"] * 384) + "]"
+        cursor.execute(
+            "EXPLAIN " + search.MEANING_SQL, {"query": query, "depth": 80, **scope.params()}
+        )
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Index Scan using explanation_embedding_hnsw" in plan, plan
+    # And the walk finds the nearest rows: the exact top 10 by a full sort.
+    nearest = list(search.vector_ranking(search.MEANING_SQL, query, scope, 10))
+    exact = list(
+        ExplanationEmbedding.objects.order_by(
+            CosineDistance("embedding", [0.05] * 384)
+        ).values_list("explanation_id", flat=True)[:10]
+    )
+    assert len(set(nearest) & set(exact)) >= 9
