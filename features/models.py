@@ -583,12 +583,15 @@ class ExplanationEmbedding(models.Model):
     search scoped to some sources filters here without a join; the HNSW index serves the
     nearest-neighbour search by cosine distance."""
 
+    # The foreign key is added in SQL with ON DELETE CASCADE (migration 0006): explanations
+    # are also deleted by PostgreSQL's own cascades (from their feature), not only by Django.
     explanation = models.OneToOneField(
         Explanation,
         on_delete=models.CASCADE,
         primary_key=True,
         db_column="explanationId",
         related_name="local_embedding",
+        db_constraint=False,
     )
     model_id = models.CharField(max_length=255, db_column="modelId")
     layer = models.CharField(max_length=255)

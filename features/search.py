@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, QuerySet, Subquery, Value
@@ -45,8 +46,6 @@ MAX_DEPTH = 1000
 # Full-text matches ranked at most: a word in a third of a million explanations ("because")
 # would otherwise rank them all. Beyond this many, an arbitrary subset is ranked.
 WORD_MATCH_CAP = 10_000
-# The HNSW walk's candidate list (pgvector's ef_search) is never shorter than this.
-MIN_EF_SEARCH = 100
 
 HYBRID = "hybrid"
 FULLTEXT = "fulltext"
@@ -168,7 +167,7 @@ def vector_ranking(sql: str, query_vector: str, scope: ScopeFilter, depth: int) 
         cursor.execute(
             "SELECT set_config('hnsw.ef_search', %s, true), "
             "set_config('hnsw.iterative_scan', 'relaxed_order', true)",
-            [str(max(MIN_EF_SEARCH, depth))],
+            [str(max(settings.EXPLANATION_HNSW_EF_SEARCH, depth))],
         )
         cursor.execute(sql, params)
         return {row[0]: float(row[1]) for row in cursor.fetchall()}

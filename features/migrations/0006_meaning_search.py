@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='ExplanationEmbedding',
             fields=[
-                ('explanation', models.OneToOneField(db_column='explanationId', on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='local_embedding', serialize=False, to='features.explanation')),
+                ('explanation', models.OneToOneField(db_column='explanationId', db_constraint=False, on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='local_embedding', serialize=False, to='features.explanation')),
                 ('model_id', models.CharField(db_column='modelId', max_length=255)),
                 ('layer', models.CharField(max_length=255)),
                 ('embedding', pgvector.django.vector.VectorField(dimensions=384)),
@@ -66,5 +66,10 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name='explanationembedding',
             index=models.Index(fields=['model_id', 'layer'], name='explanation_embedding_source'),
+        ),
+        migrations.RunSQL(
+            'ALTER TABLE "ExplanationEmbedding" ADD CONSTRAINT "explanationembedding_explanation_fk" '
+            'FOREIGN KEY ("explanationId") REFERENCES "Explanation" (id) ON DELETE CASCADE',
+            'ALTER TABLE "ExplanationEmbedding" DROP CONSTRAINT "explanationembedding_explanation_fk"',
         ),
     ]

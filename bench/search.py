@@ -1,0 +1,486 @@
+"""Explanation search by meaning at scale: latency through the API, HNSW recall, job speed.
+
+1. Creates the database `np_bench_search` next to the app's (the same PostgreSQL server),
+   migrates it, and seeds it unless it already holds `--rows` explanations: one public model,
+   10 sources, `--rows` explanations (4 per feature) whose descriptions are drawn from
+   `--phrases` distinct topic phrases. Their embeddings are synthetic, for speed: each phrase
+   is embedded with the real model (all-MiniLM-L6-v2) and each row gets its phrase's vector
+   plus Gaussian noise (`--noise` per dimension), normalized; rows are loaded with binary
+   COPY, then the HNSW index is built (timed).
+2. recall@20: for `--recall-queries` queries (real embeddings of new phrases), the meaning
+   ranking's top 20 as search runs it (HNSW, `features.search.MEANING_SQL` over every source)
+   against the exact top 20 (the same query with index scans off).
+3. Starts gunicorn and one embedding worker (`run_worker --queues embed`) on that database and
+   sends `--queries` searches, one at a time, each a query text not seen before (so its
+   embedding is not cached), to `POST /api/explanation/search-all`: p50/p99 end to end,
+   including the query embedding on the worker; also the worker's round trip alone.
+4. Embeddings/s of the background job (`workers.embedding_job`) over `--job-rows` new
+   explanations with real text, embedded for real.
+
+Usage: python bench/search.py [--rows 1000000] [--phrases 1000] [--queries 200] [--reseed]
+Goals: p50 <= 50 ms, recall@20 >= 0.95.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
+
+from bench.api import _insert_sql  # noqa: E402
+from bench.web import free_port, start_gunicorn, stop  # noqa: E402
+
+BENCH_DB = "np_bench_search"
+MODEL_ID = "bench-model"
+SET_NAME = "res-bench"
+SOURCES = 10
+PER_FEATURE = 4
+
+TOPICS = {
+    "dinosaurs": "fossil raptor triceratops extinct jurassic bones",
+    "weather": "rain umbrella storm cloud forecast thunder",
+    "code": "function bug compiler python loop exception",
+    "cooking": "recipe oven flour bake spice kitchen",
+    "music": "guitar melody chord drum song rhythm",
+    "space": "planet orbit rocket galaxy star telescope",
+    "law": "court judge contract lawyer verdict appeal",
+    "sports": "football goal match team score league",
+    "medicine": "doctor patient symptom fever vaccine clinic",
+    "finance": "bank loan interest stock market price",
+    "ocean": "whale coral tide shark reef wave",
+    "history": "empire king war treaty medieval castle",
+}
+GLUE = ["because", "the", "and", "of", "in", "to", "predicts", "after", "before", "with"]
+QUERY_WORDS = [
+    "prehistoric",
+    "reptiles",
+    "ancient",
+    "creatures",
+    "rainy",
+    "days",
+    "software",
+    "errors",
+    "baking",
+    "bread",
+    "songs",
+    "instruments",
+    "astronomy",
+    "outer",
+    "space",
+    "legal",
+    "disputes",
+    "ball",
+    "games",
+    "illness",
+    "healthcare",
+    "money",
+    "investing",
+    "sea",
+    "animals",
+    "old",
+    "kingdoms",
+    "battles",
+    "weather",
+    "reports",
+    "programming",
+    "mistakes",
+]
+
+
+def phrase(rng: random.Random) -> str:
+    topic = rng.choice(list(TOPICS))
+    words = rng.sample(TOPICS[topic].split(), 3)
+    return f"{topic}: {', '.join(words)}; {rng.choice(GLUE)} {rng.choice(GLUE)} {words[0]}"
+
+
+def query_text(rng: random.Random) -> str:
+    return " ".join(rng.sample(QUERY_WORDS, 2)) + f" {rng.randrange(10**6)}"
+
+
+# --- database ------------------------------------------------------------------------------
+
+
+def bench_url(app_url: str) -> str:
+    return urlunsplit(urlsplit(app_url)._replace(path=f"/{BENCH_DB}"))
+
+
+def ensure_database(app_url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(app_url, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone():
+            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
+
+
+def seeded_rows() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute('SELECT count(*) FROM "ExplanationEmbedding"')
+        return int(cur.fetchone()[0])
+
+
+def seed(rows: int, phrases: int, noise: float) -> None:
+    """Model, sources, features and explanations by SQL; embeddings by binary COPY."""
+    import numpy as np
+    from django.db import connection
+    from pgvector.psycopg import register_vector
+
+    from features.models import Explanation, Feature, Model, Source, SourceSet
+    from neuronpedia_format.users import BOT_USER_ID
+    from workers import embeddings
+
+    rng = random.Random(0)
+    texts = sorted({phrase(rng) for _ in range(phrases * 3)})[:phrases]
+    started = time.monotonic()
+    centers = embeddings.embed(texts)
+    print(f"  {len(texts)} phrases embedded: {time.monotonic() - started:.0f} s", flush=True)
+    features = (rows + PER_FEATURE - 1) // PER_FEATURE
+    with connection.cursor() as cur:
+        cur.execute("SET session_replication_role = replica")  # no FK triggers: consistent
+        for table in ("ExplanationEmbedding", "Explanation", "Neuron", "Source", "SourceSet"):
+            cur.execute(f'TRUNCATE "{table}" CASCADE')
+        cur.execute('DELETE FROM "Model"')
+        one = "(SELECT 1) g"
+        bot = f"'{BOT_USER_ID}'"
+        cur.execute(
+            _insert_sql(
+                Model,
+                {
+                    "id": f"'{MODEL_ID}'",
+                    "displayName": "'Bench'",
+                    "visibility": "'PUBLIC'",
+                    "layers": "12",
+                    "creatorId": bot,
+                },
+                one,
+            )
+        )
+        cur.execute(
+            _insert_sql(
+                SourceSet,
+                {
+                    "modelId": f"'{MODEL_ID}'",
+                    "name": f"'{SET_NAME}'",
+                    "visibility": "'PUBLIC'",
+                    "creatorId": bot,
+                },
+                one,
+            )
+        )
+        cur.execute(
+            _insert_sql(
+                Source,
+                {
+                    "id": f"g || '-{SET_NAME}'",
+                    "modelId": f"'{MODEL_ID}'",
+                    "setName": f"'{SET_NAME}'",
+                    "visibility": "'PUBLIC'",
+                    "creatorId": bot,
+                },
+                f"generate_series(0, {SOURCES - 1}) g",
+            )
+        )
+        cur.execute(
+            _insert_sql(
+                Feature,
+                {
+                    "modelId": f"'{MODEL_ID}'",
+                    "layer": f"(g.g % {SOURCES}) || '-{SET_NAME}'",
+                    "index": f"(g.g / {SOURCES})::text",
+                    "sourceSetName": f"'{SET_NAME}'",
+                },
+                f"generate_series(0, {features - 1}) g",
+            )
+        )
+        cur.execute("CREATE TEMP TABLE phrase (n int, text text)")
+        cur.execute(
+            "INSERT INTO phrase SELECT n - 1, t FROM unnest(%s::text[]) WITH ORDINALITY AS p(t, n)",
+            [texts],
+        )
+        # Row g: feature g / PER_FEATURE, phrase g % phrases (so the embedding below matches).
+        cur.execute(
+            _insert_sql(
+                Explanation,
+                {
+                    "id": "'x' || g.g",
+                    "modelId": f"'{MODEL_ID}'",
+                    "layer": f"((g.g / {PER_FEATURE}) % {SOURCES}) || '-{SET_NAME}'",
+                    "index": f"((g.g / {PER_FEATURE}) / {SOURCES})::text",
+                    "description": "p.text",
+                    "authorId": bot,
+                    "scoreV1": "random()",
+                },
+                f"generate_series(0, {rows - 1}) g JOIN phrase p ON p.n = g.g % {len(texts)}",
+            )
+        )
+        print(f"  {rows} explanations: {time.monotonic() - started:.0f} s", flush=True)
+        cur.execute("DROP INDEX IF EXISTS explanation_embedding_hnsw")
+    raw = connection.connection
+    register_vector(raw)
+    generator = np.random.default_rng(0)
+    chunk = 50_000
+    with (
+        raw.cursor() as cur,
+        cur.copy(
+            'COPY "ExplanationEmbedding" ("explanationId", "modelId", layer, embedding) '
+            "FROM STDIN (FORMAT BINARY)"
+        ) as copy,
+    ):
+        copy.set_types(["varchar", "varchar", "varchar", "vector"])
+        for start in range(0, rows, chunk):
+            g = np.arange(start, min(rows, start + chunk))
+            vectors = centers[g % len(texts)] + generator.normal(
+                0, noise, (len(g), centers.shape[1])
+            ).astype(np.float32)
+            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+            for i, vector in zip(g, vectors):
+                layer = f"{(i // PER_FEATURE) % SOURCES}-{SET_NAME}"
+                copy.write_row((f"x{i}", MODEL_ID, layer, vector))
+    raw.commit()
+    print(f"  {rows} embeddings copied: {time.monotonic() - started:.0f} s", flush=True)
+    build = time.monotonic()
+    with connection.cursor() as cur:
+        cur.execute("SET maintenance_work_mem = '2GB'")
+        cur.execute(
+            'CREATE INDEX explanation_embedding_hnsw ON "ExplanationEmbedding" '
+            "USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64)"
+        )
+        cur.execute("ANALYZE")
+    print(f"  HNSW index built: {time.monotonic() - build:.0f} s", flush=True)
+
+
+# --- measurements --------------------------------------------------------------------------
+
+
+def recall(queries: int, ef_search: int) -> float:
+    from django.conf import settings
+    from django.db import connection, transaction
+
+    from features import search
+    from features.models import Source
+    from workers import embeddings
+
+    settings.EXPLANATION_HNSW_EF_SEARCH = ef_search
+    rng = random.Random(1)
+    scope = search.ScopeFilter.of(Source.objects.all())
+    depth = search.depth_for(search.MAX_RESULTS)
+    hits = 0
+    for _ in range(queries):
+        vector = embeddings.vector_literal(embeddings.embed([phrase(rng)])[0])
+        approximate = list(search.vector_ranking(search.MEANING_SQL, vector, scope, depth))[:20]
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.execute("SET LOCAL enable_indexscan = off")
+            cur.execute(search.MEANING_SQL, {"query": vector, "depth": 20, **scope.params()})
+            exact = [row[0] for row in cur.fetchall()]
+        hits += len(set(approximate) & set(exact))
+    return hits / (20 * queries)
+
+
+def plan() -> str:
+    from django.db import connection
+
+    from features import search
+    from features.models import Source
+
+    scope = search.ScopeFilter.of(Source.objects.all())
+    with connection.cursor() as cur:
+        cur.execute('SELECT embedding::text FROM "ExplanationEmbedding" LIMIT 1')
+        vector = cur.fetchone()[0]
+        cur.execute(
+            "EXPLAIN " + search.MEANING_SQL, {"query": vector, "depth": 80, **scope.params()}
+        )
+        lines = [row[0] for row in cur.fetchall()]
+    return next((line.strip() for line in lines if "Scan" in line), "?")[:100]
+
+
+def start_embed_worker(env: dict[str, str], log: Path) -> subprocess.Popen:
+    from bus import registry
+    from bus.client import EMBED_QUEUE
+
+    hostname = f"bench-embed-{uuid.uuid4().hex[:6]}@localhost"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "manage.py"),
+            "run_worker",
+            "--queues",
+            EMBED_QUEUE,
+            "--no-default-queue",
+            "--hostname",
+            hostname,
+            "--loglevel",
+            "WARNING",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 180
+    while not any(w["hostname"] == hostname for w in registry.workers_for_queue(EMBED_QUEUE)):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            stop(proc)
+            raise RuntimeError(f"the embedding worker did not start; see {log}")
+        time.sleep(0.5)
+    return proc
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+
+
+def latency(env: dict[str, str], queries: int) -> dict[str, float]:
+    from django.conf import settings
+
+    from bus import client, task_names
+
+    rng = random.Random(2)
+    log = Path(env["BENCH_LOG_DIR"])
+    worker = start_embed_worker(env, log / "embed-worker.log")
+    port = free_port()
+    web = start_gunicorn(port, env, workers=1, threads=4)
+    try:
+        timeout = settings.EXPLANATION_EMBED_TIMEOUT
+        round_trips = []
+        for _ in range(max(20, queries // 4)):
+            started = time.perf_counter()
+            client.call(
+                task_names.EMBED_QUERY,
+                {"text": query_text(rng)},
+                queue=client.EMBED_QUEUE,
+                timeout=timeout,
+            )
+            round_trips.append(time.perf_counter() - started)
+        url = f"http://127.0.0.1:{port}/api/explanation/search-all"
+        times, methods = [], set()
+        for n in range(queries + 10):
+            body = json.dumps({"query": query_text(rng)}).encode()
+            request = urllib.request.Request(
+                url, body, {"Content-Type": "application/json"}, method="POST"
+            )
+            started = time.perf_counter()
+            with urllib.request.urlopen(request, timeout=30) as response:
+                answer = json.loads(response.read())
+            if n >= 10:  # warm-up
+                times.append(time.perf_counter() - started)
+                methods.add(answer["searchMethod"])
+        return {
+            "p50": percentile(times, 50) * 1000,
+            "p99": percentile(times, 99) * 1000,
+            "embed_p50": percentile(round_trips, 50) * 1000,
+            "hybrid": float(methods == {"hybrid"}),
+        }
+    finally:
+        stop(web)
+        stop(worker)
+
+
+def job_speed(rows: int) -> float:
+    from django.db import connection
+
+    from features.models import EmbeddingJob
+    from neuronpedia_format.users import BOT_USER_ID
+    from workers import embedding_job
+
+    rng = random.Random(3)
+    texts = [phrase(rng) + f" {i}" for i in range(rows)]
+    with connection.cursor() as cur:
+        cur.execute("DELETE FROM \"ExplanationEmbedding\" WHERE \"explanationId\" LIKE 'job%%'")
+        cur.execute("DELETE FROM \"Explanation\" WHERE id LIKE 'job%%'")
+        cur.execute(
+            'INSERT INTO "Explanation" (id, "modelId", layer, index, description, "scoreV1", '
+            '"createdAt", "updatedAt", "authorId") '
+            "SELECT 'job' || n, %s, %s, '0', t, 0, now(), now(), %s "
+            "FROM unnest(%s::text[]) WITH ORDINALITY AS p(t, n)",
+            [MODEL_ID, f"0-{SET_NAME}", BOT_USER_ID, texts],
+        )
+    job = embedding_job.run(EmbeddingJob.objects.create().pk)
+    with connection.cursor() as cur:
+        cur.execute("DELETE FROM \"ExplanationEmbedding\" WHERE \"explanationId\" LIKE 'job%%'")
+        cur.execute("DELETE FROM \"Explanation\" WHERE id LIKE 'job%%'")
+    return job.done / job.seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--phrases", type=int, default=1000)
+    parser.add_argument("--noise", type=float, default=0.03)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--recall-queries", type=int, default=100)
+    parser.add_argument("--job-rows", type=int, default=1000)
+    parser.add_argument("--reseed", action="store_true")
+    parser.add_argument("--skip", default="", help="Comma-separated: recall,latency,job")
+    args = parser.parse_args()
+    skip = set(args.skip.split(","))
+
+    import django
+    from django.conf import settings
+
+    app_url = settings.DATABASE_URL
+    ensure_database(app_url)
+    url = bench_url(app_url)
+    os.environ["DATABASE_URL"] = url
+    settings.DATABASES["default"]["NAME"] = BENCH_DB
+    django.setup()
+    subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), "migrate", "--verbosity", "0"],
+        env={**os.environ, "DATABASE_URL": url},
+        check=True,
+    )
+    from neuronpedia_site.accounts import seed_users
+
+    seed_users()
+    if args.reseed or seeded_rows() != args.rows:
+        print(f"seeding {args.rows} explanations", flush=True)
+        seed(args.rows, args.phrases, args.noise)
+    print(f"explanations: {seeded_rows()} (goal: >= 1,000,000)")
+    print(f"meaning query plan: {plan()}")
+    if "recall" not in skip:
+        for ef in sorted({100, 200, settings.EXPLANATION_HNSW_EF_SEARCH, 400, 800}):
+            print(
+                f"recall@20 HNSW vs exact, ef_search {ef} ({args.recall_queries} queries): "
+                f"{recall(args.recall_queries, ef):.3f} (goal >= 0.95)",
+                flush=True,
+            )
+    if "latency" not in skip:
+        log_dir = Path(os.getenv("BENCH_LOG_DIR", "/tmp"))
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "BENCH_LOG_DIR": str(log_dir),
+            "PYTHONUNBUFFERED": "1",
+        }
+        result = latency(env, args.queries)
+        print(
+            f"search-all through the API, {args.queries} new queries one at a time: "
+            f"p50 {result['p50']:.1f} ms, p99 {result['p99']:.1f} ms (goal p50 <= 50 ms); "
+            f"query embedding round trip alone p50 {result['embed_p50']:.1f} ms; "
+            f"all hybrid: {bool(result['hybrid'])}",
+            flush=True,
+        )
+    if "job" not in skip:
+        print(
+            f"background job: {job_speed(args.job_rows):.0f} explanations/s "
+            f"({args.job_rows} real texts)",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
