@@ -154,3 +154,15 @@ for extra in (
     m.InferenceHostSourceOnSource,
 ):
     admin.site.register(extra)
+
+
+@admin.register(m.EmbeddingJob)
+class EmbeddingJobAdmin(admin.ModelAdmin):
+    """The background job that embeds explanations for search (docs/search.md): read only."""
+
+    list_display = ("id", "state", "done", "total", "seconds", "created_at", "finished_at")
+    list_filter = ("state",)
+    readonly_fields = [f.name for f in m.EmbeddingJob._meta.fields]
+
+    def has_add_permission(self, request: object) -> bool:
+        return False

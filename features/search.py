@@ -211,7 +211,8 @@ def _hits(
             score = word_ranks.get(explanation_id, 0.0)
         else:
             score = float(row[7]) if row[7] is not None else 0.0
-        hits.append(SearchHit(*row[1:7], score=score))
+        model_id, layer, index, description, model_name, type_name = row[1:7]
+        hits.append(SearchHit(model_id, layer, index, description, model_name, type_name, score))
     return hits
 
 
