@@ -5,8 +5,9 @@
    10 sources, `--rows` explanations (4 per feature) whose descriptions are drawn from
    `--phrases` distinct topic phrases. Their embeddings are synthetic, for speed: each phrase
    is embedded with the real model (all-MiniLM-L6-v2) and each row gets its phrase's vector
-   plus Gaussian noise (`--noise` per dimension), normalized; rows are loaded with binary
-   COPY, then the HNSW index is built (timed).
+   plus a random share (0 to 1) of another phrase's, plus Gaussian noise (`--noise` per
+   dimension), normalized; rows are loaded with binary COPY, then the HNSW index is built
+   (timed).
 2. recall@20: for `--recall-queries` queries (real embeddings of new phrases), the meaning
    ranking's top 20 as search runs it (HNSW, `features.search.MEANING_SQL` over every source)
    against the exact top 20 (the same query with index scans off).
@@ -112,16 +113,16 @@ def query_text(rng: random.Random) -> str:
 # --- database ------------------------------------------------------------------------------
 
 
-def bench_url(app_url: str) -> str:
-    return urlunsplit(urlsplit(app_url)._replace(path=f"/{BENCH_DB}"))
+def bench_url(app_url: str, name: str) -> str:
+    return urlunsplit(urlsplit(app_url)._replace(path=f"/{name}"))
 
 
-def ensure_database(app_url: str) -> None:
+def ensure_database(app_url: str, name: str) -> None:
     import psycopg
 
     with psycopg.connect(app_url, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone():
-            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def seeded_rows() -> int:
@@ -242,9 +243,16 @@ def seed(rows: int, phrases: int, noise: float) -> None:
         copy.set_types(["varchar", "varchar", "varchar", "vector"])
         for start in range(0, rows, chunk):
             g = np.arange(start, min(rows, start + chunk))
-            vectors = centers[g % len(texts)] + generator.normal(
-                0, noise, (len(g), centers.shape[1])
-            ).astype(np.float32)
+            # Between the row's own phrase and a random other one, plus noise: rows spread out
+            # as real explanations do, rather than a thousand copies of each phrase (whose
+            # near-ties no index orders exactly).
+            other = generator.integers(0, len(texts), len(g))
+            weight = generator.uniform(0, 1, (len(g), 1)).astype(np.float32)
+            vectors = (
+                centers[g % len(texts)]
+                + weight * centers[other]
+                + generator.normal(0, noise, (len(g), centers.shape[1])).astype(np.float32)
+            )
             vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
             for i, vector in zip(g, vectors):
                 layer = f"{(i // PER_FEATURE) % SOURCES}-{SET_NAME}"
@@ -440,6 +448,7 @@ def main() -> None:
     parser.add_argument("--recall-queries", type=int, default=100)
     parser.add_argument("--job-rows", type=int, default=1000)
     parser.add_argument("--reseed", action="store_true")
+    parser.add_argument("--database", default=BENCH_DB, help="The scratch database's name.")
     parser.add_argument("--skip", default="", help="Comma-separated: recall,latency,job")
     args = parser.parse_args()
     skip = set(args.skip.split(","))
@@ -448,10 +457,10 @@ def main() -> None:
     from django.conf import settings
 
     app_url = settings.DATABASE_URL
-    ensure_database(app_url)
-    url = bench_url(app_url)
+    ensure_database(app_url, args.database)
+    url = bench_url(app_url, args.database)
     os.environ["DATABASE_URL"] = url
-    settings.DATABASES["default"]["NAME"] = BENCH_DB
+    settings.DATABASES["default"]["NAME"] = args.database
     django.setup()
     subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), "migrate", "--verbosity", "0"],

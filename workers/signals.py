@@ -30,6 +30,8 @@ def _announce(sender: Any = None, **kwargs: Any) -> None:
     if EMBED_QUEUE in queues:
         # Searches wait only a moment for a query's embedding: load the model before the
         # worker says it serves the queue, not on the first search.
+        if serving.served_model_id() is None:
+            embeddings.use_threads()
         embeddings.model()
     heartbeat.start(sender.hostname, queues, serving.describe)
 

@@ -163,6 +163,13 @@ class SearchResponseSerializer(serializers.Serializer):
     resultsCount = serializers.IntegerField()
     hasMore = serializers.BooleanField()
     nextOffset = serializers.IntegerField(required=False, help_text="Only when hasMore.")
+    searchMethod = serializers.ChoiceField(
+        choices=["hybrid", "fulltext"],
+        help_text="hybrid: words and meaning fused; fulltext: words only (see notice).",
+    )
+    notice = serializers.CharField(
+        required=False, help_text="What the search left out and why (e.g. no embedding worker)."
+    )
 
 
 class ExplanationDetailSerializer(_Row):
