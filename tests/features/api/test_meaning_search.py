@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import pytest
 from django.db import connection
+from django.test import Client
 from pgvector.django import CosineDistance
 from rest_framework.test import APIClient
 
@@ -89,6 +90,9 @@ def test_without_an_embed_worker_it_searches_words_and_says_so(anon: APIClient, 
     assert body["searchMethod"] == "fulltext"
     assert "run_worker --queues embed" in body["notice"]
     assert body["results"] == []
+    page = Client().get("/search", {"q": "prehistoric reptiles"})
+    assert page.status_code == 200
+    assert "python manage.py run_worker --queues embed" in page.content.decode()
 
 
 @pytest.mark.django_db(transaction=True)
