@@ -11,12 +11,16 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from bus.client import EMBED_QUEUE
 from importer.demo import demo_pack_available
 from neuronpedia_format.demo_pack import DEMO_MODEL_ID
 
 
 class Command(BaseCommand):
-    help = "Run the whole platform: migrate, load the demo pack, then web (gunicorn) and a worker."
+    help = (
+        "Run the whole platform: migrate, load the demo pack, then web (gunicorn), a worker "
+        "and a query-embedding worker (queue embed)."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--port", type=int, default=3000)
@@ -38,6 +42,10 @@ class Command(BaseCommand):
             if demo:
                 worker += ["--model", DEMO_MODEL_ID]
             children.append(subprocess.Popen(worker, env=env))
+            # Explanation search's query embeddings, on a worker of their own so a long job on
+            # the default queue never holds a search up (docs/search.md).
+            embed = ["--queues", EMBED_QUEUE, "--no-default-queue", "--hostname", "embed@%h"]
+            children.append(subprocess.Popen([*manage, "run_worker", *embed], env=env))
         children.append(
             subprocess.Popen(
                 [
