@@ -30,6 +30,7 @@ class EmbeddingsServer:
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 server.requests.append({"path": self.path, "body": body})
+                answer: dict[str, Any]
                 if server.status != 200:
                     answer = {"error": {"message": "overloaded", "type": "server_error"}}
                 else:
