@@ -72,6 +72,11 @@ def test_the_background_job_embeds_every_explanation_with_progress(demo: dict[in
     again = embedding_job.run(EmbeddingJob.objects.create().pk)
     assert (again.done, again.total) == (1, 1)
     assert ExplanationEmbedding.objects.count() == 61
+    # PostgreSQL's own cascade (feature → explanation) takes the embedding along.
+    with connection.cursor() as cursor:
+        cursor.execute('DELETE FROM "Neuron" WHERE index = %s', ["5"])
+    assert not ExplanationEmbedding.objects.filter(explanation__index="5").exists()
+    assert ExplanationEmbedding.objects.count() == 60
 
 
 @pytest.mark.django_db
