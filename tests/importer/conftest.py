@@ -15,7 +15,7 @@ import boto3
 import pytest
 
 from tests.support.exportgen import Export, upload, write_export
-from tests.support.importer import BUCKET, QuietHandler, free_port
+from tests.support.importer import BUCKET, QuietHandler
 from tests.support.worker_processes import worker_database_url
 
 

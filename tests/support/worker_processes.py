@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -92,10 +93,8 @@ def stop_leftover_workers() -> list[str]:
         hostname, owner = record.read_text().split()
         if _alive(int(owner)):
             continue
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(int(record.name), signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         registry.withdraw(hostname)
         record.unlink(missing_ok=True)
         stopped.append(hostname)
