@@ -41,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
 
 from bench.web import free_port, start_gunicorn, stop  # noqa: E402
+from workers.demo.corpus import generate_corpus  # noqa: E402
 
 MODEL_ID = "bench-lm"
 SOURCE_SET = "res-bench"
@@ -50,6 +51,8 @@ WEB_THREADS = 8  # per gunicorn worker
 # (then it keeps a generic plan): cold, the gate and the feature join cost ~2 ms more. A
 # server in use runs on warm connections, so the benchmark does too.
 WARM_PER_THREAD = 8
+# The bench's texts: plain prose (no ChatML) in the demo corpus's words, the same every run.
+CORPUS = [d.text for d in generate_corpus(7, 200) if "<|" not in d.text]
 
 
 def main() -> None:
@@ -133,11 +136,11 @@ def build_pack(root: Path, d_model: int, layers: int, d_sae: int) -> None:
     from sae_lens.saes.sae import SAEMetadata
     from transformer_lens import HookedTransformer, HookedTransformerConfig
 
-    from tests.support.tiny_models import build_tokenizer
+    from workers.demo.tokenizer import train_tokenizer
     from workers.model_dir import save_model_dir
 
     torch.manual_seed(0)
-    tokenizer = build_tokenizer(root / "tokenizer")
+    tokenizer = train_tokenizer(CORPUS, root / "tokenizer", vocab_size=400)
     cfg = HookedTransformerConfig(
         n_layers=layers,
         d_model=d_model,
@@ -273,8 +276,6 @@ def start_worker(pack: Path, env: dict[str, str], args: argparse.Namespace) -> s
 
 def make_texts(tokenizer: Any, count: int, n_tokens: int, seed: int) -> list[str]:
     """Texts of exactly `n_tokens` tokens once the BOS token is added."""
-    from tests.support.tiny_models import CORPUS
-
     words_in_corpus = " ".join(CORPUS).replace(".", "").replace(",", "").split()
     rng = random.Random(seed)
     texts = []

@@ -149,6 +149,15 @@ def celery_broker_url(url: str) -> str:
     return f"redis+socket://{path}" + (f"?virtual_host={db}" if db else "")
 
 
+def redis_url_with_db(url: str, db: int) -> str:
+    """`url` on Redis database `db` (tests use 15, benches 14, the app the URL's own)."""
+    if url.startswith("unix://"):
+        return url.split("?")[0] + f"?db={db}"
+    base = url.rstrip("/")
+    head, _, tail = base.rpartition("/")
+    return f"{head}/{db}" if tail.isdigit() and head.count("/") >= 2 else f"{base}/{db}"
+
+
 def _redis_answers(url: str) -> bool:
     try:
         return bool(redis_py.Redis.from_url(url, socket_connect_timeout=0.5).ping())
