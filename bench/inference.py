@@ -29,6 +29,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 import uuid
@@ -439,6 +440,30 @@ def run(
         )
         assert len(body["result"]) > 0, body
 
+    upstream_lock = threading.Lock()
+
+    def upstream_style(text: str) -> None:
+        # Neuronpedia's inference server answers one request at a time behind a lock (its
+        # ConcurrencyLimiter, in eager mode): the same call, serialised. In process, with no
+        # HTTP or JSON, which favours it.
+        with upstream_lock:
+            bare(text)
+
+    def same_answer(text: str) -> None:
+        """The API's ranking equals the bare call's: (source, index, max value) in order."""
+        expected = inference.activations_all(
+            served, text, SOURCE_SET, num_results=args.num_results
+        )["activations"]
+        body, _ = post(
+            url,
+            {"modelId": MODEL_ID, "sourceSet": SOURCE_SET, "text": text,
+             "numResults": args.num_results},
+        )  # fmt: skip
+        got = [(r["layer"], str(r["index"]), round(r["maxValue"], 3)) for r in body["result"]]
+        want = [(a["source"], str(a["index"]), round(a["max_value"], 3)) for a in expected]
+        if got != want:
+            raise SystemExit(f"the API's answer differs from the bare call's:\n{got}\n{want}")
+
     def forget(expected: int = 0) -> None:  # so the same requests run the model again
         # The web process saves each search on a background thread after answering: wait for
         # the last saves to land, or one could arrive after the deletes and be replayed from
@@ -460,6 +485,9 @@ def run(
     warm_threads = [text for text in dict.fromkeys(more) if text not in warm]
     timed(api, warm_threads, threads)
     forget(len(warm) + len(warm_threads))
+    same_answer(texts[0])
+    forget(1)
+    print("the API's answer equals the bare call's (ranking and max values)", flush=True)
 
     chunks = [texts[i : i + args.concurrency] for i in range(0, len(texts), args.concurrency)]
     # The machine may be shared, so each comparison is made between measurements taken side by
@@ -518,6 +546,7 @@ def run(
         busy = machine_cpu_seconds()
         totals["api_concurrent"] = timed(api, texts, args.concurrency)
         concurrent_busy.append((machine_cpu_seconds() - busy, totals["api_concurrent"]))
+        totals["upstream_concurrent"] = timed(upstream_style, texts, args.concurrency)
         forget(len(texts))
         rounds.append(totals)
         print(
@@ -557,6 +586,14 @@ def run(
     )
     print(
         f"{f'API, {args.concurrency} concurrent':36}{'':>16}{n / med['api_concurrent']:>10.2f} r/s"
+    )
+    upstream = f"upstream-style, {args.concurrency} concurrent"
+    print(f"{upstream:36}{'':>16}{n / med['upstream_concurrent']:>10.2f} r/s")
+    print()
+    print(
+        f"API, {args.concurrency} concurrent vs Neuronpedia's way of serving the same model "
+        f"(one request at a time behind a lock, in process): "
+        f"{median_ratio('upstream_concurrent', 'api_concurrent'):.2f}x the throughput"
     )
     print()
     print(
