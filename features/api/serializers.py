@@ -11,6 +11,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from features.search import MAX_OFFSET
 from neuronpedia_format.sources import NEURONS_SET
 from neuronpedia_site.validation import source_field
 
@@ -95,7 +96,7 @@ class NewSourceSetSerializer(serializers.Serializer):
 
 class _SearchBase(serializers.Serializer):
     query = serializers.CharField(min_length=MIN_QUERY_LENGTH, max_length=1000)
-    offset = serializers.IntegerField(required=False, min_value=0, max_value=100_000, default=0)
+    offset = serializers.IntegerField(required=False, min_value=0, max_value=MAX_OFFSET, default=0)
 
 
 class ExplanationSearchSerializer(_SearchBase):
