@@ -22,6 +22,7 @@ from django.conf import settings
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
@@ -41,6 +42,7 @@ from neuronpedia_site.auth import (
 )
 from neuronpedia_site.errors import ApiError
 from neuronpedia_site.event_stream import JsonWhateverIsAccepted, event_stream, sse_event
+from neuronpedia_site.parsers import JSONParser
 from neuronpedia_site.validation import validated
 
 SSE_POLL_SECONDS = 1.0
@@ -162,6 +164,10 @@ class ImportSourceView(AdminApi):
 class ImportConfigView(AdminApi):
     """Neuronpedia's `import-config`: sync the config tables (explanation, score and eval types)
     from IMPORT_FROM now, in this request."""
+
+    # It reads no field, so a client may post nothing, JSON or an empty form (as Django's test
+    # client and HTML forms do); a JSON body must still be an object.
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     def post(self, request: Request) -> Response:
         validated(shapes.NoFields, request.data)

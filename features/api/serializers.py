@@ -27,7 +27,6 @@ MAX_UPLOAD_LOGITS = 20
 MAX_UPLOAD_INDEX = 10_000_000
 MAX_UPLOAD_EXPLANATIONS = 100  # per feature
 MAX_UPLOAD_ACTIVATIONS = 1000  # per feature
-MAX_FEATURES_PER_BATCH = 1000  # /api/features
 MAX_INDEX_DIGITS = 32  # a feature index is stored as text; no real one is longer
 MAX_NAME = 255
 MAX_DESCRIPTION = settings.API_MAX_DESCRIPTION_CHARS

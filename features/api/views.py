@@ -61,7 +61,9 @@ def feature(request: Request, model_id: str, layer: str, index: str) -> HttpResp
 
 @extend_schema(
     tags=["Features"],
-    request=bounded_many(s.FeatureBatchItemSerializer(), max_length=s.MAX_FEATURES_PER_BATCH),
+    request=bounded_many(
+        s.FeatureBatchItemSerializer(), max_length=feature_detail.MAX_BATCH_FEATURES
+    ),
     responses={200: schemas.FeatureSerializer(many=True), **schemas.errors(400)},
 )
 @api_view(["POST"])
@@ -73,11 +75,9 @@ def features_batch(request: Request) -> HttpResponse:
         s.FeatureBatchItemSerializer,
         request.data,
         many=True,
-        max_length=s.MAX_FEATURES_PER_BATCH,
+        max_length=feature_detail.MAX_BATCH_FEATURES,
         error_messages={"max_length": "At most {max_length} features per request."},
     )
-    if len(items) > feature_detail.MAX_BATCH_FEATURES:
-        raise ApiError(f"At most {feature_detail.MAX_BATCH_FEATURES} features per request.")
     refs = [
         feature_detail.FeatureRef(i["modelId"], i["layer"], i["index"], i.get("maxActsToReturn"))
         for i in items
