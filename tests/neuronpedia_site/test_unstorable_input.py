@@ -128,3 +128,11 @@ def test_a_nul_or_a_huge_id_in_a_path_is_a_404(feature, admin_account, url, is_a
 def test_the_search_page_clamps_a_huge_offset(feature) -> None:
     response = Client().get("/search?q=dinosaurs&offset=99999999999999999999")
     assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_surrogate_pair_is_a_character_like_any_other(alice) -> None:
+    """json.dumps escapes 🦕 as the pair "\\ud83e\\udd95", which decodes to one character."""
+    status, answer = _post(alice.client(), "/api/list/new", {"name": "dinosaurs 🦕"})
+    assert status == 200, answer
+    assert List.objects.get().name == "dinosaurs 🦕"
