@@ -94,6 +94,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "neuronpedia_site.middleware.ApiCorsMiddleware",
+    "neuronpedia_site.middleware.UnstorableInputMiddleware",
     "neuronpedia_site.ratelimit.RateLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -148,9 +149,9 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["neuronpedia_site.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "neuronpedia_site.errors.api_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "neuronpedia_site.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
 }
 SPECTACULAR_SETTINGS = {
@@ -188,6 +189,14 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Imported by worker processes only, when they start: the lifecycle handlers (load the model,
 # announce in the registry, answer callers). Web processes never import the worker runtime.
 CELERY_IMPORTS = ["workers.signals"]
+
+# Request limits (docs/api.md, "Limits"): texts sent to a model, per request and per text, and
+# free text stored with a list, feature or comment. Neuronpedia caps /api/activation/source at 4
+# texts and has no cap elsewhere; a cap keeps one anonymous request from buying minutes of
+# worker time. Serializers read them when they are imported (restart to change).
+API_MAX_TEXTS = env_int("API_MAX_TEXTS", "64")
+API_MAX_TEXT_CHARS = env_int("API_MAX_TEXT_CHARS", "10000")
+API_MAX_DESCRIPTION_CHARS = env_int("API_MAX_DESCRIPTION_CHARS", "10000")
 
 # Inference workers: how long the web side waits for a worker's answer.
 INFERENCE_TIMEOUT = env_int("INFERENCE_TIMEOUT", "120")

@@ -22,7 +22,7 @@ from features.api import serializers as s
 from neuronpedia_site.auth import ApiKeyRequired, authed_user, request_user
 from neuronpedia_site.errors import ApiError
 from neuronpedia_site.models import User
-from neuronpedia_site.validation import validated
+from neuronpedia_site.validation import bounded_many, validated
 
 FEATURE_PATH = [
     OpenApiParameter(
@@ -61,7 +61,9 @@ def feature(request: Request, model_id: str, layer: str, index: str) -> HttpResp
 
 @extend_schema(
     tags=["Features"],
-    request=s.FeatureBatchItemSerializer(many=True),
+    request=bounded_many(
+        s.FeatureBatchItemSerializer(), max_length=feature_detail.MAX_BATCH_FEATURES
+    ),
     responses={200: schemas.FeatureSerializer(many=True), **schemas.errors(400)},
 )
 @api_view(["POST"])
@@ -69,9 +71,13 @@ def features_batch(request: Request) -> HttpResponse:
     """Several features at once (at most 250), in request order, with explanations and their
     public activations (the top `maxActsToReturn` when given). Hidden or missing features are
     left out."""
-    items = validated(s.FeatureBatchItemSerializer, request.data, many=True)
-    if len(items) > feature_detail.MAX_BATCH_FEATURES:
-        raise ApiError(f"At most {feature_detail.MAX_BATCH_FEATURES} features per request.")
+    items = validated(
+        s.FeatureBatchItemSerializer,
+        request.data,
+        many=True,
+        max_length=feature_detail.MAX_BATCH_FEATURES,
+        error_messages={"max_length": "At most {max_length} features per request."},
+    )
     refs = [
         feature_detail.FeatureRef(i["modelId"], i["layer"], i["index"], i.get("maxActsToReturn"))
         for i in items

@@ -145,6 +145,6 @@ def test_actions_need_a_worker(staff: Client, s3_export: tuple[str, Export]) -> 
     assert not ImportJob.objects.exists()
 
 
-def test_an_unreadable_location_is_a_502(staff: Client, tmp_path: Any) -> None:
+def test_a_location_that_does_not_exist_is_a_400(staff: Client, tmp_path: Any) -> None:
     response = staff.get("/api/admin/importer/tree", {"from": str(tmp_path / "nope")})
-    assert response.status_code == 502 and "no such directory" in response.json()["error"]
+    assert response.status_code == 400 and "no such directory" in response.json()["error"]
