@@ -51,6 +51,25 @@ if not DEBUG and SECRET_KEY == DEVELOPMENT_SECRET_KEY and set(ALLOWED_HOSTS) - s
     )
 SITE_URL = os.getenv("SITE_URL", "http://localhost:3000")
 
+# HTTPS (docs/security.md, "Production settings"). Off by default, so `make run` keeps working
+# over plain http on localhost; a public site turns them on (docs/production.env.example).
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", "False")
+# Container and load-balancer health checks call the app over plain http from inside.
+SECURE_REDIRECT_EXEMPT = [r"^api/health$"]
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", "False")
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", "False")
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", "0")
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", "False")
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", "False")
+# Behind a proxy that ends TLS: the header it sets to "https" (e.g. X-Forwarded-Proto). Only set
+# it when the proxy overwrites that header on every request, or clients could claim https.
+_PROXY_SSL_HEADER = os.getenv("SECURE_PROXY_SSL_HEADER", "")
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_" + _PROXY_SSL_HEADER.upper().replace("-", "_"), "https") if _PROXY_SSL_HEADER else None
+)
+# Origins (scheme://host[:port]) allowed to POST forms when they differ from the Host header.
+CSRF_TRUSTED_ORIGINS = [o for o in os.getenv("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+
 # Embedded services live here when DATABASE_URL / REDIS_URL are unset.
 VAR_DIR = Path(os.getenv("VAR_DIR", str(BASE_DIR / "var")))
 # `manage.py services ...` must be able to stop servers without starting them first.
