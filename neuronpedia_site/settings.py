@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -100,6 +101,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "rest_framework",
     "drf_spectacular",
+    "axes",
     "neuronpedia_site",
     "features",
     "steering",
@@ -120,6 +122,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "neuronpedia_site.urls"
@@ -128,6 +132,30 @@ AUTH_USER_MODEL = "neuronpedia_site.User"
 LOGIN_URL = "/login"
 LOGIN_REDIRECT_URL = "/account"
 LOGOUT_REDIRECT_URL = "/"
+# Sign-up refuses weak passwords (neuronpedia_site/views.py); the minimum matches the form's.
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 8},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Login throttling (django-axes, docs/security.md): after LOGIN_FAILURE_LIMIT failed logins for
+# one username from one address, that pair is refused, right password or not, for
+# LOGIN_COOLOFF_MINUTES. By pair, so a stranger cannot lock a user out from elsewhere.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out pair before the check
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", "5")
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", "15"))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# The same client address as the rate limiter (honours REST_FRAMEWORK["NUM_PROXIES"]).
+AXES_CLIENT_IP_CALLABLE = "neuronpedia_site.ratelimit.client_ip_address"
 # Neuronpedia's pages live at /{modelId}/... ; never redirect API POSTs to a slash variant.
 APPEND_SLASH = False
 
