@@ -101,8 +101,8 @@ def test_similar_features_link_with_their_explanations(site: Site) -> None:
     assert '<a href="/gpt2-small/6-res-jb/7">' not in page  # not itself
 
 
-def test_it_shows_lists_and_comments(site: Site) -> None:
-    page = _page()
+def test_it_shows_lists_and_comments(site: Site, alice: Account) -> None:
+    page = _page(logged_in(alice))  # the list's owner (others are not shown its id)
     assert f'<a href="/list/{site.list.id}">Dino features</a>' in page
     assert "Fires on sauropods too." in page and "alice" in page
 
