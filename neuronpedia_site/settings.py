@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from neuronpedia_site import services
@@ -70,6 +71,22 @@ SECURE_PROXY_SSL_HEADER = (
 )
 # Origins (scheme://host[:port]) allowed to POST forms when they differ from the Host header.
 CSRF_TRUSTED_ORIGINS = [o for o in os.getenv("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+# Content-Security-Policy on every answer (django-csp; docs/security.md): scripts, styles,
+# images and requests from this site only, so an injected <script>, inline handler or style
+# does not run. The pages keep their scripts and styles in static files; `data:` images are the
+# empty favicon. tests/browser/test_content_security_policy.py visits every page in Chromium.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # Embedded services live here when DATABASE_URL / REDIS_URL are unset.
 VAR_DIR = Path(os.getenv("VAR_DIR", str(BASE_DIR / "var")))
@@ -102,6 +119,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "axes",
+    "csp",
     "neuronpedia_site",
     "features",
     "steering",
@@ -113,6 +131,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "neuronpedia_site.timing.ServerTimingMiddleware",  # first, so `app` covers all the others
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "neuronpedia_site.middleware.ApiCorsMiddleware",
     "neuronpedia_site.ratelimit.RateLimitMiddleware",
