@@ -83,3 +83,14 @@ def test_a_client_without_an_address_is_throttled_too(alice: Account) -> None:
     for _ in range(settings.AXES_FAILURE_LIMIT - 1):
         assert _log_in(client, "wrong-guess", address="") == 200
     assert _log_in(client, "wrong-guess", address="") == 429
+
+
+def test_the_admin_login_is_throttled_too(admin_account: Account) -> None:
+    client = Client()
+    name = admin_account.user.username
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        wrong = client.post("/admin/login/", {"username": name, "password": "wrong-guess"})
+        assert wrong.status_code == 200
+    assert client.post("/admin/login/", {"username": name, "password": "x"}).status_code == 429
+    right = client.post("/admin/login/", {"username": name, "password": "password-123"})
+    assert right.status_code == 429
