@@ -174,6 +174,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 # Keep failed attempts only (what the lockout needs), not a row per successful login.
 AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False  # no banner on every management command; lockouts are still logged
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # The same client address as the rate limiter (honours REST_FRAMEWORK["NUM_PROXIES"]).
 AXES_CLIENT_IP_CALLABLE = "neuronpedia_site.ratelimit.client_ip_address"
