@@ -10,7 +10,8 @@ The feature object is the whole `Neuron` row (column names as keys, `correlated_
 always `[]` as upstream blanks them) plus:
 
 - `model`, `source`, `sourceSet`: the whole rows; `creator`: `{name}` or null;
-- `lists`: `[{...ListsOnNeurons, list: {...List}}]` by `addedAt`;
+- `lists`: `[{...ListsOnNeurons, list: {...List}}]` by `addedAt`, of the caller's own lists
+  (a list is read by its id, so others' ids are not shown; `features.access.listed_list_sql`);
 - `comments`: `[{...Comment, user: {name}}]` by `createdAt`;
 - `activations`: every column of the public activations (creators in
   `PUBLIC_ACTIVATIONS_USER_IDS`, plus the vector's owner when `hasVector`), `maxValue` desc;
@@ -34,7 +35,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from features.access import visibility_params, visible_sql
+from features.access import listed_list_sql, visibility_params, visible_sql
 from features.models import (
     Activation,
     Comment,
@@ -154,7 +155,7 @@ def _detail_select() -> str:
                 "lists",
                 f'COALESCE((SELECT json_agg({lon} ORDER BY lon."addedAt", lon."_key") '
                 f'FROM {table(ListsOnNeurons)} lon JOIN {table(List)} l ON l."id" = lon."listId" '
-                f"WHERE {_same_feature('lon')}), '[]'::json)",
+                f"WHERE {_same_feature('lon')} AND {listed_list_sql('l')}), '[]'::json)",
             ),
             (
                 "comments",

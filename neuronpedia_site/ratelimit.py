@@ -18,6 +18,7 @@ put into the request so views may echo it (the steer routes send it as `limit`).
 from __future__ import annotations
 
 import functools
+import ipaddress
 import logging
 import time
 from collections.abc import Callable
@@ -145,6 +146,17 @@ def client_ip(request: HttpRequest) -> str:
         hops = [h.strip() for h in forwarded.split(",")]
         return hops[-min(num_proxies, len(hops))]
     return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def client_ip_address(request: HttpRequest) -> str | None:
+    """`client_ip` when it is an IP address, else None (a proxy on a unix socket leaves
+    REMOTE_ADDR empty): django-axes keeps it in an IP address column for its login lockouts."""
+    address = client_ip(request)
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    return address
 
 
 def limited_response(decision: Decision) -> JsonResponse:

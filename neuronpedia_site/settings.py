@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from neuronpedia_site import services
@@ -51,6 +53,41 @@ if not DEBUG and SECRET_KEY == DEVELOPMENT_SECRET_KEY and set(ALLOWED_HOSTS) - s
     )
 SITE_URL = os.getenv("SITE_URL", "http://localhost:3000")
 
+# HTTPS (docs/security.md, "Production settings"). Off by default, so `make run` keeps working
+# over plain http on localhost; a public site turns them on (docs/production.env.example).
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", "False")
+# Container and load-balancer health checks call the app over plain http from inside.
+SECURE_REDIRECT_EXEMPT = [r"^api/health$"]
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", "False")
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", "False")
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", "0")
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", "False")
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", "False")
+# Behind a proxy that ends TLS: the header it sets to "https" (e.g. X-Forwarded-Proto). Only set
+# it when the proxy overwrites that header on every request, or clients could claim https.
+_PROXY_SSL_HEADER = os.getenv("SECURE_PROXY_SSL_HEADER", "")
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_" + _PROXY_SSL_HEADER.upper().replace("-", "_"), "https") if _PROXY_SSL_HEADER else None
+)
+# Origins (scheme://host[:port]) allowed to POST forms when they differ from the Host header.
+CSRF_TRUSTED_ORIGINS = [o for o in os.getenv("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+# Content-Security-Policy on every answer (django-csp; docs/security.md): scripts, styles,
+# images and requests from this site only, so an injected <script>, inline handler or style
+# does not run. The pages keep their scripts and styles in static files; `data:` images are the
+# empty favicon. tests/browser/test_content_security_policy.py visits every page in Chromium.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
 # Embedded services live here when DATABASE_URL / REDIS_URL are unset.
 VAR_DIR = Path(os.getenv("VAR_DIR", str(BASE_DIR / "var")))
 # `manage.py services ...` must be able to stop servers without starting them first.
@@ -81,6 +118,8 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "rest_framework",
     "drf_spectacular",
+    "axes",
+    "csp",
     "neuronpedia_site",
     "features",
     "steering",
@@ -92,6 +131,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "neuronpedia_site.timing.ServerTimingMiddleware",  # first, so `app` covers all the others
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "neuronpedia_site.middleware.ApiCorsMiddleware",
     "neuronpedia_site.middleware.UnstorableInputMiddleware",
@@ -102,6 +142,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "neuronpedia_site.urls"
@@ -110,6 +152,33 @@ AUTH_USER_MODEL = "neuronpedia_site.User"
 LOGIN_URL = "/login"
 LOGIN_REDIRECT_URL = "/account"
 LOGOUT_REDIRECT_URL = "/"
+# Sign-up refuses weak passwords (neuronpedia_site/views.py); the minimum matches the form's.
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 8},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Login throttling (django-axes, docs/security.md): after LOGIN_FAILURE_LIMIT failed logins for
+# one username from one address, that pair is refused, right password or not, for
+# LOGIN_COOLOFF_MINUTES. By pair, so a stranger cannot lock a user out from elsewhere.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out pair before the check
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", "5")
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", "15"))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Keep failed attempts only (what the lockout needs), not a row per successful login.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False  # no banner on every management command; lockouts are still logged
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# The same client address as the rate limiter (honours REST_FRAMEWORK["NUM_PROXIES"]).
+AXES_CLIENT_IP_CALLABLE = "neuronpedia_site.ratelimit.client_ip_address"
 # Neuronpedia's pages live at /{modelId}/... ; never redirect API POSTs to a slash variant.
 APPEND_SLASH = False
 

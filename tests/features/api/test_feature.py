@@ -18,8 +18,8 @@ pytestmark = pytest.mark.django_db
 URL = "/api/feature/gpt2-small/6-res-jb/14057"
 
 
-def test_it_returns_the_feature_in_neuronpedias_shape(anon: APIClient, gpt2: Gpt2, alice) -> None:
-    response = anon.get(URL)
+def test_it_returns_the_feature_in_neuronpedias_shape(gpt2: Gpt2, alice) -> None:
+    response = alice.client().get(URL)  # the owner of the list, so `lists` is filled
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
     assert response["Access-Control-Allow-Origin"] == "*"
