@@ -132,7 +132,12 @@ def check(path: str, caller: str, higher: bool, now: float | None = None) -> Dec
         keys += [f"{bucket}:{int(window)}", f"{bucket}:{int(window) - 1}"]
         limits.append((rule.higher_limit or rule.limit) if higher else rule.limit)
     weight = 1 - offset / WINDOW_SECONDS
-    full, remaining = _script()(keys=keys, args=[weight, WINDOW_SECONDS * 2000, *limits])
+    # Run on the site's connection of the moment, not the one the script was first made on.
+    full, remaining = _script()(
+        keys=keys,
+        args=[weight, WINDOW_SECONDS * 2000, *limits],
+        client=redis_connection.connection(),
+    )
     if full:
         return Decision(False, 0, rules[full - 1], limits[full - 1])
     return Decision(True, remaining, rules[-1], limits[-1])
