@@ -5,6 +5,7 @@ block printed. The markers and the substitutions are described in tests/support/
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -28,6 +29,7 @@ from tests.support.doc_examples import (
 from tests.support.worker_processes import WorkerProcess, child_process_env, spawn_worker
 
 BLOCK_TIMEOUT = 300
+SHELL_TOOLS = ("curl", "jq")  # what the documented shell examples call
 EXPECTED_AT_LEAST = 11  # raise it as the docs gain examples
 
 
@@ -46,6 +48,13 @@ def test_shown_outputs_match_with_ellipses() -> None:
     assert matches("a ...\nb", "a x y\n   b")
     assert not matches('"dinosaurs: ..."', '"space: rockets"')
     assert not matches("null", "jq: error")
+
+
+@pytest.fixture
+def shell_tools() -> None:
+    """Skip (before the slow setup) where the shell examples' tools are missing."""
+    if missing := [tool for tool in SHELL_TOOLS if shutil.which(tool) is None]:
+        pytest.skip(f"the shell examples need {', '.join(missing)} (scripts/ensure_test_tools.sh)")
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +99,9 @@ def _run(block: Block, site: dict[str, str], cwd: Path) -> str:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_examples_run_as_written(site: dict[str, str], tmp_path: Path) -> None:
+def test_the_examples_run_as_written(
+    shell_tools: None, site: dict[str, str], tmp_path: Path
+) -> None:
     """One test for every document: loading the demo and starting its worker is the slow part."""
     failures: list[str] = []
     ran = 0
