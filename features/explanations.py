@@ -7,6 +7,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from features.access import NOT_FOUND_MESSAGE, source_is_visible
+from features.activation_rows import activation_dict
 from features.models import Activation, Explanation, Feature, Vote
 from features.rows import row_dict
 from neuronpedia_site.errors import ApiError
@@ -49,7 +50,7 @@ def explanation_detail(explanation_id: str, user: User | None) -> dict[str, Any]
         "author": {"name": explanation.author.username},
         "neuron": {
             **row_dict(feature),
-            "activations": [{**row_dict(a), "source": a.layer} for a in activations],
+            "activations": [{**activation_dict(a), "source": a.layer} for a in activations],
         },
         "scores": [row_dict(s) for s in explanation.scores.all()],
         "model": row_dict(explanation.model),

@@ -532,11 +532,20 @@ def _merge(
                     if updates
                     else "DO NOTHING"
                 )
+                # rowcount would count updated rows as well; xmax is 0 only on a row this
+                # statement inserted, so a re-sync that changes nothing reports 0 new rows.
                 cursor.execute(
-                    f'INSERT INTO "{table}" ({cols}) SELECT DISTINCT ON ({key}) {cols} '
-                    f"FROM {stage} ORDER BY {key}, _line DESC ON CONFLICT ({key}) {action}"
+                    f'WITH upserted AS (INSERT INTO "{table}" ({cols}) '
+                    f"SELECT DISTINCT ON ({key}) {cols} FROM {stage} "
+                    f"ORDER BY {key}, _line DESC ON CONFLICT ({key}) {action} "
+                    "RETURNING (xmax = 0) AS new) "
+                    "SELECT count(*) FILTER (WHERE new) FROM upserted"
                 )
-            inserted = cursor.rowcount
+            if conflict is None:
+                inserted = cursor.rowcount
+            else:
+                counted = cursor.fetchone()
+                inserted = counted[0] if counted else 0
             cursor.execute(f"DROP TABLE {stage}")
     return formatter.rows, inserted, stream.count
 

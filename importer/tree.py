@@ -59,12 +59,20 @@ def list_sources(
 
 def source_states(model_id: str, source_ids: list[str]) -> dict[str, dict[str, Any]]:
     """For each source: its state (new, imported, queued, running, interrupted, failed,
-    cancelled) and its latest job id, if any."""
+    cancelled), its latest job id, if any, and `lastAttempt`, the latest job's state when that
+    differs.
+
+    The state follows the data, not only the latest job: a source that an import completed
+    once stays "imported" after a later attempt (a re-sync, a retry from an unreachable
+    bucket) failed or was cancelled, since such attempts never remove rows."""
     latest: dict[str, ImportJob] = {}
+    completed: set[str] = set()
     for found in ImportJob.objects.filter(
         kind=ImportJob.Kind.SOURCE, model_id=model_id, source_id__in=source_ids
     ).order_by("id"):
         latest[found.source_id] = found
+        if found.state == ImportJob.State.DONE:
+            completed.add(found.source_id)
     in_db = set(
         Source.objects.filter(model_id=model_id, source_id__in=source_ids).values_list(
             "source_id", flat=True
@@ -82,7 +90,10 @@ def source_states(model_id: str, source_ids: list[str]) -> dict[str, dict[str, A
             state = "interrupted"
         else:
             state = job.state
-        states[source_id] = {"state": state, "jobId": job.pk if job else None}
+        entry: dict[str, Any] = {"state": state, "jobId": job.pk if job else None}
+        if source_id in completed and state not in (IMPORTED, *ImportJob.ACTIVE_STATES):
+            entry.update(state=IMPORTED, lastAttempt=state)
+        states[source_id] = entry
     return states
 
 

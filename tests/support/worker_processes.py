@@ -48,6 +48,19 @@ def worker_database_url() -> str:
     return f"postgresql://{user}{password}@{host}{port}/{db['NAME']}"
 
 
+def child_process_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a child process (a worker, `manage.py ...`) that must use the test
+    database and the test Redis database."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": worker_database_url(),
+        "REDIS_URL": os.environ.get("REDIS_URL", "") or _base_redis_url(),
+        "PYTHONUNBUFFERED": "1",
+        **(extra or {}),
+    }
+
+
 class WorkerProcess:
     def __init__(self, proc: subprocess.Popen, hostname: str, log: Path) -> None:
         self.proc = proc
@@ -114,14 +127,7 @@ def spawn_worker(
 
     hostname = f"{prefix}-{uuid.uuid4().hex[:8]}@localhost"
     log = log_dir / f"{hostname}.log"
-    child_env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "DATABASE_URL": worker_database_url(),
-        "REDIS_URL": os.environ.get("REDIS_URL", "") or _base_redis_url(),
-        "PYTHONUNBUFFERED": "1",
-        **(env or {}),
-    }
+    child_env = child_process_env(env)
     proc = subprocess.Popen(
         [sys.executable, str(ROOT / "manage.py"), "run_worker", "--hostname", hostname, *args],
         cwd=ROOT,

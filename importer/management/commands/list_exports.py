@@ -48,4 +48,7 @@ class Command(BaseCommand):
                 f"{source_set['total']} imported)"
             )
             for source in source_set["sources"]:
-                self.stdout.write(f"    L{source['layer']:<4} {source['id']:<40} {source['state']}")
+                state = source["state"]
+                if "lastAttempt" in source:
+                    state += f" (last attempt {source['lastAttempt']}, job {source['jobId']})"
+                self.stdout.write(f"    L{source['layer']:<4} {source['id']:<40} {state}")
