@@ -44,6 +44,7 @@ class ReaderOptions:
     access_key_id: str = ""
     secret_access_key: str = ""
     timeout: int = 60
+    no_sign_request: bool = False  # S3: never sign, even when credentials are found
 
 
 class ExportReader(Protocol):
@@ -89,10 +90,11 @@ def open_location(location: str, options: ReaderOptions | None = None) -> Export
     return READERS[scheme](location, options or ReaderOptions())
 
 
-def options_from_settings(endpoint_url: str = "") -> ReaderOptions:
+def options_from_settings(endpoint_url: str = "", no_sign_request: bool = False) -> ReaderOptions:
     from django.conf import settings
 
     return ReaderOptions(
+        no_sign_request=no_sign_request,
         endpoint_url=endpoint_url or settings.IMPORT_S3_ENDPOINT_URL,
         region=settings.IMPORT_S3_REGION,
         access_key_id=settings.IMPORT_S3_ACCESS_KEY_ID,

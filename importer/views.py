@@ -274,7 +274,7 @@ class JobView(AdminApi):
         reader = None
         if request.query_params.get("verify") == "1":
             try:
-                reader = tree.reader_for(job.location, job.endpoint_url)
+                reader = tree.reader_for(job.location, job.endpoint_url, job.no_sign_request)
             except LocationError as exc:
                 raise ApiError(str(exc), status=502) from exc
         data["report"] = report.completeness(job, reader)
