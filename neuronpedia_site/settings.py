@@ -212,7 +212,7 @@ EXPLANATION_SEARCH_BACKEND = os.getenv("EXPLANATION_SEARCH_BACKEND", "fulltext")
 IMPORT_FROM = os.getenv("IMPORT_FROM", "s3://neuronpedia-datasets/v1")
 IMPORT_S3_ENDPOINT_URL = os.getenv("IMPORT_S3_ENDPOINT_URL", "")  # S3-compatible stores
 IMPORT_S3_REGION = os.getenv("IMPORT_S3_REGION", "us-east-1")
-# Without keys, requests are unsigned (anonymous), as for the public bucket.
+# Without keys, boto3's credential chain (AWS_*, AWS_PROFILE, roles); unsigned when it finds none.
 IMPORT_S3_ACCESS_KEY_ID = env_secret("IMPORT_S3_ACCESS_KEY_ID")
 IMPORT_S3_SECRET_ACCESS_KEY = env_secret("IMPORT_S3_SECRET_ACCESS_KEY")
 IMPORT_HTTP_TIMEOUT = env_int("IMPORT_HTTP_TIMEOUT", "60")
@@ -226,6 +226,11 @@ IMPORT_FAST_CONSTRAINTS = env_bool("IMPORT_FAST_CONSTRAINTS", "True")
 # two that the importer and PostgreSQL use (at most 4), so none on a 2-CPU machine.
 IMPORT_FORMAT_PROCESSES = env_int("IMPORT_FORMAT_PROCESSES", "-1")
 IMPORT_PARALLEL_MIN_BYTES = env_int("IMPORT_PARALLEL_MIN_BYTES", str(4 << 20))
+# Limits per file, so that a bad or hostile file fails with a clear error instead of taking
+# the worker's memory: the longest line (a line is held whole until its end), and the bytes
+# a gzip file may inflate to.
+IMPORT_MAX_LINE_BYTES = env_int("IMPORT_MAX_LINE_BYTES", str(16 << 20))
+IMPORT_MAX_INFLATED_BYTES = env_int("IMPORT_MAX_INFLATED_BYTES", str(8 << 30))
 # Tests only: hold each file's transaction open this long before committing it.
 IMPORT_DEBUG_FILE_DELAY_MS = env_int("IMPORT_DEBUG_FILE_DELAY_MS", "0")
 
