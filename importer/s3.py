@@ -1,8 +1,8 @@
 """Exports in S3 or an S3-compatible store (MinIO, R2, ...), read with boto3.
 
 Credentials, in the order the aws CLI would pick them:
-1. `IMPORT_S3_ACCESS_KEY_ID` / `IMPORT_S3_SECRET_ACCESS_KEY` (keys for this store only);
-2. with `no_sign_request` (`--no-sign-request`, as in the aws CLI): none, unsigned requests;
+1. with `no_sign_request` (`--no-sign-request`, as in the aws CLI): none, unsigned requests;
+2. `IMPORT_S3_ACCESS_KEY_ID` / `IMPORT_S3_SECRET_ACCESS_KEY` (keys for this store only);
 3. boto3's credential chain: `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`, `AWS_PROFILE` and
    `~/.aws`, container and instance roles;
 4. when the chain finds nothing: unsigned requests, which is how the public
@@ -88,25 +88,26 @@ def make_client(options: ReaderOptions) -> Any:
     from botocore import UNSIGNED
     from botocore.config import Config
 
-    explicit = bool(options.access_key_id and options.secret_access_key)
-    session, found = (None, False) if options.no_sign_request else default_session()
-    signed = explicit or found
+    if options.no_sign_request:
+        session, signed = boto3.session.Session(), False
+    elif options.access_key_id and options.secret_access_key:
+        session = boto3.session.Session(
+            aws_access_key_id=options.access_key_id,
+            aws_secret_access_key=options.secret_access_key,
+        )
+        signed = True
+    else:  # the chain's credentials, if any (a role's refresh themselves)
+        session, signed = default_session()
     config = Config(
         signature_version=None if signed else UNSIGNED,
         connect_timeout=options.timeout,
         read_timeout=options.timeout,
         retries={"max_attempts": 5, "mode": "standard"},
     )
-    kwargs: dict[str, Any] = {
-        "endpoint_url": options.endpoint_url or None,
-        "region_name": options.region or "us-east-1",
-        "config": config,
-    }
-    if explicit:
-        kwargs["aws_access_key_id"] = options.access_key_id
-        kwargs["aws_secret_access_key"] = options.secret_access_key
-        return boto3.session.Session().client("s3", **kwargs)
-    if found:
-        with _session_lock:  # the chain's credentials (a role's refresh themselves)
-            return session.client("s3", **kwargs)
-    return boto3.session.Session().client("s3", **kwargs)
+    with _session_lock:
+        return session.client(
+            "s3",
+            endpoint_url=options.endpoint_url or None,
+            region_name=options.region or "us-east-1",
+            config=config,
+        )

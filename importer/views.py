@@ -30,7 +30,7 @@ from bus.client import DEFAULT_QUEUE, require_worker
 from bus.connections import celery_app
 from features.api.schemas import open_answer
 from importer import exports, jobs, report, status, tree
-from importer.locations import LocationError
+from importer.locations import LocationError, LocationForbidden, check_allowed_root
 from importer.models import ImportJob
 from neuronpedia_site.auth import (
     AdminRequired,
@@ -115,7 +115,15 @@ class AdminApi(APIView):
     permission_classes = [AdminRequired]
 
     def location(self, data: Mapping[str, Any]) -> tuple[str, str]:
-        return (_text(data, "from") or settings.IMPORT_FROM).strip(), _text(data, "endpointUrl")
+        """The location a request names (default IMPORT_FROM), and its S3 endpoint. A local
+        directory must lie under IMPORT_LOCAL_ROOTS: a 403 otherwise."""
+        location = (_text(data, "from") or settings.IMPORT_FROM).strip()
+        if location != settings.IMPORT_FROM.strip():
+            try:
+                check_allowed_root(location, settings.IMPORT_LOCAL_ROOTS)
+            except LocationForbidden as exc:
+                raise ApiError(str(exc), status=403) from exc
+        return location, _text(data, "endpointUrl")
 
 
 @_admin_answer("Server-sent events: `{progress, progressText}`, then `complete` or `error`.")
@@ -181,12 +189,17 @@ class ImportConfigView(AdminApi):
     "`{models}` at the location; with modelId, its sets and sources with x of y imported."
 )
 class TreeView(AdminApi):
-    """Models at the location; with `modelId`, that model's source sets and sources."""
+    """Models at the location; with `modelId`, that model's source sets and sources.
 
-    def get(self, request: Request) -> Response:
-        location, endpoint = self.location(request.query_params)
-        refresh = request.query_params.get("refresh") == "1"
-        model_id = request.query_params.get("modelId", "")
+    A POST (with the session's CSRF token), although it changes nothing: it makes the server
+    read a directory or fetch a URL, which a page on another site must not be able to start
+    in a staff member's browser."""
+
+    def post(self, request: Request) -> Response:
+        data = json_object(request.data)
+        location, endpoint = self.location(data)
+        refresh = bool(data.get("refresh"))
+        model_id = _text(data, "modelId")
         try:
             if model_id:
                 return Response(tree.model_tree(location, model_id, endpoint, refresh))

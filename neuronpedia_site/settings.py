@@ -236,6 +236,12 @@ IMPORT_DEBUG_FILE_DELAY_MS = env_int("IMPORT_DEBUG_FILE_DELAY_MS", "0")
 
 # Where the bundled demo pack lives (model, SAEs, dashboards).
 DEMO_PACK_DIR = Path(os.getenv("DEMO_PACK_DIR", str(BASE_DIR / "demo_pack")))
+# Directories the admin panel may read exports from (comma-separated): a location typed into
+# the panel (or posted to its JSON) that is a local path must lie under one of them, so a
+# staff member's browser cannot be made to list /etc. IMPORT_FROM is always allowed, and the
+# shell commands read any path.
+_local_roots = os.getenv("IMPORT_LOCAL_ROOTS") or f"{DEMO_PACK_DIR},{VAR_DIR / 'exports'}"
+IMPORT_LOCAL_ROOTS = [Path(p.strip()) for p in _local_roots.split(",") if p.strip()]
 
 LOGGING = {
     "version": 1,
