@@ -2,8 +2,8 @@
 Neuronpedia's public URLs (`/{modelId}/{layer}/{index}`).
 
 Included last by the site's URLconf: `/{modelId}/...` would otherwise catch every other route.
-The official client sends the API paths without a trailing slash; APPEND_SLASH is off, so a
-slash variant is a plain 404 and never a redirect that would drop a POST body.
+The official client sends the API paths without a trailing slash; either spelling reaches the
+same view (`neuronpedia_site.middleware.ApiEitherSlashMiddleware`), never through a redirect.
 """
 
 from __future__ import annotations

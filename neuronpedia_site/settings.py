@@ -93,6 +93,7 @@ MIDDLEWARE = [
     "neuronpedia_site.timing.ServerTimingMiddleware",  # first, so `app` covers all the others
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "neuronpedia_site.middleware.ApiEitherSlashMiddleware",
     "neuronpedia_site.middleware.ApiCorsMiddleware",
     "neuronpedia_site.ratelimit.RateLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -109,7 +110,8 @@ AUTH_USER_MODEL = "neuronpedia_site.User"
 LOGIN_URL = "/login"
 LOGIN_REDIRECT_URL = "/account"
 LOGOUT_REDIRECT_URL = "/"
-# Neuronpedia's pages live at /{modelId}/... ; never redirect API POSTs to a slash variant.
+# Neuronpedia's pages live at /{modelId}/... ; never redirect API POSTs to a slash variant
+# (ApiEitherSlashMiddleware routes either spelling of an /api path in place).
 APPEND_SLASH = False
 
 TEMPLATES = [
