@@ -4,34 +4,46 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('features', '0005_activation_indexes'),
+        ("features", "0005_activation_indexes"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='inferencehostsource',
-            options={'verbose_name': 'inference host'},
+            name="inferencehostsource",
+            options={"verbose_name": "inference host"},
         ),
         migrations.AlterModelOptions(
-            name='inferencehostsourceonsource',
-            options={'verbose_name': 'inference host of a source', 'verbose_name_plural': 'inference hosts of sources'},
+            name="inferencehostsourceonsource",
+            options={
+                "verbose_name": "inference host of a source",
+                "verbose_name_plural": "inference hosts of sources",
+            },
         ),
         migrations.AlterModelOptions(
-            name='listsonactivations',
-            options={'verbose_name': 'activation in a list', 'verbose_name_plural': 'activations in lists'},
+            name="listsonactivations",
+            options={
+                "verbose_name": "activation in a list",
+                "verbose_name_plural": "activations in lists",
+            },
         ),
         migrations.AlterModelOptions(
-            name='listsonneurons',
-            options={'verbose_name': 'feature in a list', 'verbose_name_plural': 'features in lists'},
+            name="listsonneurons",
+            options={
+                "verbose_name": "feature in a list",
+                "verbose_name_plural": "features in lists",
+            },
         ),
         migrations.AlterModelOptions(
-            name='savedsearch',
-            options={'verbose_name_plural': 'saved searches'},
+            name="savedsearch",
+            options={"verbose_name_plural": "saved searches"},
         ),
         migrations.AlterModelOptions(
-            name='savedsearchactivation',
-            options={'ordering': ['order'], 'verbose_name': 'activation of a saved search', 'verbose_name_plural': 'activations of saved searches'},
+            name="savedsearchactivation",
+            options={
+                "ordering": ["order"],
+                "verbose_name": "activation of a saved search",
+                "verbose_name_plural": "activations of saved searches",
+            },
         ),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('importer', '0001_initial'),
+        ("importer", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='importjob',
-            name='no_sign_request',
+            model_name="importjob",
+            name="no_sign_request",
             field=models.BooleanField(default=False),
         ),
     ]
