@@ -14,6 +14,13 @@ from neuronpedia_site.errors import ApiError
 from neuronpedia_site.models import PUBLIC_ACTIVATIONS_USER_IDS, User
 
 EXPLANATION_NOT_FOUND = "Explanation not found."
+# Neuronpedia's answers at its disabled `explanation/new` and removed `explanation/export`.
+NEW_ENDPOINT_INACTIVE = "This endpoint is not currently active."
+DATASETS_URL = "https://neuronpedia-datasets.s3.us-east-1.amazonaws.com/index.html?prefix=v1/"
+EXPORT_REMOVED = (
+    "This endpoint has been removed. Explanations exports can be downloaded more quickly and "
+    f"efficiently at {DATASETS_URL} (this site imports them: docs/importer.md)."
+)
 # The embedding (256 floats) is an index for semantic search, not something clients read.
 HIDDEN_COLUMNS = ("embedding",)
 

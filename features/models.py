@@ -285,6 +285,7 @@ class InferenceHostSource(models.Model):
 
     class Meta:
         db_table = "InferenceHostSource"
+        verbose_name = "inference host"
 
 
 class InferenceHostSourceOnSource(models.Model):
@@ -297,6 +298,8 @@ class InferenceHostSourceOnSource(models.Model):
 
     class Meta:
         db_table = "InferenceHostSourceOnSource"
+        verbose_name = "inference host of a source"
+        verbose_name_plural = "inference hosts of sources"
         constraints = [
             models.UniqueConstraint(
                 fields=["source_id", "source_model_id", "inference_host"], name="ihsos_unique"
@@ -646,6 +649,8 @@ class ListsOnNeurons(FeatureKeyMixin):
 
     class Meta:
         db_table = "ListsOnNeurons"
+        verbose_name = "feature in a list"
+        verbose_name_plural = "features in lists"
         constraints = [
             models.UniqueConstraint(
                 fields=["model", "layer", "index", "list"], name="listsonneurons_key"
@@ -662,6 +667,8 @@ class ListsOnActivations(models.Model):
 
     class Meta:
         db_table = "ListsOnActivations"
+        verbose_name = "activation in a list"
+        verbose_name_plural = "activations in lists"
         constraints = [
             models.UniqueConstraint(fields=["activation", "list"], name="listsonactivations_key")
         ]
@@ -733,6 +740,7 @@ class SavedSearch(models.Model):
 
     class Meta:
         db_table = "SavedSearch"
+        verbose_name_plural = "saved searches"
         constraints = [
             models.UniqueConstraint(
                 fields=[
@@ -760,4 +768,6 @@ class SavedSearchActivation(models.Model):
 
     class Meta:
         db_table = "SavedSearchActivation"
+        verbose_name = "activation of a saved search"
+        verbose_name_plural = "activations of saved searches"
         ordering = ["order"]

@@ -2,8 +2,8 @@
 Neuronpedia's public URLs (`/{modelId}/{layer}/{index}`).
 
 Included last by the site's URLconf: `/{modelId}/...` would otherwise catch every other route.
-The official client sends the API paths without a trailing slash; APPEND_SLASH is off, so a
-slash variant is a plain 404 and never a redirect that would drop a POST body.
+The official client sends the API paths without a trailing slash; either spelling reaches the
+same view (`neuronpedia_site.middleware.ApiEitherSlashMiddleware`), never through a redirect.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from django.urls import path
 
 import neuronpedia_site.converters  # noqa: F401  (registers <segment:> and <model_id:>)
 from features.api import list_views as lv
+from features.api import no_llm
 from features.api import views as v
 from features.pages import views as pv
 
@@ -29,7 +30,7 @@ urlpatterns = [
     path("api/model/new", v.model_new, name="api-model-new"),
     path("api/source-set/new", v.source_set_new, name="api-source-set-new"),
     path("api/source-set/<segment:model_id>/<segment:name>", v.source_set, name="api-source-set"),
-    # The search routes come before `explanation/<id>`, which would otherwise take "search".
+    # These come before `explanation/<id>`, which would otherwise take "search", "new", ...
     path("api/explanation/search", v.explanation_search, name="api-explanation-search"),
     path("api/explanation/search-all", v.explanation_search_all, name="api-explanation-search-all"),
     path(
@@ -42,6 +43,10 @@ urlpatterns = [
         v.explanation_search_release,
         name="api-explanation-search-release",
     ),
+    path("api/explanation/new", v.explanation_new, name="api-explanation-new"),
+    path("api/explanation/export", v.explanation_export, name="api-explanation-export"),
+    path("api/explanation/generate", no_llm.explanation_generate, name="api-explanation-generate"),
+    path("api/explanation/score", no_llm.explanation_score, name="api-explanation-score"),
     path("api/explanation/<segment:explanation_id>", v.explanation, name="api-explanation"),
     path("api/explanation/<segment:explanation_id>/vote", v.explanation_vote, name="api-vote"),
     path(

@@ -78,7 +78,7 @@ class TreeQuery(Location):
     modelId = serializers.CharField(
         required=False, allow_blank=True, max_length=_column_length("model_id"), default=""
     )
-    refresh = serializers.ChoiceField(choices=["0", "1"], required=False, default="0")
+    refresh = serializers.BooleanField(required=False, default=False)
 
 
 class NoFields(serializers.Serializer):

@@ -33,7 +33,7 @@ from bus.connections import celery_app
 from features.api.schemas import open_answer
 from importer import jobs, report, status, tree
 from importer import serializers as shapes
-from importer.locations import LocationError
+from importer.locations import LocationError, LocationForbidden, check_allowed_root
 from importer.models import ImportJob
 from neuronpedia_site.auth import (
     AdminRequired,
@@ -95,8 +95,15 @@ def _unreadable(exc: LocationError) -> ApiError:
 
 
 def _location(data: Mapping[str, Any]) -> tuple[str, str]:
-    """`from` (IMPORT_FROM when empty) and `endpointUrl` of a validated `shapes.Location`."""
-    return (data["from"] or settings.IMPORT_FROM).strip(), data["endpointUrl"]
+    """`from` (IMPORT_FROM when empty) and `endpointUrl` of a validated `shapes.Location`. A
+    local directory other than IMPORT_FROM must lie under IMPORT_LOCAL_ROOTS: a 403 otherwise."""
+    location = (data["from"] or settings.IMPORT_FROM).strip()
+    if location != settings.IMPORT_FROM.strip():
+        try:
+            check_allowed_root(location, settings.IMPORT_LOCAL_ROOTS)
+        except LocationForbidden as exc:
+            raise ApiError(str(exc), status=403) from exc
+    return location, data["endpointUrl"]
 
 
 def _admin_answer(
@@ -183,15 +190,19 @@ class ImportConfigView(AdminApi):
 
 @_admin_answer(
     "`{models}` at the location; with modelId, its sets and sources with x of y imported.",
-    query=shapes.TreeQuery,
+    shapes.TreeQuery,
 )
 class TreeView(AdminApi):
-    """Models at the location; with `modelId`, that model's source sets and sources."""
+    """Models at the location; with `modelId`, that model's source sets and sources.
 
-    def get(self, request: Request) -> Response:
-        query = validated(shapes.TreeQuery, request.query_params.dict())
+    A POST (with the session's CSRF token), although it changes nothing: it makes the server
+    read a directory or fetch a URL, which a page on another site must not be able to start
+    in a staff member's browser."""
+
+    def post(self, request: Request) -> Response:
+        query = validated(shapes.TreeQuery, json_object(request.data))
         location, endpoint = _location(query)
-        refresh = query["refresh"] == "1"
+        refresh = query["refresh"]
         model_id = query["modelId"]
         try:
             if model_id:
@@ -273,7 +284,7 @@ class JobView(AdminApi):
         reader = None
         if request.query_params.get("verify") == "1":
             try:
-                reader = tree.reader_for(job.location, job.endpoint_url)
+                reader = tree.reader_for(job.location, job.endpoint_url, job.no_sign_request)
             except LocationError as exc:
                 raise _unreadable(exc) from exc
         data["report"] = report.completeness(job, reader)

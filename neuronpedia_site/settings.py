@@ -133,6 +133,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "neuronpedia_site.middleware.ApiEitherSlashMiddleware",
     "neuronpedia_site.middleware.ApiCorsMiddleware",
     "neuronpedia_site.middleware.UnstorableInputMiddleware",
     "neuronpedia_site.ratelimit.RateLimitMiddleware",
@@ -179,7 +180,8 @@ AXES_VERBOSE = False  # no banner on every management command; lockouts are stil
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # The same client address as the rate limiter (honours REST_FRAMEWORK["NUM_PROXIES"]).
 AXES_CLIENT_IP_CALLABLE = "neuronpedia_site.ratelimit.client_ip_address"
-# Neuronpedia's pages live at /{modelId}/... ; never redirect API POSTs to a slash variant.
+# Neuronpedia's pages live at /{modelId}/... ; never redirect API POSTs to a slash variant
+# (ApiEitherSlashMiddleware routes either spelling of an /api path in place).
 APPEND_SLASH = False
 
 TEMPLATES = [
@@ -290,7 +292,7 @@ EXPLANATION_SEARCH_BACKEND = os.getenv("EXPLANATION_SEARCH_BACKEND", "fulltext")
 IMPORT_FROM = os.getenv("IMPORT_FROM", "s3://neuronpedia-datasets/v1")
 IMPORT_S3_ENDPOINT_URL = os.getenv("IMPORT_S3_ENDPOINT_URL", "")  # S3-compatible stores
 IMPORT_S3_REGION = os.getenv("IMPORT_S3_REGION", "us-east-1")
-# Without keys, requests are unsigned (anonymous), as for the public bucket.
+# Without keys, boto3's credential chain (AWS_*, AWS_PROFILE, roles); unsigned when it finds none.
 IMPORT_S3_ACCESS_KEY_ID = env_secret("IMPORT_S3_ACCESS_KEY_ID")
 IMPORT_S3_SECRET_ACCESS_KEY = env_secret("IMPORT_S3_SECRET_ACCESS_KEY")
 IMPORT_HTTP_TIMEOUT = env_int("IMPORT_HTTP_TIMEOUT", "60")
@@ -304,11 +306,22 @@ IMPORT_FAST_CONSTRAINTS = env_bool("IMPORT_FAST_CONSTRAINTS", "True")
 # two that the importer and PostgreSQL use (at most 4), so none on a 2-CPU machine.
 IMPORT_FORMAT_PROCESSES = env_int("IMPORT_FORMAT_PROCESSES", "-1")
 IMPORT_PARALLEL_MIN_BYTES = env_int("IMPORT_PARALLEL_MIN_BYTES", str(4 << 20))
+# Limits per file, so that a bad or hostile file fails with a clear error instead of taking
+# the worker's memory: the longest line (a line is held whole until its end), and the bytes
+# a gzip file may inflate to.
+IMPORT_MAX_LINE_BYTES = env_int("IMPORT_MAX_LINE_BYTES", str(16 << 20))
+IMPORT_MAX_INFLATED_BYTES = env_int("IMPORT_MAX_INFLATED_BYTES", str(8 << 30))
 # Tests only: hold each file's transaction open this long before committing it.
 IMPORT_DEBUG_FILE_DELAY_MS = env_int("IMPORT_DEBUG_FILE_DELAY_MS", "0")
 
 # Where the bundled demo pack lives (model, SAEs, dashboards).
 DEMO_PACK_DIR = Path(os.getenv("DEMO_PACK_DIR", str(BASE_DIR / "demo_pack")))
+# Directories the admin panel may read exports from (comma-separated): a location typed into
+# the panel (or posted to its JSON) that is a local path must lie under one of them, so a
+# staff member's browser cannot be made to list /etc. IMPORT_FROM is always allowed, and the
+# shell commands read any path.
+_local_roots = os.getenv("IMPORT_LOCAL_ROOTS") or f"{DEMO_PACK_DIR},{VAR_DIR / 'exports'}"
+IMPORT_LOCAL_ROOTS = [Path(p.strip()) for p in _local_roots.split(",") if p.strip()]
 
 LOGGING = {
     "version": 1,

@@ -195,6 +195,26 @@ def explanation(request: Request, explanation_id: str) -> Response:
 
 @extend_schema(
     tags=["Explanations"],
+    request=None,
+    responses={200: schemas.MessageSerializer, **schemas.errors(401)},
+)
+@api_view(["POST"])
+@permission_classes([ApiKeyRequired])
+def explanation_new(request: Request) -> Response:
+    """Disabled, as on Neuronpedia: the answer says so. Upload explanations with
+    `/api/feature/upload-batch` instead."""
+    return Response({"message": explanations.NEW_ENDPOINT_INACTIVE})
+
+
+@extend_schema(tags=["Explanations"], request=None, responses=schemas.errors(400))
+@api_view(["GET"])
+def explanation_export(request: Request) -> Response:
+    """Removed, as on Neuronpedia: a 400 whose `newUrl` is the public datasets bucket."""
+    raise ApiError(explanations.EXPORT_REMOVED, extra={"newUrl": explanations.DATASETS_URL})
+
+
+@extend_schema(
+    tags=["Explanations"],
     parameters=EXPLANATION_PATH,
     request=None,
     responses={200: schemas.VoteSerializer, **schemas.errors(401, 404)},

@@ -51,10 +51,16 @@ def test_the_tree_groups_sources_by_set_with_what_is_imported(
     eager_tasks: None, staff: Client, s3_export: tuple[str, Export], use_moto: str
 ) -> None:
     location = s3_export[0]
-    models = staff.get("/api/admin/importer/tree", {"from": location}).json()
+    models = staff.post(
+        "/api/admin/importer/tree", {"from": location}, content_type="application/json"
+    ).json()
     assert models == {"location": location, "models": ["gpt2-small"]}
     jobs.run_job(jobs.prepare_import("gpt2-small", "6-res-jb", location=location)[0].pk)
-    tree = staff.get("/api/admin/importer/tree", {"from": location, "modelId": "gpt2-small"})
+    tree = staff.post(
+        "/api/admin/importer/tree",
+        {"from": location, "modelId": "gpt2-small"},
+        content_type="application/json",
+    )
     sets = {s["name"]: s for s in tree.json()["sets"]}
     assert list(sets) == ["att-kk", "res-jb"]
     assert (sets["res-jb"]["imported"], sets["res-jb"]["total"]) == (1, 2)
@@ -145,6 +151,13 @@ def test_actions_need_a_worker(staff: Client, s3_export: tuple[str, Export]) -> 
     assert not ImportJob.objects.exists()
 
 
-def test_a_location_that_does_not_exist_is_a_400(staff: Client, tmp_path: Any) -> None:
-    response = staff.get("/api/admin/importer/tree", {"from": str(tmp_path / "nope")})
+def test_a_location_that_does_not_exist_is_a_400(
+    staff: Client, tmp_path: Any, settings: Any
+) -> None:
+    settings.IMPORT_LOCAL_ROOTS = [tmp_path]
+    response = staff.post(
+        "/api/admin/importer/tree",
+        {"from": str(tmp_path / "nope")},
+        content_type="application/json",
+    )
     assert response.status_code == 400 and "no such directory" in response.json()["error"]
