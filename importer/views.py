@@ -200,7 +200,7 @@ class TreeView(AdminApi):
     in a staff member's browser."""
 
     def post(self, request: Request) -> Response:
-        query = validated(shapes.TreeQuery, json_object(request.data))
+        query = validated(shapes.TreeQuery, request.data)
         location, endpoint = _location(query)
         refresh = query["refresh"]
         model_id = query["modelId"]
