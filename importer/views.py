@@ -29,7 +29,6 @@ from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
 from bus.client import DEFAULT_QUEUE, require_worker
-from bus.connections import celery_app
 from features.api.schemas import open_answer
 from importer import jobs, report, status, tree
 from importer import serializers as shapes
@@ -50,8 +49,7 @@ SSE_POLL_SECONDS = 1.0
 
 def _require_worker() -> None:
     """Refuse before creating a job that no worker would ever pick up."""
-    if not celery_app().conf.task_always_eager:
-        require_worker(DEFAULT_QUEUE)
+    require_worker(DEFAULT_QUEUE)
 
 
 # --- Neuronpedia's URLs -------------------------------------------------------------------

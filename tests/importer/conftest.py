@@ -108,10 +108,9 @@ def worker_env(moto_endpoint: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def eager_tasks() -> Iterator[None]:
-    """Celery tasks run inline (for views that enqueue jobs, without a worker process)."""
-    from neuronpedia_site.celery import app
-
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = False
+def importer_worker(
+    start_worker: Callable[..., Any], worker_env: dict[str, str], use_moto: str
+) -> Any:
+    """A real worker on the default queue, for the endpoints that hand jobs to one (tests using
+    it commit their rows: `django_db(transaction=True)`)."""
+    return start_worker(env=worker_env)

@@ -36,9 +36,8 @@ def browser() -> Iterator[Any]:
 def test_the_panel_lists_imports_and_reports(
     browser: Any,
     live_server: Any,
-    eager_tasks: None,
+    importer_worker: Any,
     s3_export: tuple[str, Export],
-    use_moto: str,
     settings: Any,
 ) -> None:
     from django.contrib.auth import get_user_model

@@ -119,9 +119,11 @@ def test_without_a_worker_it_says_how_to_start_one(admin_account: Any) -> None:
     assert not ImportJob.objects.exists()
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_a_failed_import_ends_with_an_error_event(
-    eager_tasks: None,
+    _seed_users: None,
+    start_worker: Callable[..., Any],
+    worker_env: dict[str, str],
     s3: Any,
     s3_prefix: Callable[..., tuple[str, Path, Export]],
     admin_account: Any,
@@ -130,6 +132,7 @@ def test_a_failed_import_ends_with_an_error_event(
 ) -> None:
     location, _, _ = s3_prefix()
     settings.IMPORT_FROM = location
+    start_worker(env={**worker_env, "IMPORT_FROM": location})
     prefix = location.removeprefix(f"s3://{BUCKET}/")
     path = "gpt2-small/6-res-jb/features/batch-1.jsonl.gz"
     s3.put_object(Bucket=BUCKET, Key=f"{prefix}/{path}", Body=b"broken", ACL="public-read")

@@ -102,7 +102,7 @@ def test_import_from_setting_is_always_allowed(
     ],
 )
 def test_starting_jobs_from_outside_the_roots_is_refused(
-    staff: Client, allowed_export: str, eager_tasks: None, url: str, body: dict[str, Any]
+    staff: Client, allowed_export: str, url: str, body: dict[str, Any]
 ) -> None:
     response = _post(staff, url, {**body, "from": "/etc"})
     assert response.status_code == 403
