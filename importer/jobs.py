@@ -363,8 +363,6 @@ def _load_one(
             fast_constraints=fast,
             pool=pool,
         )
-        if settings.IMPORT_DEBUG_FILE_DELAY_MS:
-            _debug_delay(live)
         file.state = ImportFile.State.DONE
         file.rows = result.rows
         file.inserted = result.inserted
@@ -410,13 +408,6 @@ class _Pools:
         if self.pool is not None:
             self.pool.close()
             self.pool = None
-
-
-def _debug_delay(live: _Live) -> None:
-    deadline = time.monotonic() + settings.IMPORT_DEBUG_FILE_DELAY_MS / 1000
-    while time.monotonic() < deadline:
-        live.check_cancel()
-        time.sleep(0.02)
 
 
 # --- live progress ------------------------------------------------------------------------

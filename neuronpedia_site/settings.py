@@ -311,8 +311,6 @@ IMPORT_PARALLEL_MIN_BYTES = env_int("IMPORT_PARALLEL_MIN_BYTES", str(4 << 20))
 # a gzip file may inflate to.
 IMPORT_MAX_LINE_BYTES = env_int("IMPORT_MAX_LINE_BYTES", str(16 << 20))
 IMPORT_MAX_INFLATED_BYTES = env_int("IMPORT_MAX_INFLATED_BYTES", str(8 << 30))
-# Tests only: hold each file's transaction open this long before committing it.
-IMPORT_DEBUG_FILE_DELAY_MS = env_int("IMPORT_DEBUG_FILE_DELAY_MS", "0")
 
 # Where the bundled demo pack lives (model, SAEs, dashboards).
 DEMO_PACK_DIR = Path(os.getenv("DEMO_PACK_DIR", str(BASE_DIR / "demo_pack")))

@@ -4,14 +4,10 @@ the job notices a cancel from its progress tick, in the middle of the file."""
 
 from __future__ import annotations
 
-import functools
-import http.server
-import shutil
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pytest
 
@@ -19,45 +15,20 @@ from features.models import Activation, Explanation, Feature
 from importer import jobs, status
 from importer.models import ImportFile, ImportJob
 from tests.support.exportgen import Export, write_export
-from tests.support.importer import QuietHandler
+from tests.support.importer import SENT, serve_slowly
 
 pytestmark = pytest.mark.django_db(transaction=True)
 FAST_REDELIVERY = {"CELERY_VISIBILITY_TIMEOUT": "3", "CELERY_RESTORE_INTERVAL": "1"}
-BYTES_PER_SECOND = 250_000
-
-
-SENT: dict[str, int] = {}  # bytes of each file the server got out before the reader stopped
-
-
-class ThrottledHandler(QuietHandler):
-    """Serves files at BYTES_PER_SECOND, as a slow network would."""
-
-    def copyfile(self, source: IO[bytes], outputfile: IO[bytes]) -> None:  # type: ignore[override]
-        piece = BYTES_PER_SECOND // 20
-        SENT[self.path] = 0
-        try:
-            while block := source.read(piece):
-                outputfile.write(block)
-                outputfile.flush()
-                SENT[self.path] += len(block)
-                time.sleep(0.05)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the reader went away: a cancel, or a killed worker
 
 
 @pytest.fixture
 def slow_export(tmp_path: Path) -> Iterator[tuple[str, Export, Path]]:
     # One activations file of 8,000 rows, many of the importer's compressed reads
     # (loader.READ_BYTES): seconds at BYTES_PER_SECOND, with a progress tick after each read.
-    export = write_export(
-        tmp_path / "export", features=8, batch_size=8, activations_per_feature=1000, tokens=64
-    )
-    handler = functools.partial(ThrottledHandler, directory=str(tmp_path / "export"))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", export, tmp_path / "export"
-    server.shutdown()
-    shutil.rmtree(tmp_path / "export", ignore_errors=True)
+    root = tmp_path / "export"
+    export = write_export(root, features=8, batch_size=8, activations_per_feature=1000, tokens=64)
+    with serve_slowly(root) as url:
+        yield url, export, root
 
 
 @pytest.fixture(autouse=True)
@@ -98,13 +69,16 @@ def test_a_cancel_is_noticed_in_the_middle_of_a_file(
     start_worker: Callable[..., Any],
     slow_export: tuple[str, Export, Path],
     worker_env: dict[str, str],
+    admin_account: Any,
 ) -> None:
     location, _, root = slow_export
     worker = start_worker(env=worker_env)
     job = _start(location, worker_env, start_worker)
     _wait(lambda: _inside_the_activations_file(job), 60, f"the COPY\n{worker.log.read_text()}")
-    jobs.cancel(job)
+    response = admin_account.client().post(f"/api/admin/importer/jobs/{job.pk}/cancel")
+    assert response.status_code == 200 and response.json()["cancelRequested"] is True
     _wait(lambda: ImportJob.objects.get(pk=job.pk).state == "cancelled", 10, "the cancel")
+    assert ImportJob.objects.get(pk=job.pk).finished_at is not None
     file = _activations_file(job)
     # The server had not even sent the whole file when the job was cancelled: the cancel was
     # noticed inside the COPY, not after it.
@@ -112,6 +86,10 @@ def test_a_cancel_is_noticed_in_the_middle_of_a_file(
     assert file.state == ImportFile.State.PENDING
     assert Activation.objects.count() == 0  # the file's transaction rolled back
     assert Feature.objects.count() == 8  # the files before it stay
+
+    # Importing again resumes the cancelled job at that file.
+    resumed, run = jobs.prepare_import("gpt2-small", "6-res-jb", location=location)
+    assert run and resumed.pk == job.pk and not resumed.cancel_requested
 
 
 def test_a_worker_killed_during_a_copy_leaves_no_rows_and_the_job_resumes(
@@ -126,12 +104,24 @@ def test_a_worker_killed_during_a_copy_leaves_no_rows_and_the_job_resumes(
     _wait(lambda: _inside_the_activations_file(job), 60, f"the COPY\n{doomed.log.read_text()}")
     doomed.kill()
     _wait(lambda: not jobs.job_alive(job.pk), 10, "the killed worker's lock to go")
+    job.refresh_from_db()
+    assert job.state == ImportJob.State.RUNNING  # nobody could mark it: it is interrupted
     assert Activation.objects.count() == 0
     assert _activations_file(job).state != ImportFile.State.DONE
+    done_at_kill = dict(job.files.filter(state="done").values_list("path", "finished_at"))
+    assert done_at_kill  # the small files before it
 
     start_worker(env=env)  # the task comes back to this one and picks up where it stopped
     _wait(lambda: ImportJob.objects.get(pk=job.pk).state == "done", 120, "the resumed job")
+    job.refresh_from_db()
     rows = export.rows["6-res-jb"]
     assert Activation.objects.count() == len(rows["Activation"])
+    assert set(Activation.objects.values_list("id", flat=True)) == {
+        r["id"] for r in rows["Activation"]
+    }
     assert Feature.objects.count() == len(rows["Neuron"])
     assert Explanation.objects.count() == len(rows["Explanation"])
+    assert job.attempts == 2
+    for path, finished_at in done_at_kill.items():  # not loaded again
+        assert job.files.get(path=path).finished_at == finished_at
+    assert job.report["complete"] is True
