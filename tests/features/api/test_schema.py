@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from typing import Any
 
 import hypothesis
@@ -41,8 +40,8 @@ NOT_FUZZED = {
     "/api/explanation/generate",
     "/api/explanation/score",
 }
-EXAMPLES_PER_MODE = 12
-TIME_BUDGET_SECONDS = 45
+# Every operation gets this many examples per mode, whatever the time: no silent budget.
+EXAMPLES_PER_MODE = 8
 
 
 def _schema(client: APIClient) -> dict[str, Any]:
@@ -129,7 +128,7 @@ def test_schemathesis_finds_no_server_errors(live_server, settings, alice, popul
     ]
     assert len(operations) >= 40
     problems: list[str] = []
-    deadline = time.monotonic() + TIME_BUDGET_SECONDS
+    fuzzed: set[str] = set()
 
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
@@ -157,9 +156,9 @@ def test_schemathesis_finds_no_server_errors(live_server, settings, alice, popul
                     if not (isinstance(body, dict) and {"error", "message"} <= body.keys()):
                         problems.append(f"{label}: error body {body!r}")
 
-            if time.monotonic() > deadline:
-                continue
             if mode == GenerationMode.NEGATIVE and not _has_inputs(operation):
                 continue  # nothing can be invalid (e.g. POST /api/list/list)
             run()
+            fuzzed.add(f"{operation.method} {operation.path}")
+    assert fuzzed == {f"{o.method} {o.path}" for o in operations}  # every one, none skipped
     assert problems == []
