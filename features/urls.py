@@ -42,6 +42,14 @@ urlpatterns = [
         v.explanation_search_release,
         name="api-explanation-search-release",
     ),
+    # Also before `explanation/<id>`: the autointerp routes (features/autointerp.py).
+    path("api/explanation/generate", v.explanation_generate, name="api-explanation-generate"),
+    path("api/explanation/score", v.explanation_score, name="api-explanation-score"),
+    path(
+        "api/explanation/score/<segment:score_id>/delete",
+        v.explanation_score_delete,
+        name="api-explanation-score-delete",
+    ),
     path("api/explanation/<segment:explanation_id>", v.explanation, name="api-explanation"),
     path("api/explanation/<segment:explanation_id>/vote", v.explanation_vote, name="api-vote"),
     path(
@@ -71,6 +79,7 @@ urlpatterns = [
     path("api/comment/new", lv.comment_new, name="api-comment-new"),
     path("api/comment/delete", lv.comment_delete, name="api-comment-delete"),
     path("api/user/api-key", lv.user_api_key, name="api-user-api-key"),
+    path("api/user/api-key-update", lv.user_api_key_update, name="api-user-api-key-update"),
     # -- pages -------------------------------------------------------------------------------
     path("", pv.home, name="home"),
     path("account", pv.account, name="account"),
