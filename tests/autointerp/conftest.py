@@ -74,6 +74,10 @@ def config_rows(transactional_db: None) -> None:
     """The autointerp config rows (a transactional test's flush removes the migration's), plus
     one explainer model per provider and one scorer model."""
     seed_config_rows(ExplanationType, ExplanationScoreType, ExplanationScoreModel)
-    ExplanationModelType.objects.create(name="gpt-4o-mini", open_router_model_id="openai/gpt-4o-mini")
+    ExplanationModelType.objects.create(
+        name="gpt-4o-mini", open_router_model_id="openai/gpt-4o-mini"
+    )
     ExplanationModelType.objects.create(name="llama-3-8b", open_router_model_id="meta/llama-3-8b")
-    ExplanationScoreModel.objects.create(name="gpt-4o-mini", open_router_model_id="openai/gpt-4o-mini")
+    ExplanationScoreModel.objects.create(
+        name="gpt-4o-mini", open_router_model_id="openai/gpt-4o-mini"
+    )

@@ -8,6 +8,7 @@ choices, empty content, not the format the prompt asked for) is asked again here
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -101,6 +102,10 @@ def chat(
             ) from exc
         except openai.APIConnectionError as exc:
             raise LLMError(f"{where} could not be reached ({tries} tries).", status=502) from exc
+        except (json.JSONDecodeError, openai.APIResponseValidationError) as exc:
+            # a 200 whose body is not a chat completion: ask again, like an unreadable reply
+            problem = f"the answer was not a chat completion ({type(exc).__name__})"
+            continue
         if usage is not None:
             usage.requests += 1
             usage.prompts.append(messages)
