@@ -263,7 +263,7 @@ class UploadBatchSerializer(serializers.Serializer):
         return value
 
 
-class ExplanationGenerateSerializer(FeatureKeySerializer):
+class ExplanationGenerateRequestSerializer(FeatureKeySerializer):
     explanationType = serializers.CharField(
         max_length=255, help_text="oai_token-act-pair, np_max-act-logits, np_max-act, ..."
     )
@@ -273,7 +273,7 @@ class ExplanationGenerateSerializer(FeatureKeySerializer):
     useOpenRouter = serializers.BooleanField(required=False, default=False)
 
 
-class ExplanationScoreSerializer(serializers.Serializer):
+class ExplanationScoreRequestSerializer(serializers.Serializer):
     explanationId = serializers.CharField(max_length=40)
     scorerType = serializers.CharField(
         max_length=255, help_text="recall_alt, eleuther_fuzz, eleuther_recall, eleuther_embedding"

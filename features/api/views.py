@@ -304,7 +304,7 @@ def _search_explanations(
 
 @extend_schema(
     tags=["Explanations"],
-    request=s.ExplanationGenerateSerializer,
+    request=s.ExplanationGenerateRequestSerializer,
     responses={
         200: OpenApiResponse(OpenApiTypes.OBJECT, description="`{explanation}`: the new row."),
         **schemas.errors(400, 401, 404, 503),
@@ -316,13 +316,13 @@ def explanation_generate(request: Request) -> Response:
     """Auto-interp: explain a feature with an LLM and save the explanation (`{explanation}`).
     Needs an LLM key of yours (`/api/user/api-key-update`) for the explainer model's provider,
     or an OpenRouter key."""
-    body = validated(s.ExplanationGenerateSerializer, request.data)
+    body = validated(s.ExplanationGenerateRequestSerializer, request.data)
     return Response(autointerp.generate(authed_user(request), body))
 
 
 @extend_schema(
     tags=["Explanations"],
-    request=s.ExplanationScoreSerializer,
+    request=s.ExplanationScoreRequestSerializer,
     responses={
         200: OpenApiResponse(OpenApiTypes.OBJECT, description="`{score}`: the new row."),
         **schemas.errors(400, 401, 404, 503),
@@ -333,7 +333,7 @@ def explanation_generate(request: Request) -> Response:
 def explanation_score(request: Request) -> Response:
     """Auto-interp: score an explanation (`{score}`, with its `jsonDetails` breakdown). LLM
     scorers need your OpenRouter key; `eleuther_embedding` runs a local model and needs none."""
-    body = validated(s.ExplanationScoreSerializer, request.data)
+    body = validated(s.ExplanationScoreRequestSerializer, request.data)
     return Response(autointerp.score(authed_user(request), body))
 
 

@@ -113,9 +113,7 @@ def _handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             with fake.lock:
-                fake.requests.append(
-                    Recorded(self.path, self.headers.get("Authorization", ""), {})
-                )
+                fake.requests.append(Recorded(self.path, self.headers.get("Authorization", ""), {}))
             if not self._authorized():
                 self._send(401, json.dumps({"error": {"message": "bad key"}}))
             elif self.path.endswith("/models"):

@@ -283,7 +283,7 @@ RECALL_SYSTEM = (
 )
 
 # Texts from other domains that a good explanation should not match.
-DECOYS = [
+DECOYS: list[tuple[list[str], list[float]]] = [
     (
         [" The", " committee", " approved", " the", " new", " budget", " on", " Tuesday"],
         [0, 0, 10, 0, 0, 6, 0, 0],
