@@ -34,6 +34,7 @@ AUTOINTERP_SCORE = "workers.tasks.autointerp.score"
 AUTOINTERP_V1_EXPLAIN_DEFAULT = "workers.tasks.autointerp.v1_explain_default"
 AUTOINTERP_V1_SCORE_FUZZ_DETECTION = "workers.tasks.autointerp.v1_score_fuzz_detection"
 AUTOINTERP_V1_SCORE_EMBEDDING = "workers.tasks.autointerp.v1_score_embedding"
+AUTOINTERP_BATCH = "workers.tasks.autointerp.batch"
 
 ALL = (
     PING,
@@ -53,4 +54,5 @@ ALL = (
     AUTOINTERP_V1_EXPLAIN_DEFAULT,
     AUTOINTERP_V1_SCORE_FUZZ_DETECTION,
     AUTOINTERP_V1_SCORE_EMBEDDING,
+    AUTOINTERP_BATCH,
 )

