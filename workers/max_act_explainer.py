@@ -136,9 +136,8 @@ def _lexicon_label(
 ) -> str | None:
     """The lexicon group the feature is selective for, if any: its best token is in the group,
     the group holds at least half (and two, when two are shown) of the `n_tokens` shown, and the
-    group's words carry at least
-    SELECTIVE_SHARE of the positive scores of all word tokens (a feature that fires on "the",
-    "was" and one planet is not a space feature)."""
+    group's words carry at least SELECTIVE_SHARE of the positive scores of all word tokens (a
+    feature that fires on "the", "was" and one planet is not a space feature)."""
     shown = ranked[:n_tokens]
     hits = Counter(name for key in shown for name, words in lexicon.items() if key in words)
     if not hits:

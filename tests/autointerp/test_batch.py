@@ -132,6 +132,7 @@ def test_the_rate_limiter_never_lets_more_through_than_its_window_allows() -> No
     def take() -> None:
         limiter.acquire()
         starts.append(time.monotonic())
+        limiter.release()
 
     threads = [threading.Thread(target=take) for _ in range(8)]
     for thread in threads:

@@ -33,6 +33,7 @@ class Recorded:
     path: str
     authorization: str
     body: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)  # when it arrived
 
     @property
     def messages(self) -> list[dict[str, str]]:

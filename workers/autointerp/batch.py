@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
@@ -34,7 +33,7 @@ from neuronpedia_site.errors import ApiError
 from workers.autointerp import examples as select
 from workers.autointerp.explainers import EXPLAINERS
 from workers.autointerp.jobs import feature_examples
-from workers.autointerp.llm import LLMError, Usage, chat
+from workers.autointerp.llm import LLMError, Usage, chat, client
 
 WINDOW_SECONDS = 60.0
 FLUSH_SECONDS = 1.0
@@ -42,25 +41,37 @@ State = AutointerpJob.State
 
 
 class RateLimiter:
-    """At most `per_window` calls to `acquire` return in any `window` seconds (a sliding log)."""
+    """At most `per_window` requests in any `window` seconds, as the server counts them.
+
+    A request holds its slot from `acquire` until `window` seconds after it ended (`release`),
+    so however late it reaches the server, no window there sees more than `per_window`."""
 
     def __init__(self, per_window: int, window: float = WINDOW_SECONDS) -> None:
         self.per_window = max(per_window, 1)
         self.window = window
-        self.starts: deque[float] = deque()
+        self.slots: list[list[float]] = []  # [time the slot frees up - window]
         self.lock = threading.Lock()
+        self.mine = threading.local()
 
     def acquire(self) -> None:
         while True:
             with self.lock:
                 now = time.monotonic()
-                while self.starts and self.starts[0] <= now - self.window:
-                    self.starts.popleft()
-                if len(self.starts) < self.per_window:
-                    self.starts.append(now)
+                self.slots = [s for s in self.slots if s[0] > now - self.window]
+                if len(self.slots) < self.per_window:
+                    slot = [float("inf")]  # busy until released
+                    self.slots.append(slot)
+                    self.mine.slot = slot
                     return
-                wait_for = self.starts[0] + self.window - now
-            time.sleep(wait_for)
+                wait_for = min(s[0] for s in self.slots) + self.window - now
+            time.sleep(max(wait_for, 0.01))
+
+    def release(self) -> None:
+        slot = getattr(self.mine, "slot", None)
+        if slot is not None:
+            with self.lock:
+                slot[0] = time.monotonic()
+            self.mine.slot = None
 
 
 def feature_indexes(job: AutointerpJob) -> list[str]:
@@ -115,6 +126,7 @@ def run(job_id: int) -> None:
         features_failed=0,
     )
     limiter = RateLimiter(job.requests_per_minute)
+    llm = client(endpoint)  # one HTTP client (and connection pool) for the whole job
     usage = Usage()
     counts = {"done": 0, "failed": 0}
     last_error: list[str] = []
@@ -127,15 +139,13 @@ def run(job_id: int) -> None:
         layer, index = key.split("/", 1)
         try:
             explain_one(
-                job, layer, index, explainer, endpoint, model, model_row.name, usage, limiter
+                job, layer, index, explainer, endpoint, model, model_row.name, usage, limiter, llm
             )
             outcome = "done"
         except (LLMError, ApiError, Feature.DoesNotExist) as exc:
             outcome = "failed"
             with lock:
                 last_error[:] = [getattr(exc, "message", None) or str(exc)]
-        finally:
-            connection.close()  # this thread's own connection; the pool's threads are temporary
         with lock:
             counts[outcome] += 1
 
@@ -166,10 +176,24 @@ def run(job_id: int) -> None:
             finished, pending = wait(pending, timeout=FLUSH_SECONDS, return_when=FIRST_COMPLETED)
             flush()
             _fill(pool, pending, queue, one, job.concurrency, cancelled)
+        _close_connections(pool, max(job.concurrency, 1))
     flush()
     AutointerpJob.objects.filter(id=job.id).update(
         state=State.CANCELLED if cancelled.is_set() else State.DONE
     )
+
+
+def _close_connections(pool: ThreadPoolExecutor, threads: int) -> None:
+    """Close each pool thread's database connection (Django's are per thread): one task per
+    thread, held at a barrier until all have started, so each runs on a different thread."""
+    barrier = threading.Barrier(threads)
+
+    def close() -> None:
+        connection.close()
+        barrier.wait(timeout=30)
+
+    for future in [pool.submit(close) for _ in range(threads)]:
+        future.result()
 
 
 def _fill(
@@ -198,6 +222,7 @@ def explain_one(
     model_name: str,
     usage: Usage,
     limiter: RateLimiter,
+    llm: Any,
 ) -> None:
     feature = Feature.objects.get(model_id=job.model_id, layer=layer, index=index)
     chosen = select.for_explainer(feature_examples(job.model_id, layer, index), explainer.count)
@@ -209,7 +234,8 @@ def explain_one(
         explainer.build(chosen, list(feature.pos_str or []), model_name),
         explainer.parse,
         usage=usage,
-        before_request=limiter.acquire,
+        limiter=limiter,
+        llm=llm,
         **explainer.params,
     )
     with transaction.atomic():

@@ -118,25 +118,31 @@ def chat(
     messages: Messages,
     parse: Callable[[str], T],
     usage: Usage | None = None,
-    before_request: Callable[[], None] | None = None,
+    limiter: Any = None,
+    llm: openai.OpenAI | None = None,
     **params: Any,
 ) -> T:
     """Send `messages` and return `parse(reply text)`, trying up to LLM_TRIES times.
 
-    `before_request` runs before every HTTP request (the batch job's rate limiter)."""
-    llm = client(endpoint)
+    `limiter` (the batch job's `RateLimiter`) is asked before every HTTP request and told when
+    it ended; `llm` is a client to reuse (one per job) instead of a new one."""
+    llm = llm or client(endpoint)
     where = f"the {endpoint.provider} endpoint"
     tries = max(settings.LLM_TRIES, 1)
     problem = ""
     for attempt in range(tries):
-        if before_request is not None:
-            before_request()
+        if limiter is not None:
+            limiter.acquire()
         try:
-            completion = llm.chat.completions.create(
-                model=model,
-                messages=messages,  # type: ignore[arg-type]
-                **params,
-            )
+            try:
+                completion = llm.chat.completions.create(
+                    model=model,
+                    messages=messages,  # type: ignore[arg-type]
+                    **params,
+                )
+            finally:
+                if limiter is not None:
+                    limiter.release()
         except (json.JSONDecodeError, openai.APIResponseValidationError) as exc:
             # a 200 whose body is not a chat completion: ask again, like an unreadable reply
             problem = f"the answer was not a chat completion ({type(exc).__name__})"
