@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 
 from features import models as m
@@ -152,3 +154,55 @@ for extra in (
     m.InferenceHostSourceOnSource,
 ):
     admin.site.register(extra, ForeignKeysByIdAdmin)
+
+
+@admin.register(m.AutointerpJob)
+class AutointerpJobAdmin(admin.ModelAdmin):
+    """Batch autointerp jobs (docs/autointerp.md): progress and token counters; cancel or
+    resume from the list."""
+
+    list_display = (
+        "id",
+        "model_id",
+        "source_id",
+        "list_id",
+        "explanation_type",
+        "explanation_model",
+        "state",
+        "features_total",
+        "features_done",
+        "features_skipped",
+        "features_failed",
+        "requests",
+        "prompt_tokens",
+        "completion_tokens",
+        "updated_at",
+    )
+    list_filter = ("state", "explanation_type")
+    readonly_fields = (
+        "state",
+        "error",
+        "features_total",
+        "features_done",
+        "features_skipped",
+        "features_failed",
+        "requests",
+        "prompt_tokens",
+        "completion_tokens",
+        "seconds",
+    )
+    actions = ("cancel", "resume")
+
+    @admin.action(description="Cancel the selected jobs")
+    def cancel(self, request: Any, queryset: Any) -> None:
+        from features import autointerp
+
+        for job in queryset:
+            autointerp.cancel_batch(job)
+
+    @admin.action(description="Resume (or start) the selected jobs")
+    def resume(self, request: Any, queryset: Any) -> None:
+        from features import autointerp
+
+        for job in queryset:
+            autointerp.start_batch(job)

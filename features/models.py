@@ -771,3 +771,45 @@ class SavedSearchActivation(models.Model):
         verbose_name = "activation of a saved search"
         verbose_name_plural = "activations of saved searches"
         ordering = ["order"]
+
+
+class AutointerpJob(models.Model):
+    """Explaining every feature of a source (or a list) as one job (docs/autointerp.md): run by
+    a worker, resumable (features already explained with the same type and model are skipped),
+    cancellable, with progress and token counters for the admin."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+        CANCELLED = "cancelled"
+
+    model_id = models.CharField(max_length=64)
+    source_id = models.CharField(max_length=255, blank=True, default="")
+    list_id = models.CharField(max_length=40, blank=True, default="")
+    explanation_type = models.CharField(max_length=255)
+    explanation_model = models.CharField(max_length=255)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    concurrency = models.PositiveIntegerField(default=4)
+    requests_per_minute = models.PositiveIntegerField(default=60)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    cancel_requested = models.BooleanField(default=False)
+    error = models.TextField(blank=True, default="")
+    features_total = models.IntegerField(default=0)
+    features_done = models.IntegerField(default=0)
+    features_skipped = models.IntegerField(default=0)
+    features_failed = models.IntegerField(default=0)
+    requests = models.IntegerField(default=0)
+    prompt_tokens = models.BigIntegerField(default=0)
+    completion_tokens = models.BigIntegerField(default=0)
+    seconds = models.FloatField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        target = self.source_id or f"list {self.list_id}"
+        return f"{self.explanation_type}/{self.explanation_model} on {self.model_id} {target}"

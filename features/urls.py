@@ -12,7 +12,6 @@ from django.urls import path
 
 import neuronpedia_site.converters  # noqa: F401  (registers <segment:> and <model_id:>)
 from features.api import list_views as lv
-from features.api import no_llm
 from features.api import views as v
 from features.pages import views as pv
 
@@ -45,8 +44,14 @@ urlpatterns = [
     ),
     path("api/explanation/new", v.explanation_new, name="api-explanation-new"),
     path("api/explanation/export", v.explanation_export, name="api-explanation-export"),
-    path("api/explanation/generate", no_llm.explanation_generate, name="api-explanation-generate"),
-    path("api/explanation/score", no_llm.explanation_score, name="api-explanation-score"),
+    # Also before `explanation/<id>`: the autointerp routes (features/autointerp.py).
+    path("api/explanation/generate", v.explanation_generate, name="api-explanation-generate"),
+    path("api/explanation/score", v.explanation_score, name="api-explanation-score"),
+    path(
+        "api/explanation/score/<segment:score_id>/delete",
+        v.explanation_score_delete,
+        name="api-explanation-score-delete",
+    ),
     path("api/explanation/<segment:explanation_id>", v.explanation, name="api-explanation"),
     path("api/explanation/<segment:explanation_id>/vote", v.explanation_vote, name="api-vote"),
     path(
@@ -76,6 +81,7 @@ urlpatterns = [
     path("api/comment/new", lv.comment_new, name="api-comment-new"),
     path("api/comment/delete", lv.comment_delete, name="api-comment-delete"),
     path("api/user/api-key", lv.user_api_key, name="api-user-api-key"),
+    path("api/user/api-key-update", lv.user_api_key_update, name="api-user-api-key-update"),
     # -- pages -------------------------------------------------------------------------------
     path("", pv.home, name="home"),
     path("account", pv.account, name="account"),

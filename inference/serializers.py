@@ -294,3 +294,47 @@ class V1DecoderCossim(serializers.Serializer):
                 "Invalid request data: exactly one of feature or vector must be provided."
             )
         return attrs
+
+
+# -- the autointerp server contract (/v1/explain/default, /v1/score/*) -------------------------
+
+MAX_AUTOINTERP_EXAMPLES = 100
+MAX_AUTOINTERP_TOKENS = 1024
+
+
+class NPActivation(serializers.Serializer):
+    tokens = serializers.ListField(
+        child=serializers.CharField(trim_whitespace=False, allow_blank=True),
+        max_length=MAX_AUTOINTERP_TOKENS,
+    )
+    values = serializers.ListField(child=serializers.FloatField(), max_length=MAX_AUTOINTERP_TOKENS)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if len(attrs["tokens"]) != len(attrs["values"]):
+            raise serializers.ValidationError("tokens and values must have the same length.")
+        return attrs
+
+
+def _examples() -> serializers.ListField:
+    return serializers.ListField(
+        child=NPActivation(), min_length=1, max_length=MAX_AUTOINTERP_EXAMPLES
+    )
+
+
+class V1ExplainDefault(serializers.Serializer):
+    activations = _examples()
+    openrouter_key = serializers.CharField(max_length=512)
+    model = serializers.CharField(max_length=255, help_text="An OpenRouter model id.")
+
+
+class V1ScoreFuzzDetection(serializers.Serializer):
+    activations = _examples()
+    explanation = serializers.CharField(max_length=1024)
+    openrouter_key = serializers.CharField(max_length=512)
+    model = serializers.CharField(max_length=255, help_text="An OpenRouter model id.")
+    type = serializers.ChoiceField(choices=["FUZZ", "DETECTION"])
+
+
+class V1ScoreEmbedding(serializers.Serializer):
+    activations = _examples()
+    explanation = serializers.CharField(max_length=1024)

@@ -280,6 +280,28 @@ INFERENCE_BACKGROUND_SAVES = env_bool("INFERENCE_BACKGROUND_SAVES", "True")
 # (neuronpedia_site/timing.py). Off by default; the benchmarks turn it on.
 SERVER_TIMING = env_bool("SERVER_TIMING", "False")
 
+# Autointerp (docs/autointerp.md): LLMs reached through the `openai` package at endpoints the
+# operator names here; users only ever choose a provider, never a URL. OPENAI_BASE_URL unset
+# means OpenAI itself (point it at vLLM, Ollama or llama.cpp for a local model).
+OPENAI_BASE_URL = os.getenv("OPENAI_BASE_URL", "https://api.openai.com/v1")
+OPENAI_API_KEY = env_secret("OPENAI_API_KEY")
+OPENROUTER_BASE_URL = os.getenv("OPENROUTER_BASE_URL", "https://openrouter.ai/api/v1")
+OPENROUTER_API_KEY = env_secret("OPENROUTER_API_KEY")
+ANTHROPIC_BASE_URL = os.getenv("ANTHROPIC_BASE_URL", "https://api.anthropic.com/v1/")
+ANTHROPIC_API_KEY = env_secret("ANTHROPIC_API_KEY")
+GEMINI_BASE_URL = os.getenv(
+    "GEMINI_BASE_URL", "https://generativelanguage.googleapis.com/v1beta/openai/"
+)
+GEMINI_API_KEY = env_secret("GEMINI_API_KEY")
+# Users' LLM keys are encrypted at rest with this (a Fernet key); unset: derived from SECRET_KEY.
+LLM_KEY_ENCRYPTION_KEY = env_secret("LLM_KEY_ENCRYPTION_KEY")
+# One LLM request: seconds before it is abandoned, and tries (429, 5xx, timeouts, replies that
+# cannot be read) before the job reports the failure.
+LLM_TIMEOUT = env_int("LLM_TIMEOUT", "60")
+LLM_TRIES = env_int("LLM_TRIES", "3")
+# How long the web side waits for an autointerp job (several LLM calls for a scorer).
+AUTOINTERP_TIMEOUT = env_int("AUTOINTERP_TIMEOUT", "300")
+
 # Rate limiting (Neuronpedia's middleware table); on unless turned off.
 # Off by default, as in Neuronpedia (its middleware runs only with ENABLE_RATE_LIMITER=true).
 ENABLE_RATE_LIMITER = env_bool("ENABLE_RATE_LIMITER", "False")

@@ -298,3 +298,28 @@ class UploadBatchSerializer(serializers.Serializer):
         if len(set(indexes)) != len(indexes):
             raise serializers.ValidationError("All indexes must be unique.")
         return value
+
+
+class ExplanationGenerateRequestSerializer(FeatureKeySerializer):
+    explanationType = serializers.CharField(
+        max_length=255, help_text="oai_token-act-pair, np_max-act-logits, np_max-act, ..."
+    )
+    explanationModelName = serializers.CharField(
+        max_length=255, help_text="An ExplanationModelType name, e.g. gpt-4o-mini."
+    )
+    useOpenRouter = serializers.BooleanField(required=False, default=False)
+
+
+class ExplanationScoreRequestSerializer(serializers.Serializer):
+    explanationId = serializers.CharField(max_length=40)
+    scorerType = serializers.CharField(
+        max_length=255, help_text="recall_alt, eleuther_fuzz, eleuther_recall, eleuther_embedding"
+    )
+    scorerModel = serializers.CharField(
+        max_length=255, required=False, allow_null=True, allow_blank=True, default=None
+    )
+
+
+class ApiKeyUpdateSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["OPENAI", "GOOGLE", "ANTHROPIC", "OPENROUTER"])
+    value = serializers.CharField(max_length=512, allow_blank=True, trim_whitespace=True)

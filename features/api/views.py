@@ -10,12 +10,13 @@ from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from features import catalog, explanations, feature_detail, search, uploads
+from features import autointerp, catalog, explanations, feature_detail, search, uploads
 from features.access import NOT_FOUND_MESSAGE
 from features.api import schemas
 from features.api import serializers as s
@@ -325,3 +326,52 @@ def _search_explanations(
     user = request_user(request)
     sources = scope(body, user)
     return Response(search.search_explanations(body, body["query"], body["offset"], sources, user))
+
+
+@extend_schema(
+    tags=["Explanations"],
+    request=s.ExplanationGenerateRequestSerializer,
+    responses={
+        200: OpenApiResponse(OpenApiTypes.OBJECT, description="`{explanation}`: the new row."),
+        **schemas.errors(400, 401, 404, 503),
+    },
+)
+@api_view(["POST"])
+@permission_classes([ApiKeyRequired])
+def explanation_generate(request: Request) -> Response:
+    """Auto-interp: explain a feature with an LLM and save the explanation (`{explanation}`).
+    Needs an LLM key of yours (`/api/user/api-key-update`) for the explainer model's provider,
+    or an OpenRouter key."""
+    body = validated(s.ExplanationGenerateRequestSerializer, request.data)
+    return Response(autointerp.generate(authed_user(request), body))
+
+
+@extend_schema(
+    tags=["Explanations"],
+    request=s.ExplanationScoreRequestSerializer,
+    responses={
+        200: OpenApiResponse(OpenApiTypes.OBJECT, description="`{score}`: the new row."),
+        **schemas.errors(400, 401, 404, 503),
+    },
+)
+@api_view(["POST"])
+@permission_classes([ApiKeyRequired])
+def explanation_score(request: Request) -> Response:
+    """Auto-interp: score an explanation (`{score}`, with its `jsonDetails` breakdown). LLM
+    scorers need your OpenRouter key; `eleuther_embedding` runs a local model and needs none."""
+    body = validated(s.ExplanationScoreRequestSerializer, request.data)
+    return Response(autointerp.score(authed_user(request), body))
+
+
+@extend_schema(
+    tags=["Explanations"],
+    parameters=[OpenApiParameter("score_id", str, OpenApiParameter.PATH)],
+    request=None,
+    responses={200: schemas.MessageSerializer, **schemas.errors(401, 403, 404)},
+)
+@api_view(["POST"])
+@permission_classes([ApiKeyRequired])
+def explanation_score_delete(request: Request, score_id: str) -> Response:
+    """Delete an explanation score you created."""
+    autointerp.delete_score(score_id, authed_user(request))
+    return Response({"message": "Explanation score deleted"})

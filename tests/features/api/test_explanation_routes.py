@@ -30,20 +30,6 @@ def test_export_points_to_the_datasets(anon: APIClient) -> None:
     assert anon.post("/api/explanation/export").status_code == 405
 
 
-@pytest.mark.parametrize(("name", "verb"), [("generate", "generated"), ("score", "scored")])
-def test_generate_and_score_say_no_llm_is_configured(
-    alice: Any, anon: APIClient, name: str, verb: str
-) -> None:
-    url = f"/api/explanation/{name}"
-    assert anon.post(url, {}, format="json").status_code == 401
-    response = alice.client().post(url, {"explanationId": "x"}, format="json")
-    assert response.status_code == 501
-    assert response.json()["error"] == (
-        f"No LLM is configured on this server, so explanations cannot be {verb} here yet."
-    )
-    assert alice.client().get(url).status_code == 405  # not an explanation called "score"
-
-
 @pytest.mark.parametrize(
     ("method", "path"),
     [

@@ -28,18 +28,13 @@ from tests.support.factories import (
 # Every operation is fuzzed except these. The ones that run a model answer 503 here, as no
 # inference worker runs in this test; tests/inference and tests/steering cover them through real
 # workers. /api/health reports 503 for the same reason, and `user/api-key` rotates the key the
-# run authenticates with. `explanation/generate` and `explanation/score` answer 501 (no LLM
-# configured; tests/features/api/test_explanation_routes.py) until autointerp lands.
+# run authenticates with. Generating and scoring explanations run on a worker too
+# (tests/autointerp).
 NEEDS_A_WORKER = re.compile(
     r"^/api/(activation/(new|source)|search-all|search-topk-by-token|cossim|tokenize|steer"
-    r"|steer-chat)/?$|^/v1/(?!health$)"
+    r"|steer-chat|explanation/(generate|score))/?$|^/v1/(?!health$)"
 )
-NOT_FUZZED = {
-    "/api/health",
-    "/api/user/api-key",
-    "/api/explanation/generate",
-    "/api/explanation/score",
-}
+NOT_FUZZED = {"/api/health", "/api/user/api-key"}
 # Every operation gets this many examples per mode, whatever the time: no silent budget.
 EXAMPLES_PER_MODE = 8
 
