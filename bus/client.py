@@ -2,20 +2,31 @@
 
 Web processes must not import torch, so tasks are addressed by their registered names
 (`bus.task_names`) and their queues. `call` waits for the answer on a reply list of its own
-(`bus.replies`); tasks sent with `send` keep their result in Celery's result backend.
+(`bus.replies`) and `stream` relays what the task publishes on a channel (`bus.frames`); tasks
+sent with `send` keep their result in Celery's result backend.
+
+Failover: the tasks a caller waits for are short and read-only. The worker that receives one
+writes its hostname to the task's claim (`bus.claims`); every WATCH_SECONDS without an answer
+the caller checks that worker's heartbeat (`bus.registry`). When it has died, the task is sent
+again, with a fresh reply list or channel, so a late answer of the first attempt reaches no one;
+when no live worker of the queue is left, the caller gets a 503 naming the queue.
 """
 
 from __future__ import annotations
 
+import time
 import uuid
+from collections.abc import Generator
 from typing import Any
 
-from bus import registry, replies
+from bus import claims, frames, registry, replies
 from bus.connections import celery_app
 from bus.errors import WorkerError
 
 DEFAULT_QUEUE = "default"
 INFERENCE_QUEUE_PREFIX = "inference."
+# A waiting caller checks this often that the worker holding its task is alive.
+WATCH_SECONDS = 1
 
 
 def inference_queue(model_id: str) -> str:
@@ -23,24 +34,60 @@ def inference_queue(model_id: str) -> str:
     return f"{INFERENCE_QUEUE_PREFIX}{model_id}"
 
 
+def no_worker_error(queue: str, reason: str = "") -> WorkerError:
+    """503 naming the queue and the command that starts a worker for it."""
+    if queue.startswith(INFERENCE_QUEUE_PREFIX):
+        start = f"--model {queue.removeprefix(INFERENCE_QUEUE_PREFIX)}"
+    else:
+        start = f"--queues {queue}"
+    return WorkerError(
+        f"{reason}No worker is serving the queue '{queue}'. Start one with: "
+        f"python manage.py run_worker {start}",
+        status=503,
+        extra={"queue": queue},
+    )
+
+
 def require_worker(queue: str) -> None:
     """503 naming the command to start, unless a live worker consumes `queue`."""
     if not registry.workers_for_queue(queue):
-        if queue.startswith(INFERENCE_QUEUE_PREFIX):
-            start = f"--model {queue.removeprefix(INFERENCE_QUEUE_PREFIX)}"
-        else:
-            start = f"--queues {queue}"
-        raise WorkerError(
-            f"No worker is serving the queue '{queue}'. Start one with: "
-            f"python manage.py run_worker {start}",
-            status=503,
-            extra={"queue": queue},
-        )
+        raise no_worker_error(queue)
 
 
 def send(name: str, kwargs: dict[str, Any], queue: str = DEFAULT_QUEUE) -> str:
     """Fire and forget; returns the task id."""
     return celery_app().send_task(name, kwargs=kwargs, queue=queue).id
+
+
+def holder_died(claim: str, queue: str) -> bool:
+    """Whether the worker that took the task claimed as `claim` has died, so the task must be
+    sent again. A task nobody has taken yet is waiting in the queue, which is fine while a live
+    worker consumes it; when none is left, a 503."""
+    live = {worker["hostname"] for worker in registry.workers_for_queue(queue)}
+    taken_by = claims.holder(claim)
+    if taken_by is not None and taken_by in live:
+        return False
+    if not live:
+        reason = "The worker running this request stopped. " if taken_by else ""
+        raise no_worker_error(queue, reason)
+    return taken_by is not None
+
+
+def _send_claimed(
+    name: str, kwargs: dict[str, Any], queue: str, expires: float, headers: dict[str, str]
+) -> str:
+    """Send one attempt of a task the caller waits for; returns its claim key. A worker that
+    gets the message after `expires` seconds drops it: its caller has gone."""
+    claim = claims.new_key()
+    celery_app().send_task(
+        name,
+        kwargs=kwargs,
+        queue=queue,
+        ignore_result=True,
+        expires=max(expires, 1.0),
+        headers={claims.CLAIM_HEADER: claim, **headers},
+    )
+    return claim
 
 
 def call(
@@ -51,8 +98,8 @@ def call(
     checked: bool = False,
 ) -> Any:
     """Run a task on a live worker of `queue` and wait for its result (`bus.replies`: the
-    worker pushes it to a list named in the task's headers; 504 after `timeout` seconds, 502
-    when the task raised).
+    worker pushes it to a list named in the task's headers; 504 after `timeout` seconds in all,
+    502 when the task raised; sent again when its worker dies, see the module's docstring).
 
     Errors raised by the worker as `{"error": message, "status": code}` results come back as
     WorkerError with that status, so bad input found on the worker is still a clear 4xx.
@@ -60,20 +107,85 @@ def call(
     """
     if not checked:
         require_worker(queue)
-    key = f"{replies.KEY_PREFIX}{uuid.uuid4().hex}"
-    celery_app().send_task(
-        name,
-        kwargs=kwargs,
-        queue=queue,
-        ignore_result=True,
-        headers={replies.REPLY_HEADER: key},
-    )
-    reply = replies.wait(key, timeout)
-    if reply is None:
-        raise WorkerError(f"The worker on '{queue}' did not answer in time.", status=504)
+    deadline = time.monotonic() + timeout
+    reply = None
+    while reply is None:
+        reply = _attempt(name, kwargs, queue, deadline)
     if "failed" in reply:
         raise WorkerError(f"The worker on '{queue}' failed: {reply['failed']}", status=502)
     value = reply["result"]
     if isinstance(value, dict) and "error" in value and "status" in value:
         raise WorkerError(value["error"], status=int(value["status"]))
     return value
+
+
+def _attempt(name: str, kwargs: dict[str, Any], queue: str, deadline: float) -> Any:
+    """Send the task once and wait for its reply; None when the worker that took it died."""
+    key = f"{replies.KEY_PREFIX}{uuid.uuid4().hex}"
+    remaining = deadline - time.monotonic()
+    claim = _send_claimed(name, kwargs, queue, remaining, {replies.REPLY_HEADER: key})
+    while remaining > 0:
+        reply = replies.wait(key, min(WATCH_SECONDS, remaining))
+        if reply is not None:
+            return reply
+        if holder_died(claim, queue):
+            return None
+        remaining = deadline - time.monotonic()
+    raise WorkerError(f"The worker on '{queue}' did not answer in time.", status=504)
+
+
+def stream(
+    name: str, kwargs: dict[str, Any], queue: str, timeout: float
+) -> Generator[frames.Message, None, None]:
+    """Run a streaming task (it publishes on the channel given as its `channel` argument) on a
+    live worker of `queue`; yields its messages up to its `done` or `error` one.
+
+    The channel is subscribed to and the task sent before this returns, so a missing worker is
+    a WorkerError (503) here rather than in the middle of the stream. While streaming: 504 when
+    `timeout` seconds pass without a message; when the worker dies, the task is sent again on a
+    new channel and its frames start over (they are cumulative).
+    """
+    require_worker(queue)
+    subscription, claim = _subscribe_and_send(name, kwargs, queue, timeout)
+    return _streamed(subscription, claim, name, kwargs, queue, timeout)
+
+
+def _subscribe_and_send(
+    name: str, kwargs: dict[str, Any], queue: str, timeout: float
+) -> tuple[frames.Subscription, str]:
+    subscription = frames.Subscription(frames.new_channel())
+    try:
+        claim = _send_claimed(name, {**kwargs, "channel": subscription.channel}, queue, timeout, {})
+    except BaseException:
+        subscription.close()
+        raise
+    return subscription, claim
+
+
+def _streamed(
+    subscription: frames.Subscription,
+    claim: str,
+    name: str,
+    kwargs: dict[str, Any],
+    queue: str,
+    timeout: float,
+) -> Generator[frames.Message, None, None]:
+    try:
+        silent_until = time.monotonic() + timeout
+        while True:
+            message = subscription.next_message(WATCH_SECONDS)
+            if message is not None:
+                yield message
+                if message["kind"] in (frames.DONE, frames.ERROR):
+                    return
+                silent_until = time.monotonic() + timeout
+            elif time.monotonic() >= silent_until:
+                raise WorkerError(
+                    f"The worker on '{queue}' sent nothing for {timeout:.0f} s.", status=504
+                )
+            elif holder_died(claim, queue):
+                subscription.close()
+                subscription, claim = _subscribe_and_send(name, kwargs, queue, timeout)
+                silent_until = time.monotonic() + timeout
+    finally:
+        subscription.close()
