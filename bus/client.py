@@ -20,7 +20,7 @@ from collections.abc import Generator
 from typing import Any
 
 from bus import claims, frames, registry, replies
-from bus.connections import celery_app
+from bus.connections import celery_app, redis_client
 from bus.errors import WorkerError
 
 DEFAULT_QUEUE = "default"
@@ -59,25 +59,49 @@ def send(name: str, kwargs: dict[str, Any], queue: str = DEFAULT_QUEUE) -> str:
     return celery_app().send_task(name, kwargs=kwargs, queue=queue).id
 
 
-def holder_died(claim: str, queue: str) -> bool:
-    """Whether the worker that took the task claimed as `claim` has died, so the task must be
-    sent again. A task nobody has taken yet is waiting in the queue, which is fine while a live
-    worker consumes it; when none is left, a 503."""
-    live = {worker["hostname"] for worker in registry.workers_for_queue(queue)}
-    taken_by = claims.holder(claim)
-    if taken_by is not None and taken_by in live:
-        return False
-    if not live:
-        reason = "The worker running this request stopped. " if taken_by else ""
-        raise no_worker_error(queue, reason)
-    return taken_by is not None
+class Watch:
+    """One attempt of a task a caller waits for: is the worker that took it still alive?"""
+
+    def __init__(self, claim: str, queue: str) -> None:
+        self.claim = claim
+        self.queue = queue
+        self._workers_seen: set[str] | None = None
+
+    def worker_died(self) -> bool:
+        """Whether the task must be sent again: the worker that took it has died. A 503 when no
+        live worker of the queue is left to take it."""
+        live = {worker["hostname"] for worker in registry.workers_for_queue(self.queue)}
+        taken_by = claims.holder(self.claim)
+        if not live:
+            raise no_worker_error(
+                self.queue, "The worker running this request stopped. " if taken_by else ""
+            )
+        if taken_by is not None:
+            return taken_by not in live
+        # Not claimed: the task waits in the queue, unless a worker took it and died before it
+        # could claim it (between taking the message and the `task_received` signal). Only a
+        # worker that has died since the last look could have, so only then look in the queue.
+        seen, self._workers_seen = self._workers_seen, live
+        if seen is None or seen <= live:
+            return False
+        return not _still_queued(self.queue, self.claim) and claims.holder(self.claim) is None
 
 
-def _send_claimed(
+def _still_queued(queue: str, claim: str) -> bool:
+    """Whether the task claimed as `claim` still waits in `queue`. The broker is the bus's Redis
+    database (`CELERY_BROKER_URL` is made from `REDIS_URL`), and kombu's Redis transport keeps a
+    queue's messages (at the default priority, which these tasks have) in a list named after
+    the queue, with the headers in plain JSON."""
+    waiting = redis_client().lrange(queue, 0, -1)
+    assert isinstance(waiting, list)  # a synchronous client
+    return any(claim.encode() in message for message in waiting)
+
+
+def send_watched(
     name: str, kwargs: dict[str, Any], queue: str, expires: float, headers: dict[str, str]
-) -> str:
-    """Send one attempt of a task the caller waits for; returns its claim key. A worker that
-    gets the message after `expires` seconds drops it: its caller has gone."""
+) -> Watch:
+    """Send one attempt of a task the caller waits for. A worker that gets the message after
+    `expires` seconds drops it: its caller has gone."""
     claim = claims.new_key()
     celery_app().send_task(
         name,
@@ -87,7 +111,7 @@ def _send_claimed(
         expires=max(expires, 1.0),
         headers={claims.CLAIM_HEADER: claim, **headers},
     )
-    return claim
+    return Watch(claim, queue)
 
 
 def call(
@@ -123,12 +147,12 @@ def _attempt(name: str, kwargs: dict[str, Any], queue: str, deadline: float) -> 
     """Send the task once and wait for its reply; None when the worker that took it died."""
     key = f"{replies.KEY_PREFIX}{uuid.uuid4().hex}"
     remaining = deadline - time.monotonic()
-    claim = _send_claimed(name, kwargs, queue, remaining, {replies.REPLY_HEADER: key})
+    watch = send_watched(name, kwargs, queue, remaining, {replies.REPLY_HEADER: key})
     while remaining > 0:
         reply = replies.wait(key, min(WATCH_SECONDS, remaining))
         if reply is not None:
             return reply
-        if holder_died(claim, queue):
+        if watch.worker_died():
             return None
         remaining = deadline - time.monotonic()
     raise WorkerError(f"The worker on '{queue}' did not answer in time.", status=504)
@@ -146,25 +170,25 @@ def stream(
     new channel and its frames start over (they are cumulative).
     """
     require_worker(queue)
-    subscription, claim = _subscribe_and_send(name, kwargs, queue, timeout)
-    return _streamed(subscription, claim, name, kwargs, queue, timeout)
+    subscription, watch = _subscribe_and_send(name, kwargs, queue, timeout)
+    return _streamed(subscription, watch, name, kwargs, queue, timeout)
 
 
 def _subscribe_and_send(
     name: str, kwargs: dict[str, Any], queue: str, timeout: float
-) -> tuple[frames.Subscription, str]:
+) -> tuple[frames.Subscription, Watch]:
     subscription = frames.Subscription(frames.new_channel())
     try:
-        claim = _send_claimed(name, {**kwargs, "channel": subscription.channel}, queue, timeout, {})
+        watch = send_watched(name, {**kwargs, "channel": subscription.channel}, queue, timeout, {})
     except BaseException:
         subscription.close()
         raise
-    return subscription, claim
+    return subscription, watch
 
 
 def _streamed(
     subscription: frames.Subscription,
-    claim: str,
+    watch: Watch,
     name: str,
     kwargs: dict[str, Any],
     queue: str,
@@ -183,9 +207,9 @@ def _streamed(
                 raise WorkerError(
                     f"The worker on '{queue}' sent nothing for {timeout:.0f} s.", status=504
                 )
-            elif holder_died(claim, queue):
+            elif watch.worker_died():
                 subscription.close()
-                subscription, claim = _subscribe_and_send(name, kwargs, queue, timeout)
+                subscription, watch = _subscribe_and_send(name, kwargs, queue, timeout)
                 silent_until = time.monotonic() + timeout
     finally:
         subscription.close()

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bus import client, frames
+from bus import client, frames, registry, task_names
 from bus.connections import redis_client
 from bus.errors import WorkerError
 from tests.support.tasks import SLOW_FIRST_RUN, SLOW_FIRST_STREAM
@@ -115,3 +115,32 @@ def test_a_stream_whose_only_worker_is_killed_ends_in_a_503(start_worker) -> Non
         _in_thread(lambda: list(messages)).result(timeout=AFTER_KILL_SECONDS)
     assert info.value.status == 503
     assert f"'{QUEUE}'" in info.value.message
+
+
+def _announce(hostname: str, queue: str) -> None:
+    registry.announce(
+        registry.WorkerInfo(
+            hostname=hostname, queues=[queue], model_id=None, sources=[], pid=1, seen_at=0.0
+        )
+    )
+
+
+def test_a_task_taken_by_a_worker_that_died_before_claiming_it_is_sent_again() -> None:
+    # A worker killed between taking the message from Redis and its `task_received` signal
+    # leaves no claim. Two registry entries stand for the workers of a queue nobody consumes,
+    # and the test takes the message as the dying worker's consumer would (BRPOP).
+    queue = f"failover-{uuid.uuid4().hex}"
+    survivor, dying = f"{queue}-a@host", f"{queue}-b@host"
+    _announce(survivor, queue)
+    _announce(dying, queue)
+    watch = client.send_watched(task_names.PING, {}, queue, expires=60, headers={})
+    assert watch.worker_died() is False  # waiting in the queue
+
+    registry.withdraw(dying)
+    assert watch.worker_died() is False  # a worker died, but the task still waits
+
+    _announce(dying, queue)
+    assert watch.worker_died() is False
+    assert redis_client().brpop([queue], timeout=5) is not None
+    registry.withdraw(dying)
+    assert watch.worker_died() is True
