@@ -21,7 +21,8 @@ KEY_PREFIX = "np:claim:"
 # already sent the task again, and Redis must not hand the first copy to another worker once the
 # visibility timeout has passed, to run for a caller that has its answer or has gone.
 WAITED_FOR_TASK_OPTIONS: dict[str, Any] = {"acks_late": False}
-# A claim is read only while its caller waits; after that it is litter, gone within this long.
+# A claim is read only while its caller waits. The worker deletes it when the task ends; one
+# left by a killed worker is gone within this long.
 CLAIM_TTL_SECONDS = 600
 
 
@@ -30,14 +31,24 @@ def new_key() -> str:
 
 
 def claim_key(request: Any) -> str | None:
-    """The claim key named in a received task's headers (a worker `Request`), if any."""
-    key = request.request_dict.get(CLAIM_HEADER)
+    """The claim key named in a task's headers, if any: from the worker's `Request` when the
+    task is received, or from the task's `Context` (headers as attributes) while it runs."""
+    headers = getattr(request, "request_dict", None)
+    if isinstance(headers, dict):
+        key = headers.get(CLAIM_HEADER)
+    else:
+        key = getattr(request, CLAIM_HEADER, None)
     return key if isinstance(key, str) and key.startswith(KEY_PREFIX) else None
 
 
 def record(key: str, hostname: str) -> None:
     """The worker `hostname` took the task claimed under `key`."""
     redis_client().set(key, hostname, ex=CLAIM_TTL_SECONDS)
+
+
+def release(key: str) -> None:
+    """The task claimed under `key` has ended."""
+    redis_client().delete(key)
 
 
 def holder(key: str) -> str | None:

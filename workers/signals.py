@@ -51,3 +51,11 @@ def _reply(task: Any = None, retval: Any = None, state: str | None = None, **kwa
     key = replies.reply_key(task.request)
     if key and state in (states.SUCCESS, states.FAILURE):
         replies.push(key, retval, failed=state == states.FAILURE)
+
+
+@task_postrun.connect
+def _release(task: Any = None, **kwargs: Any) -> None:
+    # After the reply: the caller has its answer, and the claim would only fill Redis.
+    key = claims.claim_key(task.request)
+    if key:
+        claims.release(key)
