@@ -238,8 +238,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
 }
 
-# Celery: Redis broker and result backend. acks_late + reject_on_worker_lost: a task whose
-# worker dies is redelivered; prefetch 1 keeps long GPU jobs from queueing on one worker.
+# Celery: Redis broker and result backend. Long jobs (imports) are acks_late with
+# reject_on_worker_lost: a job whose worker dies is handed to another one (at least once);
+# prefetch 1 keeps long GPU jobs from queueing on one worker. The short tasks a web request
+# waits for override this (bus.claims.WAITED_FOR_TASK_OPTIONS): acknowledged when they start,
+# and sent again by their caller when their worker dies (bus.client), within seconds.
 CELERY_BROKER_URL = services.celery_broker_url(REDIS_URL) if REDIS_URL else ""
 CELERY_RESULT_BACKEND = CELERY_BROKER_URL
 CELERY_TASK_ACKS_LATE = True
@@ -249,10 +252,15 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", "3600")
 CELERY_TASK_SOFT_TIME_LIMIT = int(CELERY_TASK_TIME_LIMIT / 1.2)
 CELERY_RESULT_EXPIRES = 3600
-# A task whose worker died unacknowledged is redelivered once it has been out this many seconds
-# (kombu's redis transport); workers sweep for such tasks every CELERY_RESTORE_INTERVAL seconds.
+# A job whose worker died unacknowledged is handed out again once it has been out this many
+# seconds (kombu's redis transport); workers sweep for such jobs every CELERY_RESTORE_INTERVAL
+# seconds. Redis cannot tell a dead worker from a busy one, so this must outlast the longest
+# job: a copy handed out while the first still runs finds the import's lock held, leaves and
+# acknowledges the message, and a later death of the first worker would then go unnoticed.
+# 24 hours holds ~2 billion activation rows at the importer's measured ~23,600 rows/s; a dead
+# worker's import resumes sooner when someone imports the source again (docs/importer.md).
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", "3600"),
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", str(24 * 3600)),
     "unacked_restore_interval": env_int("CELERY_RESTORE_INTERVAL", "10"),
     "unacked_restore_throttle": 1,
 }

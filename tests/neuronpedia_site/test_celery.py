@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from bus import client, task_names
+from bus import claims, client, task_names
 from bus.connections import redis_client
 from bus.errors import WorkerError
 from tests.support.tasks import SLEEP_THEN_RECORD
@@ -93,3 +93,7 @@ def test_a_call_stores_no_celery_result_and_its_reply_is_consumed(start_worker) 
     conn = redis_client()
     assert conn.keys("celery-task-meta-*") == []
     assert conn.keys(replies.KEY_PREFIX + "*") == []
+    deadline = time.monotonic() + 5  # the worker releases the claim just after it replies
+    while conn.keys(claims.KEY_PREFIX + "*"):
+        assert time.monotonic() < deadline, "the task's claim was left behind"
+        time.sleep(0.05)
