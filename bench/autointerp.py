@@ -65,15 +65,19 @@ def run(args: argparse.Namespace) -> None:
 
     from features.autointerp import seed_config_rows
     from features.models import (
+        Activation,
         AutointerpJob,
         ExplanationModelType,
         ExplanationScoreModel,
         ExplanationScoreType,
         ExplanationType,
+        Feature,
+        Model,
+        Source,
+        SourceSet,
     )
     from neuronpedia_site import llm_keys
     from neuronpedia_site.accounts import create_user, seed_users
-    from tests.support.factories import make_activation, make_feature, make_model, make_source
     from workers.autointerp import batch
 
     server = LLMProcess(args.latency)
@@ -84,12 +88,19 @@ def run(args: argparse.Namespace) -> None:
     ExplanationModelType.objects.create(name="bench-llm")
     user, _ = create_user("bench", password="bench-password-1")
     llm_keys.save_user_key(user, "OPENROUTER", "sk-good")
-    model = make_model("bench-lm")
+    model = Model.objects.create(id="bench-lm", display_name="bench-lm", layers=2, dimension=64)
     for source_id, count in (("0-res-a", args.features), ("1-res-b", args.rate_features)):
-        source = make_source(model, source_id)
+        set_name = source_id.split("-", 1)[1]
+        SourceSet.objects.get_or_create(model=model, name=set_name)
+        Source.objects.create(model=model, source_id=source_id, set_name=set_name)
         for index in range(count):
-            feature = make_feature(source, index)
-            make_activation(feature, [0.0, 3.0, 1.0], [" a", " b", " c"])
+            Feature.objects.create(
+                model=model, layer=source_id, index=str(index), source_set_name=set_name
+            )
+            Activation.objects.create(
+                model=model, layer=source_id, index=str(index), tokens=[" a", " b", " c"],
+                values=[0.0, 3.0, 1.0], max_value=3.0, max_value_token_index=1, min_value=0.0,
+            )  # fmt: skip
 
     def job(source_id: str, rpm: int) -> tuple[AutointerpJob, float]:
         row = AutointerpJob.objects.create(
@@ -184,7 +195,7 @@ class LLMProcess:
 
 
 def _serve(latency: float, times: Any, ready: Any) -> None:
-    from tests.support import fake_llm
+    from bench import fake_llm
 
     fake, _server = fake_llm.start()
 

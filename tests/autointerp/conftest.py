@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from bench import fake_llm
 from features.autointerp import seed_config_rows
 from features.models import (
     ExplanationModelType,
@@ -18,7 +19,6 @@ from features.models import (
     ExplanationScoreType,
     ExplanationType,
 )
-from tests.support import fake_llm
 from tests.support.worker_processes import WorkerProcess, empty_redis_but_workers, spawn_worker
 
 LLM_TIMEOUT = "1"

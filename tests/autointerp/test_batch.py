@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
+from bench.fake_llm import FakeLLM, Reply
 from features.models import AutointerpJob, Explanation
 from neuronpedia_site import llm_keys
 from tests.autointerp.features import MODEL_ID, SOURCE_ID, example_tokens, example_values
 from tests.support.accounts import Account
 from tests.support.factories import make_activation, make_feature, make_model, make_source
-from tests.support.fake_llm import FakeLLM, Reply
 from workers.autointerp import batch
 from workers.autointerp.batch import RateLimiter
 

@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
+from bench.fake_llm import FakeLLM
 from neuronpedia_site import llm_keys
 from neuronpedia_site.errors import ApiError
 from neuronpedia_site.models import UserSecret
 from tests.support.accounts import Account
-from tests.support.fake_llm import FakeLLM
 
 GOOD = "sk-good"
 URL = "/api/user/api-key-update"

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
+from bench.fake_llm import FakeLLM, Recorded, Reply
 from features.models import ExplanationScore
 from neuronpedia_site import llm_keys
 from tests.autointerp.features import dinosaur_feature
 from tests.support.accounts import Account
 from tests.support.factories import make_explanation
-from tests.support.fake_llm import FakeLLM, Recorded, Reply
 from tests.support.worker_processes import WorkerProcess
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from django.conf import settings as django_settings
 
-from tests.support.fake_llm import FakeLLM, Recorded, Reply
+from bench.fake_llm import FakeLLM, Recorded, Reply
 from tests.support.worker_processes import WorkerProcess
 
 pytestmark = pytest.mark.django_db(transaction=True)

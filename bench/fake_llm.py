@@ -1,4 +1,6 @@
-"""An OpenAI-compatible HTTP server on 127.0.0.1 for tests: scripted answers, recorded requests.
+"""An OpenAI-compatible HTTP server on 127.0.0.1: scripted answers, recorded requests. The
+autointerp tests drive the real `openai` client against it, and `bench/autointerp.py` uses it
+as an LLM with a fixed latency (here, not in tests/, so the bench runs without pytest).
 
 It speaks the parts of the API the `openai` client uses here: `POST /v1/chat/completions`,
 `GET /v1/models` and OpenRouter's `GET /v1/key`. Each chat request takes the next scripted
