@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 PORT ?= 3000
 PYTEST_ARGS ?=
 
-.PHONY: run test venv deps deps-dev check format services-stop ci device-bundle
+.PHONY: run test venv deps deps-dev check format golden services-stop ci device-bundle
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -43,6 +43,10 @@ check: deps-dev
 format: deps-dev
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+# Rewrite the golden response files (tests/support/responses/) from the current code; review the diff.
+golden: deps-dev
+	UPDATE_GOLDEN=1 $(PY) -m pytest tests/features/api/test_feature.py
 
 services-stop:
 	$(PY) manage.py services stop

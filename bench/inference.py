@@ -29,6 +29,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 import uuid
@@ -41,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
 
 from bench.web import free_port, start_gunicorn, stop  # noqa: E402
+from workers.demo.corpus import generate_corpus  # noqa: E402
 
 MODEL_ID = "bench-lm"
 SOURCE_SET = "res-bench"
@@ -50,6 +52,8 @@ WEB_THREADS = 8  # per gunicorn worker
 # (then it keeps a generic plan): cold, the gate and the feature join cost ~2 ms more. A
 # server in use runs on warm connections, so the benchmark does too.
 WARM_PER_THREAD = 8
+# The bench's texts: plain prose (no ChatML) in the demo corpus's words, the same every run.
+CORPUS = [d.text for d in generate_corpus(7, 200) if "<|" not in d.text]
 
 
 def main() -> None:
@@ -133,11 +137,11 @@ def build_pack(root: Path, d_model: int, layers: int, d_sae: int) -> None:
     from sae_lens.saes.sae import SAEMetadata
     from transformer_lens import HookedTransformer, HookedTransformerConfig
 
-    from tests.support.tiny_models import build_tokenizer
+    from workers.demo.tokenizer import train_tokenizer
     from workers.model_dir import save_model_dir
 
     torch.manual_seed(0)
-    tokenizer = build_tokenizer(root / "tokenizer")
+    tokenizer = train_tokenizer(CORPUS, root / "tokenizer", vocab_size=400)
     cfg = HookedTransformerConfig(
         n_layers=layers,
         d_model=d_model,
@@ -273,8 +277,6 @@ def start_worker(pack: Path, env: dict[str, str], args: argparse.Namespace) -> s
 
 def make_texts(tokenizer: Any, count: int, n_tokens: int, seed: int) -> list[str]:
     """Texts of exactly `n_tokens` tokens once the BOS token is added."""
-    from tests.support.tiny_models import CORPUS
-
     words_in_corpus = " ".join(CORPUS).replace(".", "").replace(",", "").split()
     rng = random.Random(seed)
     texts = []
@@ -438,6 +440,30 @@ def run(
         )
         assert len(body["result"]) > 0, body
 
+    upstream_lock = threading.Lock()
+
+    def upstream_style(text: str) -> None:
+        # Neuronpedia's inference server answers one request at a time behind a lock (its
+        # ConcurrencyLimiter, in eager mode): the same call, serialised. In process, with no
+        # HTTP or JSON, which favours it.
+        with upstream_lock:
+            bare(text)
+
+    def same_answer(text: str) -> None:
+        """The API's ranking equals the bare call's: (source, index, max value) in order."""
+        expected = inference.activations_all(
+            served, text, SOURCE_SET, num_results=args.num_results
+        )["activations"]
+        body, _ = post(
+            url,
+            {"modelId": MODEL_ID, "sourceSet": SOURCE_SET, "text": text,
+             "numResults": args.num_results},
+        )  # fmt: skip
+        got = [(r["layer"], str(r["index"]), round(r["maxValue"], 3)) for r in body["result"]]
+        want = [(a["source"], str(a["index"]), round(a["max_value"], 3)) for a in expected]
+        if got != want:
+            raise SystemExit(f"the API's answer differs from the bare call's:\n{got}\n{want}")
+
     def forget(expected: int = 0) -> None:  # so the same requests run the model again
         # The web process saves each search on a background thread after answering: wait for
         # the last saves to land, or one could arrive after the deletes and be replayed from
@@ -459,6 +485,9 @@ def run(
     warm_threads = [text for text in dict.fromkeys(more) if text not in warm]
     timed(api, warm_threads, threads)
     forget(len(warm) + len(warm_threads))
+    same_answer(texts[0])
+    forget(1)
+    print("the API's answer equals the bare call's (ranking and max values)", flush=True)
 
     chunks = [texts[i : i + args.concurrency] for i in range(0, len(texts), args.concurrency)]
     # The machine may be shared, so each comparison is made between measurements taken side by
@@ -517,6 +546,7 @@ def run(
         busy = machine_cpu_seconds()
         totals["api_concurrent"] = timed(api, texts, args.concurrency)
         concurrent_busy.append((machine_cpu_seconds() - busy, totals["api_concurrent"]))
+        totals["upstream_concurrent"] = timed(upstream_style, texts, args.concurrency)
         forget(len(texts))
         rounds.append(totals)
         print(
@@ -556,6 +586,14 @@ def run(
     )
     print(
         f"{f'API, {args.concurrency} concurrent':36}{'':>16}{n / med['api_concurrent']:>10.2f} r/s"
+    )
+    upstream = f"upstream-style, {args.concurrency} concurrent"
+    print(f"{upstream:36}{'':>16}{n / med['upstream_concurrent']:>10.2f} r/s")
+    print()
+    print(
+        f"API, {args.concurrency} concurrent vs Neuronpedia's way of serving the same model "
+        f"(one request at a time behind a lock, in process): "
+        f"{median_ratio('upstream_concurrent', 'api_concurrent'):.2f}x the throughput"
     )
     print()
     print(

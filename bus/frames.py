@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, Literal, TypedDict
 
 import redis
@@ -81,21 +81,14 @@ class Subscription:
     def close(self) -> None:
         self._pubsub.close()  # hands its connection back to the pool
 
-    def messages(self, timeout: float) -> Iterator[Message]:
-        """Messages until `done` or `error` (included); TimeoutError when `timeout` seconds pass
-        without a message."""
-        deadline = time.monotonic() + timeout
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError(f"No steering frame within {timeout:.0f} s")
+    def next_message(self, wait: float) -> Message | None:
+        """The next message, or None when `wait` seconds pass without one."""
+        deadline = time.monotonic() + wait
+        while (remaining := deadline - time.monotonic()) > 0:
             raw = self._pubsub.get_message(
                 ignore_subscribe_messages=True, timeout=min(POLL_SECONDS, remaining)
             )
-            if raw is None or raw["type"] != "message":
-                continue
-            message: Message = json.loads(raw["data"])
-            yield message
-            if message["kind"] in (DONE, ERROR):
-                return
-            deadline = time.monotonic() + timeout
+            if raw is not None and raw["type"] == "message":
+                message: Message = json.loads(raw["data"])
+                return message
+        return None

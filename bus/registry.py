@@ -15,8 +15,12 @@ from bus.connections import redis_client
 
 KEY_PREFIX = "np:worker:"
 INDEX_KEY = "np:workers"  # the hostnames that have announced themselves
-HEARTBEAT_SECONDS = 5
-TTL_SECONDS = 15
+# A killed worker drops out of the registry TTL_SECONDS after its last heartbeat at most; callers
+# waiting for its tasks then send them to another worker (`bus.client`), so this bounds how
+# long a worker's death holds up a request. Several beats fit in it, so a worker that is only
+# busy (a heartbeat delayed by a second or two) stays listed.
+HEARTBEAT_SECONDS = 1
+TTL_SECONDS = 5
 
 
 class WorkerInfo(TypedDict):

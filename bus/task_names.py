@@ -33,6 +33,14 @@ EMBED_EXPLANATIONS = "workers.tasks.embeddings.embed_explanations"
 # importer/tasks.py: queue default
 IMPORT_JOB = "importer.tasks.import_job"
 
+# workers/tasks/autointerp.py: queue default
+AUTOINTERP_EXPLAIN = "workers.tasks.autointerp.explain"
+AUTOINTERP_SCORE = "workers.tasks.autointerp.score"
+AUTOINTERP_V1_EXPLAIN_DEFAULT = "workers.tasks.autointerp.v1_explain_default"
+AUTOINTERP_V1_SCORE_FUZZ_DETECTION = "workers.tasks.autointerp.v1_score_fuzz_detection"
+AUTOINTERP_V1_SCORE_EMBEDDING = "workers.tasks.autointerp.v1_score_embedding"
+AUTOINTERP_BATCH = "workers.tasks.autointerp.batch"
+
 ALL = (
     PING,
     WORKER_STATUS,
@@ -48,4 +56,10 @@ ALL = (
     EMBED_QUERY,
     EMBED_EXPLANATIONS,
     IMPORT_JOB,
+    AUTOINTERP_EXPLAIN,
+    AUTOINTERP_SCORE,
+    AUTOINTERP_V1_EXPLAIN_DEFAULT,
+    AUTOINTERP_V1_SCORE_FUZZ_DETECTION,
+    AUTOINTERP_V1_SCORE_EMBEDDING,
+    AUTOINTERP_BATCH,
 )

@@ -68,6 +68,16 @@ def visible_sql(alias: str) -> str:
     )
 
 
+def listed_list_sql(alias: str) -> str:
+    """Whether a List row's id may be shown to the caller in a listing (a feature's `lists`).
+
+    Lists have no visibility (as upstream): anyone with the id reads one, like an UNLISTED row.
+    So, like UNLISTED rows, their ids are listed only to their owner (and to admins).
+    `visibility_params` gives the parameters.
+    """
+    return f'({alias}."userId" = %(user_id)s OR %(admin)s::boolean)'
+
+
 def visible_model_sql(alias: str) -> str:
     """`FROM "Model" {alias} WHERE` the model `%(model_id)s` that the caller may see: no row
     when it is missing or hidden."""

@@ -1,26 +1,29 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 
 from features import models as m
+from neuronpedia_site.admin import ForeignKeysByIdAdmin
 
 
 @admin.register(m.Model)
-class ModelAdmin(admin.ModelAdmin):
+class ModelAdmin(ForeignKeysByIdAdmin):
     list_display = ("id", "display_name", "layers", "dimension", "visibility", "inference_enabled")
     list_filter = ("visibility", "inference_enabled", "instruct")
     search_fields = ("id", "display_name", "owner")
 
 
 @admin.register(m.SourceRelease)
-class SourceReleaseAdmin(admin.ModelAdmin):
+class SourceReleaseAdmin(ForeignKeysByIdAdmin):
     list_display = ("name", "creator_name", "visibility", "featured")
     list_filter = ("visibility", "featured")
     search_fields = ("name", "description", "creator_name")
 
 
 @admin.register(m.SourceSet)
-class SourceSetAdmin(admin.ModelAdmin):
+class SourceSetAdmin(ForeignKeysByIdAdmin):
     list_display = (
         "name",
         "model",
@@ -34,7 +37,7 @@ class SourceSetAdmin(admin.ModelAdmin):
 
 
 @admin.register(m.Source)
-class SourceAdmin(admin.ModelAdmin):
+class SourceAdmin(ForeignKeysByIdAdmin):
     list_display = (
         "source_id",
         "model",
@@ -48,7 +51,7 @@ class SourceAdmin(admin.ModelAdmin):
 
 
 @admin.register(m.Feature)
-class FeatureAdmin(admin.ModelAdmin):
+class FeatureAdmin(ForeignKeysByIdAdmin):
     list_display = ("model", "layer", "index", "max_act_approx", "frac_nonzero", "has_vector")
     list_filter = ("has_vector", "model")
     search_fields = ("=layer", "=index", "vector_label")
@@ -56,16 +59,15 @@ class FeatureAdmin(admin.ModelAdmin):
 
 
 @admin.register(m.Activation)
-class ActivationAdmin(admin.ModelAdmin):
+class ActivationAdmin(ForeignKeysByIdAdmin):
     list_display = ("id", "model", "layer", "index", "max_value", "creator")
     list_filter = ("model",)
     search_fields = ("=id", "=layer", "=index")
-    raw_id_fields = ("creator",)
     show_full_result_count = False
 
 
 @admin.register(m.Explanation)
-class ExplanationAdmin(admin.ModelAdmin):
+class ExplanationAdmin(ForeignKeysByIdAdmin):
     list_display = (
         "description",
         "model",
@@ -77,13 +79,12 @@ class ExplanationAdmin(admin.ModelAdmin):
     )
     list_filter = ("type_name", "explanation_model_name", "model")
     search_fields = ("description", "=layer", "=index")
-    raw_id_fields = ("author", "triggered_by_user")
     exclude = ("embedding",)
     show_full_result_count = False
 
 
 @admin.register(m.ExplanationScore)
-class ExplanationScoreAdmin(admin.ModelAdmin):
+class ExplanationScoreAdmin(ForeignKeysByIdAdmin):
     list_display = (
         "explanation",
         "explanation_score_type_name",
@@ -91,7 +92,6 @@ class ExplanationScoreAdmin(admin.ModelAdmin):
         "value",
     )
     list_filter = ("explanation_score_type_name", "explanation_score_model_name")
-    raw_id_fields = ("explanation", "initiated_by_user")
 
 
 for config_model in (
@@ -103,6 +103,7 @@ for config_model in (
 ):
     admin.site.register(
         config_model,
+        ForeignKeysByIdAdmin,
         list_display=("name", "display_name", "featured"),
         list_filter=("featured",),
         search_fields=("name", "display_name", "description"),
@@ -110,37 +111,36 @@ for config_model in (
 
 
 @admin.register(m.List)
-class ListAdmin(admin.ModelAdmin):
+class ListAdmin(ForeignKeysByIdAdmin):
     list_display = ("name", "user", "created_at")
     search_fields = ("name", "description", "user__username")
 
 
 @admin.register(m.ListsOnNeurons)
-class ListsOnNeuronsAdmin(admin.ModelAdmin):
+class ListsOnNeuronsAdmin(ForeignKeysByIdAdmin):
     list_display = ("list", "model", "layer", "index", "added_at")
     search_fields = ("list__name", "=layer", "=index")
 
 
 @admin.register(m.Bookmark)
-class BookmarkAdmin(admin.ModelAdmin):
+class BookmarkAdmin(ForeignKeysByIdAdmin):
     list_display = ("user", "model", "layer", "index", "created_at")
     search_fields = ("user__username", "=layer", "=index")
 
 
 @admin.register(m.Comment)
-class CommentAdmin(admin.ModelAdmin):
+class CommentAdmin(ForeignKeysByIdAdmin):
     list_display = ("user", "model", "layer", "index", "created_at")
     search_fields = ("text", "user__username")
 
 
 @admin.register(m.Vote)
-class VoteAdmin(admin.ModelAdmin):
+class VoteAdmin(ForeignKeysByIdAdmin):
     list_display = ("voter", "explanation", "points", "created_at")
-    raw_id_fields = ("voter", "explanation")
 
 
 @admin.register(m.SavedSearch)
-class SavedSearchAdmin(admin.ModelAdmin):
+class SavedSearchAdmin(ForeignKeysByIdAdmin):
     list_display = ("query", "model", "source_set", "num_results", "created_at")
     list_filter = ("model",)
     search_fields = ("query",)
@@ -153,7 +153,59 @@ for extra in (
     m.InferenceHostSource,
     m.InferenceHostSourceOnSource,
 ):
-    admin.site.register(extra)
+    admin.site.register(extra, ForeignKeysByIdAdmin)
+
+
+@admin.register(m.AutointerpJob)
+class AutointerpJobAdmin(admin.ModelAdmin):
+    """Batch autointerp jobs (docs/autointerp.md): progress and token counters; cancel or
+    resume from the list."""
+
+    list_display = (
+        "id",
+        "model_id",
+        "source_id",
+        "list_id",
+        "explanation_type",
+        "explanation_model",
+        "state",
+        "features_total",
+        "features_done",
+        "features_skipped",
+        "features_failed",
+        "requests",
+        "prompt_tokens",
+        "completion_tokens",
+        "updated_at",
+    )
+    list_filter = ("state", "explanation_type")
+    readonly_fields = (
+        "state",
+        "error",
+        "features_total",
+        "features_done",
+        "features_skipped",
+        "features_failed",
+        "requests",
+        "prompt_tokens",
+        "completion_tokens",
+        "seconds",
+    )
+    actions = ("cancel", "resume")
+
+    @admin.action(description="Cancel the selected jobs")
+    def cancel(self, request: Any, queryset: Any) -> None:
+        from features import autointerp
+
+        for job in queryset:
+            autointerp.cancel_batch(job)
+
+    @admin.action(description="Resume (or start) the selected jobs")
+    def resume(self, request: Any, queryset: Any) -> None:
+        from features import autointerp
+
+        for job in queryset:
+            autointerp.start_batch(job)
 
 
 @admin.register(m.EmbeddingJob)

@@ -7,12 +7,20 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from features.access import NOT_FOUND_MESSAGE, source_is_visible
+from features.activation_rows import activation_dict
 from features.models import Activation, Explanation, Feature, Vote
 from features.rows import row_dict
 from neuronpedia_site.errors import ApiError
 from neuronpedia_site.models import PUBLIC_ACTIVATIONS_USER_IDS, User
 
 EXPLANATION_NOT_FOUND = "Explanation not found."
+# Neuronpedia's answers at its disabled `explanation/new` and removed `explanation/export`.
+NEW_ENDPOINT_INACTIVE = "This endpoint is not currently active."
+DATASETS_URL = "https://neuronpedia-datasets.s3.us-east-1.amazonaws.com/index.html?prefix=v1/"
+EXPORT_REMOVED = (
+    "This endpoint has been removed. Explanations exports can be downloaded more quickly and "
+    f"efficiently at {DATASETS_URL} (this site imports them: docs/importer.md)."
+)
 # The embedding (256 floats) is an index for semantic search, not something clients read.
 HIDDEN_COLUMNS = ("embedding",)
 
@@ -49,7 +57,7 @@ def explanation_detail(explanation_id: str, user: User | None) -> dict[str, Any]
         "author": {"name": explanation.author.username},
         "neuron": {
             **row_dict(feature),
-            "activations": [{**row_dict(a), "source": a.layer} for a in activations],
+            "activations": [{**activation_dict(a), "source": a.layer} for a in activations],
         },
         "scores": [row_dict(s) for s in explanation.scores.all()],
         "model": row_dict(explanation.model),

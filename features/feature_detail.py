@@ -10,10 +10,12 @@ The feature object is the whole `Neuron` row (column names as keys, `correlated_
 always `[]` as upstream blanks them) plus:
 
 - `model`, `source`, `sourceSet`: the whole rows; `creator`: `{name}` or null;
-- `lists`: `[{...ListsOnNeurons, list: {...List}}]` by `addedAt`;
+- `lists`: `[{...ListsOnNeurons, list: {...List}}]` by `addedAt`, of the caller's own lists
+  (a list is read by its id, so others' ids are not shown; `features.access.listed_list_sql`);
 - `comments`: `[{...Comment, user: {name}}]` by `createdAt`;
 - `activations`: every column of the public activations (creators in
-  `PUBLIC_ACTIVATIONS_USER_IDS`, plus the vector's owner when `hasVector`), `maxValue` desc;
+  `PUBLIC_ACTIVATIONS_USER_IDS`, plus the vector's owner when `hasVector`), `maxValue` desc,
+  with `binContains` null where it is not a fraction (`features.activation_rows`);
 - `explanations`: `[{id, modelId, layer, index, description, explanationModelName, typeName,
   scores: [...ExplanationScore], triggeredByUser: {id, name} | null}]`, `scoreV2` desc (nulls
   last), then `scoreV1` desc.
@@ -34,7 +36,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from features.access import visibility_params, visible_sql
+from features.access import listed_list_sql, visibility_params, visible_sql
+from features.activation_rows import activation_json_sql
 from features.models import (
     Activation,
     Comment,
@@ -83,7 +86,7 @@ def _public_activation(alias: str) -> str:
 
 
 def _activations_sql(limit: str | None) -> str:
-    act = json_object_sql(Activation, "a", extra=[("source", 'a."layer"')])
+    act = activation_json_sql("a", extra=[("source", 'a."layer"')])
     order = 'a."maxValue" DESC, a."id"'
     if limit is None:
         source = f"{table(Activation)} a WHERE {_same_feature('a')} AND {_public_activation('a')}"
@@ -154,7 +157,7 @@ def _detail_select() -> str:
                 "lists",
                 f'COALESCE((SELECT json_agg({lon} ORDER BY lon."addedAt", lon."_key") '
                 f'FROM {table(ListsOnNeurons)} lon JOIN {table(List)} l ON l."id" = lon."listId" '
-                f"WHERE {_same_feature('lon')}), '[]'::json)",
+                f"WHERE {_same_feature('lon')} AND {listed_list_sql('l')}), '[]'::json)",
             ),
             (
                 "comments",

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 
 from features.access import get_visible_feature
+from features.activation_rows import activation_dict
 from features.feature_detail import FeatureRef, features_json
 from features.models import Activation, List, ListComment, ListsOnActivations, ListsOnNeurons
 from features.rows import row_dict
@@ -167,7 +168,7 @@ def list_detail(found: List, user: User | None) -> dict[str, Any]:
             {**row_dict(e), "neuron": neurons[(e.model_id, e.layer, e.index)]} for e in visible
         ],
         "activations": [
-            {**row_dict(link), "activation": row_dict(link.activation)}
+            {**row_dict(link), "activation": activation_dict(link.activation)}
             for link in links
             if (link.activation.model_id, link.activation.layer, link.activation.index) in neurons
         ],

@@ -291,6 +291,7 @@ class InferenceHostSource(models.Model):
 
     class Meta:
         db_table = "InferenceHostSource"
+        verbose_name = "inference host"
 
 
 class InferenceHostSourceOnSource(models.Model):
@@ -303,6 +304,8 @@ class InferenceHostSourceOnSource(models.Model):
 
     class Meta:
         db_table = "InferenceHostSourceOnSource"
+        verbose_name = "inference host of a source"
+        verbose_name_plural = "inference hosts of sources"
         constraints = [
             models.UniqueConstraint(
                 fields=["source_id", "source_model_id", "inference_host"], name="ihsos_unique"
@@ -725,6 +728,8 @@ class ListsOnNeurons(FeatureKeyMixin):
 
     class Meta:
         db_table = "ListsOnNeurons"
+        verbose_name = "feature in a list"
+        verbose_name_plural = "features in lists"
         constraints = [
             models.UniqueConstraint(
                 fields=["model", "layer", "index", "list"], name="listsonneurons_key"
@@ -741,6 +746,8 @@ class ListsOnActivations(models.Model):
 
     class Meta:
         db_table = "ListsOnActivations"
+        verbose_name = "activation in a list"
+        verbose_name_plural = "activations in lists"
         constraints = [
             models.UniqueConstraint(fields=["activation", "list"], name="listsonactivations_key")
         ]
@@ -812,6 +819,7 @@ class SavedSearch(models.Model):
 
     class Meta:
         db_table = "SavedSearch"
+        verbose_name_plural = "saved searches"
         constraints = [
             models.UniqueConstraint(
                 fields=[
@@ -839,4 +847,48 @@ class SavedSearchActivation(models.Model):
 
     class Meta:
         db_table = "SavedSearchActivation"
+        verbose_name = "activation of a saved search"
+        verbose_name_plural = "activations of saved searches"
         ordering = ["order"]
+
+
+class AutointerpJob(models.Model):
+    """Explaining every feature of a source (or a list) as one job (docs/autointerp.md): run by
+    a worker, resumable (features already explained with the same type and model are skipped),
+    cancellable, with progress and token counters for the admin."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+        CANCELLED = "cancelled"
+
+    model_id = models.CharField(max_length=64)
+    source_id = models.CharField(max_length=255, blank=True, default="")
+    list_id = models.CharField(max_length=40, blank=True, default="")
+    explanation_type = models.CharField(max_length=255)
+    explanation_model = models.CharField(max_length=255)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    concurrency = models.PositiveIntegerField(default=4)
+    requests_per_minute = models.PositiveIntegerField(default=60)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    cancel_requested = models.BooleanField(default=False)
+    error = models.TextField(blank=True, default="")
+    features_total = models.IntegerField(default=0)
+    features_done = models.IntegerField(default=0)
+    features_skipped = models.IntegerField(default=0)
+    features_failed = models.IntegerField(default=0)
+    requests = models.IntegerField(default=0)
+    prompt_tokens = models.BigIntegerField(default=0)
+    completion_tokens = models.BigIntegerField(default=0)
+    seconds = models.FloatField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        target = self.source_id or f"list {self.list_id}"
+        return f"{self.explanation_type}/{self.explanation_model} on {self.model_id} {target}"

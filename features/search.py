@@ -38,6 +38,7 @@ from neuronpedia_site.errors import ApiError
 from neuronpedia_site.models import User
 
 MAX_RESULTS = 20  # one page, as upstream
+MAX_OFFSET = 100_000  # the deepest page a search may ask for (5000 pages)
 ACTS_PER_RESULT = 3  # top activations shipped with each result's feature
 RRF_K = 60  # reciprocal rank fusion's constant (Cormack et al. 2009)
 # Each ranking contributes this many candidates for a page ending at `end`; fusing deeper

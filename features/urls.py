@@ -2,8 +2,8 @@
 Neuronpedia's public URLs (`/{modelId}/{layer}/{index}`).
 
 Included last by the site's URLconf: `/{modelId}/...` would otherwise catch every other route.
-The official client sends the API paths without a trailing slash; APPEND_SLASH is off, so a
-slash variant is a plain 404 and never a redirect that would drop a POST body.
+The official client sends the API paths without a trailing slash; either spelling reaches the
+same view (`neuronpedia_site.middleware.ApiEitherSlashMiddleware`), never through a redirect.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ urlpatterns = [
     path("api/model/new", v.model_new, name="api-model-new"),
     path("api/source-set/new", v.source_set_new, name="api-source-set-new"),
     path("api/source-set/<segment:model_id>/<segment:name>", v.source_set, name="api-source-set"),
-    # The search routes come before `explanation/<id>`, which would otherwise take "search".
+    # These come before `explanation/<id>`, which would otherwise take "search", "new", ...
     path("api/explanation/search", v.explanation_search, name="api-explanation-search"),
     path("api/explanation/search-all", v.explanation_search_all, name="api-explanation-search-all"),
     path(
@@ -41,6 +41,16 @@ urlpatterns = [
         "api/explanation/search-release",
         v.explanation_search_release,
         name="api-explanation-search-release",
+    ),
+    path("api/explanation/new", v.explanation_new, name="api-explanation-new"),
+    path("api/explanation/export", v.explanation_export, name="api-explanation-export"),
+    # Also before `explanation/<id>`: the autointerp routes (features/autointerp.py).
+    path("api/explanation/generate", v.explanation_generate, name="api-explanation-generate"),
+    path("api/explanation/score", v.explanation_score, name="api-explanation-score"),
+    path(
+        "api/explanation/score/<segment:score_id>/delete",
+        v.explanation_score_delete,
+        name="api-explanation-score-delete",
     ),
     path("api/explanation/<segment:explanation_id>", v.explanation, name="api-explanation"),
     path("api/explanation/<segment:explanation_id>/vote", v.explanation_vote, name="api-vote"),
@@ -71,6 +81,7 @@ urlpatterns = [
     path("api/comment/new", lv.comment_new, name="api-comment-new"),
     path("api/comment/delete", lv.comment_delete, name="api-comment-delete"),
     path("api/user/api-key", lv.user_api_key, name="api-user-api-key"),
+    path("api/user/api-key-update", lv.user_api_key_update, name="api-user-api-key-update"),
     # -- pages -------------------------------------------------------------------------------
     path("", pv.home, name="home"),
     path("account", pv.account, name="account"),

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import BinaryIO
-from urllib.parse import unquote, urlsplit
 
-from importer.locations import FileInfo, Listing, LocationError, ReaderOptions
+from importer.locations import FileInfo, Listing, LocationError, ReaderOptions, local_path
 
 
 class DirectoryReader:
@@ -16,9 +15,8 @@ class DirectoryReader:
 
     @classmethod
     def from_location(cls, location: str, options: ReaderOptions) -> DirectoryReader:
-        path = unquote(urlsplit(location).path) if location.startswith("file://") else location
-        root = Path(path).expanduser().resolve()
-        if not root.is_dir():
+        root = local_path(location)
+        if root is None or not root.is_dir():
             raise LocationError(f"{location}: no such directory.")
         return cls(root, location)
 

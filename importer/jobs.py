@@ -67,6 +67,7 @@ def prepare_import(
     source_id: str,
     location: str = "",
     endpoint_url: str = "",
+    no_sign_request: bool = False,
     explanations: str = "true",
     explanation_batch_start: int = 0,
     resync: bool = False,
@@ -93,11 +94,15 @@ def prepare_import(
         if not resync and latest.location == location and latest.endpoint_url == endpoint_url:
             if latest.state == ImportJob.State.DONE:
                 return latest, False
+            if latest.no_sign_request != no_sign_request:  # how to read it, not what
+                latest.no_sign_request = no_sign_request
+                latest.save(update_fields=["no_sign_request", "updated_at"])
             return _resume(latest), True
     job = ImportJob.objects.create(
         kind=ImportJob.Kind.SOURCE,
         location=location,
         endpoint_url=endpoint_url,
+        no_sign_request=no_sign_request,
         model_id=model_id,
         source_id=source_id,
         explanations=explanations,
@@ -109,12 +114,16 @@ def prepare_import(
 
 
 def prepare_config_sync(
-    location: str = "", endpoint_url: str = "", user: User | AnonymousUser | None = None
+    location: str = "",
+    endpoint_url: str = "",
+    user: User | AnonymousUser | None = None,
+    no_sign_request: bool = False,
 ) -> ImportJob:
     return ImportJob.objects.create(
         kind=ImportJob.Kind.CONFIG,
         location=location or settings.IMPORT_FROM,
         endpoint_url=endpoint_url,
+        no_sign_request=no_sign_request,
         created_by=_created_by(user),
     )
 
@@ -208,7 +217,8 @@ def run_job(job_id: int, on_progress: ProgressCallback | None = None) -> ImportJ
         job.error = ""
         job.save(update_fields=["state", "attempts", "started_at", "error", "updated_at"])
         try:
-            reader = open_location(job.location, options_from_settings(job.endpoint_url))
+            options = options_from_settings(job.endpoint_url, job.no_sign_request)
+            reader = open_location(job.location, options)
             if not job.files.exists():
                 _plan(job, reader)
             _load_files(job, reader, on_progress)
@@ -356,8 +366,6 @@ def _load_one(
             fast_constraints=fast,
             pool=pool,
         )
-        if settings.IMPORT_DEBUG_FILE_DELAY_MS:
-            _debug_delay(live)
         file.state = ImportFile.State.DONE
         file.rows = result.rows
         file.inserted = result.inserted
@@ -403,13 +411,6 @@ class _Pools:
         if self.pool is not None:
             self.pool.close()
             self.pool = None
-
-
-def _debug_delay(live: _Live) -> None:
-    deadline = time.monotonic() + settings.IMPORT_DEBUG_FILE_DELAY_MS / 1000
-    while time.monotonic() < deadline:
-        live.check_cancel()
-        time.sleep(0.02)
 
 
 # --- live progress ------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 import psycopg
+from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from psycopg.copy import QueuedLibpqWriter
@@ -69,6 +70,10 @@ Tick = Callable[[int, int], None]  # (rows so far in this file, bytes read so fa
 
 class MissingReference(Exception):
     """Rows of the file point at rows that do not exist (a foreign key checked per file)."""
+
+
+class TooLarge(ValueError):
+    """A file past the importer's limits: a line too long, or too much inflated data."""
 
 
 class FileError(Exception):
@@ -186,7 +191,7 @@ def load_file(
         else:
             conflict = UPSERT_KEYS.get(table)
             rows, inserted, nbytes = _merge(opener, path, table, catalog, tick, now, conflict)
-    except (RowError, MissingReference) as exc:
+    except (RowError, MissingReference, TooLarge) as exc:
         raise FileError(path, str(exc)) from exc
     except LocationError as exc:
         raise FileError(path, str(exc), transient=exc.transient) from exc
@@ -226,33 +231,61 @@ class _Counting:
         return data
 
 
-def _gunzip(stream: _Counting) -> Iterator[bytes]:
-    """The decompressed bytes of a gzip stream, members one after another, CRC-checked.
+def _gunzip(stream: _Counting, max_inflated: int) -> Iterator[bytes]:
+    """The decompressed bytes of a gzip stream in blocks of at most CHUNK_BYTES, members one
+    after another, CRC-checked; more than `max_inflated` bytes in all is TooLarge.
 
-    zlib directly, in large reads: about twice as fast as gzip.GzipFile's small reads.
+    zlib directly, in large reads: about twice as fast as gzip.GzipFile's small reads. Output
+    is capped per call (`max_length`): 256 KiB of a gzip bomb would otherwise inflate to
+    256 MiB in one block.
     """
     inflater = None
+    inflated = 0
     while data := stream.read(READ_BYTES):
-        while data:
+        while True:
             if inflater is None:
+                if not data:
+                    break
                 inflater = zlib.decompressobj(wbits=31)  # 31: gzip header and trailer
-            block = inflater.decompress(data)
+            block = inflater.decompress(data, CHUNK_BYTES)
             if block:
+                inflated += len(block)
+                if inflated > max_inflated:
+                    raise TooLarge(
+                        f"inflates to more than {max_inflated:,} bytes (IMPORT_MAX_INFLATED_BYTES)"
+                    )
                 yield block
-            if not inflater.eof:
-                break
-            data, inflater = inflater.unused_data, None  # the next member, if any
+            if inflater.eof:
+                data, inflater = inflater.unused_data, None  # the next member, if any
+                continue
+            data = inflater.unconsumed_tail
+            if not data and len(block) < CHUNK_BYTES:
+                break  # a full block may leave output in zlib: ask again before reading
     if inflater is not None:
         raise EOFError("compressed file ended before the end-of-stream marker was reached")
 
 
-def _line_chunks(stream: _Counting, gz: bool) -> Iterator[bytes]:
-    """The file's bytes in pieces of about CHUNK_BYTES that end at a line end."""
-    blocks = _gunzip(stream) if gz else iter(lambda: stream.read(CHUNK_BYTES), b"")
+def _has_line_longer_than(block: bytes, limit: int) -> bool:
+    if len(block) <= limit:  # the usual case: nothing to scan
+        return False
+    start = 0
+    while (end := block.find(b"\n", start)) >= 0:
+        if end - start > limit:
+            return True
+        start = end + 1
+    return len(block) - start > limit
+
+
+def _line_chunks(stream: _Counting, gz: bool, max_line: int, max_inflated: int) -> Iterator[bytes]:
+    """The file's bytes in pieces of about CHUNK_BYTES that end at a line end. A line longer
+    than `max_line` is TooLarge: it would be held whole, however long it grew."""
+    blocks = _gunzip(stream, max_inflated) if gz else iter(lambda: stream.read(CHUNK_BYTES), b"")
     rest = b""
     for block in blocks:
         if rest:
             block = rest + block
+        if _has_line_longer_than(block, max_line):
+            raise TooLarge(f"a line longer than {max_line:,} bytes (IMPORT_MAX_LINE_BYTES)")
         cut = block.rfind(b"\n")
         if cut < 0:
             rest = block
@@ -267,6 +300,8 @@ def _first_row(chunks: Iterator[bytes]) -> tuple[dict[str, Any] | None, list[byt
     """The first JSON object of the file, and the chunks read to find it."""
     seen: list[bytes] = []
     for block in chunks:
+        if not block.strip():
+            continue  # blank lines are no rows: keep nothing of them
         seen.append(block)
         for line in block.split(b"\n"):
             if line.strip():
@@ -339,7 +374,8 @@ def _open_rows(
     raw = opener()
     cleanup.callback(raw.close)
     stream = _Counting(raw)
-    chunks = _ReadAhead(_line_chunks(stream, path.endswith(".gz")))
+    limits = settings.IMPORT_MAX_LINE_BYTES, settings.IMPORT_MAX_INFLATED_BYTES
+    chunks = _ReadAhead(_line_chunks(stream, path.endswith(".gz"), *limits))
     cleanup.callback(chunks.close)  # stops reading before the stream closes
     try:
         first, seen = _first_row(chunks)
@@ -532,11 +568,20 @@ def _merge(
                     if updates
                     else "DO NOTHING"
                 )
+                # rowcount would count updated rows as well; xmax is 0 only on a row this
+                # statement inserted, so a re-sync that changes nothing reports 0 new rows.
                 cursor.execute(
-                    f'INSERT INTO "{table}" ({cols}) SELECT DISTINCT ON ({key}) {cols} '
-                    f"FROM {stage} ORDER BY {key}, _line DESC ON CONFLICT ({key}) {action}"
+                    f'WITH upserted AS (INSERT INTO "{table}" ({cols}) '
+                    f"SELECT DISTINCT ON ({key}) {cols} FROM {stage} "
+                    f"ORDER BY {key}, _line DESC ON CONFLICT ({key}) {action} "
+                    "RETURNING (xmax = 0) AS new) "
+                    "SELECT count(*) FILTER (WHERE new) FROM upserted"
                 )
-            inserted = cursor.rowcount
+            if conflict is None:
+                inserted = cursor.rowcount
+            else:
+                counted = cursor.fetchone()
+                inserted = counted[0] if counted else 0
             cursor.execute(f"DROP TABLE {stage}")
     return formatter.rows, inserted, stream.count
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import BinaryIO, Protocol
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 
 class LocationError(Exception):
@@ -20,6 +21,10 @@ class LocationError(Exception):
     def __init__(self, message: str, transient: bool = False) -> None:
         super().__init__(message)
         self.transient = transient  # a network failure, not a missing or forbidden file
+
+
+class LocationForbidden(LocationError):
+    """A local directory outside the roots the admin panel may read."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,7 @@ class ReaderOptions:
     access_key_id: str = ""
     secret_access_key: str = ""
     timeout: int = 60
+    no_sign_request: bool = False  # S3: never sign, even when credentials are found
 
 
 class ExportReader(Protocol):
@@ -89,10 +95,34 @@ def open_location(location: str, options: ReaderOptions | None = None) -> Export
     return READERS[scheme](location, options or ReaderOptions())
 
 
-def options_from_settings(endpoint_url: str = "") -> ReaderOptions:
+def local_path(location: str) -> Path | None:
+    """The directory a location names (resolved, symlinks followed), or None for a URL."""
+    if scheme_of(location) != "file":
+        return None
+    path = unquote(urlsplit(location).path) if location.startswith("file://") else location
+    return Path(path).expanduser().resolve()
+
+
+def check_allowed_root(location: str, roots: list[Path]) -> None:
+    """Refuse a local location outside `roots` (LocationForbidden); URLs pass."""
+    path = local_path(location.strip())
+    if path is None:
+        return
+    for root in roots:
+        root = root.expanduser().resolve()
+        if path == root or root in path.parents:
+            return
+    allowed = ", ".join(str(r) for r in roots) or "none"
+    raise LocationForbidden(
+        f"{location}: not under a directory the panel may read (IMPORT_LOCAL_ROOTS: {allowed})."
+    )
+
+
+def options_from_settings(endpoint_url: str = "", no_sign_request: bool = False) -> ReaderOptions:
     from django.conf import settings
 
     return ReaderOptions(
+        no_sign_request=no_sign_request,
         endpoint_url=endpoint_url or settings.IMPORT_S3_ENDPOINT_URL,
         region=settings.IMPORT_S3_REGION,
         access_key_id=settings.IMPORT_S3_ACCESS_KEY_ID,

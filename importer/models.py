@@ -31,6 +31,8 @@ class ImportJob(models.Model):
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.SOURCE)
     location = models.TextField(help_text="s3://bucket/prefix, https://... or a directory.")
     endpoint_url = models.TextField(blank=True, default="")
+    # S3: unsigned requests even where credentials are found (`--no-sign-request`)
+    no_sign_request = models.BooleanField(default=False)
     model_id = models.CharField(max_length=64, blank=True, default="")
     source_id = models.CharField(max_length=255, blank=True, default="")
     explanations = models.CharField(max_length=5, default="true")  # true | only | false

@@ -1,11 +1,21 @@
 """Exports in S3 or an S3-compatible store (MinIO, R2, ...), read with boto3.
 
-Without credentials requests are unsigned, which is how the public `neuronpedia-datasets`
-bucket is read. Listing uses `ListObjectsV2` with `Delimiter='/'`, one level at a time.
+Credentials, in the order the aws CLI would pick them:
+1. with `no_sign_request` (`--no-sign-request`, as in the aws CLI): none, unsigned requests;
+2. `IMPORT_S3_ACCESS_KEY_ID` / `IMPORT_S3_SECRET_ACCESS_KEY` (keys for this store only);
+3. boto3's credential chain: `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`, `AWS_PROFILE` and
+   `~/.aws`, container and instance roles;
+4. when the chain finds nothing: unsigned requests, which is how the public
+   `neuronpedia-datasets` bucket is read.
+The chain is looked up once per process (it may ask the instance metadata service, which
+takes a second to time out off EC2); a worker picks up changed `AWS_*` variables on restart.
+Listing uses `ListObjectsV2` with `Delimiter='/'`, one level at a time.
 """
 
 from __future__ import annotations
 
+import functools
+import threading
 from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
@@ -61,23 +71,43 @@ class S3Reader:
             raise LocationError(f"{path}: {exc}", transient=True) from exc
 
 
+_session_lock = threading.Lock()  # boto3 sessions are not thread-safe; their clients are
+
+
+@functools.cache
+def default_session() -> tuple[Any, bool]:
+    """boto3's default session, and whether its credential chain found credentials."""
+    import boto3
+
+    session = boto3.session.Session()
+    return session, session.get_credentials() is not None
+
+
 def make_client(options: ReaderOptions) -> Any:
     import boto3
     from botocore import UNSIGNED
     from botocore.config import Config
 
-    signed = bool(options.access_key_id and options.secret_access_key)
+    if options.no_sign_request:
+        session, signed = boto3.session.Session(), False
+    elif options.access_key_id and options.secret_access_key:
+        session = boto3.session.Session(
+            aws_access_key_id=options.access_key_id,
+            aws_secret_access_key=options.secret_access_key,
+        )
+        signed = True
+    else:  # the chain's credentials, if any (a role's refresh themselves)
+        session, signed = default_session()
     config = Config(
         signature_version=None if signed else UNSIGNED,
         connect_timeout=options.timeout,
         read_timeout=options.timeout,
         retries={"max_attempts": 5, "mode": "standard"},
     )
-    return boto3.session.Session().client(
-        "s3",
-        endpoint_url=options.endpoint_url or None,
-        region_name=options.region or "us-east-1",
-        aws_access_key_id=options.access_key_id or None,
-        aws_secret_access_key=options.secret_access_key or None,
-        config=config,
-    )
+    with _session_lock:
+        return session.client(
+            "s3",
+            endpoint_url=options.endpoint_url or None,
+            region_name=options.region or "us-east-1",
+            config=config,
+        )

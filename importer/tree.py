@@ -22,8 +22,10 @@ IMPORTED = "imported"
 NOT_IMPORTED = "new"
 
 
-def reader_for(location: str, endpoint_url: str = "") -> ExportReader:
-    return open_location(location, options_from_settings(endpoint_url))
+def reader_for(
+    location: str, endpoint_url: str = "", no_sign_request: bool = False
+) -> ExportReader:
+    return open_location(location, options_from_settings(endpoint_url, no_sign_request))
 
 
 def _cached(key: str, compute: Any, refresh: bool) -> Any:
@@ -37,34 +39,49 @@ def _cached(key: str, compute: Any, refresh: bool) -> Any:
     return value
 
 
-def list_models(location: str, endpoint_url: str = "", refresh: bool = False) -> list[str]:
+def list_models(
+    location: str, endpoint_url: str = "", refresh: bool = False, no_sign_request: bool = False
+) -> list[str]:
     def compute() -> list[str]:
-        reader = reader_for(location, endpoint_url)
+        reader = reader_for(location, endpoint_url, no_sign_request)
         return exports.list_models(reader, exports.dataset_root(reader))
 
-    return _cached(f"models|{location}|{endpoint_url}", compute, refresh)
+    return _cached(f"models|{location}|{endpoint_url}|{no_sign_request}", compute, refresh)
 
 
 def list_sources(
-    location: str, model_id: str, endpoint_url: str = "", refresh: bool = False
+    location: str,
+    model_id: str,
+    endpoint_url: str = "",
+    refresh: bool = False,
+    no_sign_request: bool = False,
 ) -> list[exports.SourceEntry]:
     def compute() -> list[tuple[str, str, int]]:
-        reader = reader_for(location, endpoint_url)
+        reader = reader_for(location, endpoint_url, no_sign_request)
         entries = exports.list_sources(reader, exports.dataset_root(reader), model_id)
         return [(e.source_id, e.set_name, e.layer) for e in entries]
 
-    rows = _cached(f"sources|{location}|{endpoint_url}|{model_id}", compute, refresh)
+    key = f"sources|{location}|{endpoint_url}|{no_sign_request}|{model_id}"
+    rows = _cached(key, compute, refresh)
     return [exports.SourceEntry(*row) for row in rows]
 
 
 def source_states(model_id: str, source_ids: list[str]) -> dict[str, dict[str, Any]]:
     """For each source: its state (new, imported, queued, running, interrupted, failed,
-    cancelled) and its latest job id, if any."""
+    cancelled), its latest job id, if any, and `lastAttempt`, the latest job's state when that
+    differs.
+
+    The state follows the data, not only the latest job: a source that an import completed
+    once stays "imported" after a later attempt (a re-sync, a retry from an unreachable
+    bucket) failed or was cancelled, since such attempts never remove rows."""
     latest: dict[str, ImportJob] = {}
+    completed: set[str] = set()
     for found in ImportJob.objects.filter(
         kind=ImportJob.Kind.SOURCE, model_id=model_id, source_id__in=source_ids
     ).order_by("id"):
         latest[found.source_id] = found
+        if found.state == ImportJob.State.DONE:
+            completed.add(found.source_id)
     in_db = set(
         Source.objects.filter(model_id=model_id, source_id__in=source_ids).values_list(
             "source_id", flat=True
@@ -82,14 +99,21 @@ def source_states(model_id: str, source_ids: list[str]) -> dict[str, dict[str, A
             state = "interrupted"
         else:
             state = job.state
-        states[source_id] = {"state": state, "jobId": job.pk if job else None}
+        entry: dict[str, Any] = {"state": state, "jobId": job.pk if job else None}
+        if source_id in completed and state not in (IMPORTED, *ImportJob.ACTIVE_STATES):
+            entry.update(state=IMPORTED, lastAttempt=state)
+        states[source_id] = entry
     return states
 
 
 def model_tree(
-    location: str, model_id: str, endpoint_url: str = "", refresh: bool = False
+    location: str,
+    model_id: str,
+    endpoint_url: str = "",
+    refresh: bool = False,
+    no_sign_request: bool = False,
 ) -> dict[str, Any]:
-    entries = list_sources(location, model_id, endpoint_url, refresh)
+    entries = list_sources(location, model_id, endpoint_url, refresh, no_sign_request)
     states = source_states(model_id, [e.source_id for e in entries])
     sets = []
     for set_name, members in exports.group_by_set(entries).items():

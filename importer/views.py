@@ -15,22 +15,24 @@ page open in the operator's browser cannot start imports (docs/differences.md).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from django.conf import settings
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
-from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
 from bus.client import DEFAULT_QUEUE, require_worker
-from bus.connections import celery_app
 from features.api.schemas import open_answer
-from importer import exports, jobs, report, status, tree
-from importer.locations import LocationError
+from importer import jobs, report, status, tree
+from importer import serializers as shapes
+from importer.locations import LocationError, LocationForbidden, check_allowed_root
 from importer.models import ImportJob
 from neuronpedia_site.auth import (
     AdminRequired,
@@ -39,37 +41,15 @@ from neuronpedia_site.auth import (
 )
 from neuronpedia_site.errors import ApiError
 from neuronpedia_site.event_stream import JsonWhateverIsAccepted, event_stream, sse_event
-from neuronpedia_site.validation import json_object
+from neuronpedia_site.parsers import JSONParser
+from neuronpedia_site.validation import validated
 
 SSE_POLL_SECONDS = 1.0
 
 
 def _require_worker() -> None:
     """Refuse before creating a job that no worker would ever pick up."""
-    if not celery_app().conf.task_always_eager:
-        require_worker(DEFAULT_QUEUE)
-
-
-def _explanations(value: str | None) -> str:
-    value = (value or "true").lower()
-    if value not in exports.EXPLANATIONS_CHOICES:
-        raise ApiError("explanations must be true, only or false.")
-    return value
-
-
-def _text(data: Mapping[str, Any], name: str) -> str:
-    """An optional string field of a body or query ("" when absent), or a 400."""
-    value = data.get(name) or ""
-    if not isinstance(value, str):
-        raise ApiError(f"{name} must be a string.")
-    return value
-
-
-def _int(value: Any, name: str) -> int:
-    try:
-        return int(value or 0)
-    except (TypeError, ValueError) as exc:
-        raise ApiError(f"{name} must be an integer.") from exc
+    require_worker(DEFAULT_QUEUE)
 
 
 # --- Neuronpedia's URLs -------------------------------------------------------------------
@@ -97,28 +77,55 @@ def _follow(job: ImportJob) -> Iterator[bytes]:
         time.sleep(SSE_POLL_SECONDS)
 
 
-def _source_ids(request: Request) -> tuple[str, str]:
-    model_id = _text(request.query_params, "modelId").strip()
-    source_id = _text(request.query_params, "sourceId").strip()
-    if not model_id or not source_id:
+def _import_query(request: Request) -> dict[str, Any]:
+    query: dict[str, Any] = validated(shapes.ImportQuery, request.query_params.dict())
+    query["modelId"] = query.get("modelId", "").strip()
+    query["sourceId"] = query.get("sourceId", "").strip()
+    if not query["modelId"] or not query["sourceId"]:
         raise ApiError("modelId and sourceId are required query parameters")
-    return model_id, source_id
+    return query
 
 
-def _admin_answer(answer: str) -> Any:
-    """The panel's JSON endpoints in the OpenAPI schema: a JSON object described in prose."""
-    return open_answer("admin", OpenApiTypes.OBJECT, answer, 400, 401, 403, 404)
+def _unreadable(exc: LocationError) -> ApiError:
+    """A location that failed on the network is the far side's error (502); one that does not
+    exist or cannot be read at all is the caller's (400)."""
+    return ApiError(str(exc), status=502 if exc.transient else 400)
+
+
+def _location(data: Mapping[str, Any]) -> tuple[str, str]:
+    """`from` (IMPORT_FROM when empty) and `endpointUrl` of a validated `shapes.Location`. A
+    local directory other than IMPORT_FROM must lie under IMPORT_LOCAL_ROOTS: a 403 otherwise."""
+    location = (data["from"] or settings.IMPORT_FROM).strip()
+    if location != settings.IMPORT_FROM.strip():
+        try:
+            check_allowed_root(location, settings.IMPORT_LOCAL_ROOTS)
+        except LocationForbidden as exc:
+            raise ApiError(str(exc), status=403) from exc
+    return location, data["endpointUrl"]
+
+
+def _admin_answer(
+    answer: str, request: Any = None, query: type[Serializer] | None = None
+) -> Callable[[Any], Any]:
+    """The importer's endpoints in the OpenAPI schema: the request body (`request`) or query
+    string (`query`) it reads, and a JSON object described in prose."""
+
+    def decorate(view: Any) -> Any:
+        view = open_answer("admin", request, answer, 400, 401, 403, 404)(view)
+        return extend_schema(parameters=[query] if query else None)(view)
+
+    return decorate
 
 
 class AdminApi(APIView):
     authentication_classes = [ApiKeyAuthentication, SessionAuthentication]
     permission_classes = [AdminRequired]
 
-    def location(self, data: Mapping[str, Any]) -> tuple[str, str]:
-        return (_text(data, "from") or settings.IMPORT_FROM).strip(), _text(data, "endpointUrl")
 
-
-@_admin_answer("Server-sent events: `{progress, progressText}`, then `complete` or `error`.")
+@_admin_answer(
+    "Server-sent events: `{progress, progressText}`, then `complete` or `error`.",
+    query=shapes.ImportQuery,
+)
 class ImportSourceView(AdminApi):
     """Neuronpedia's importer: `POST ?modelId=&sourceId=` imports (or resumes) one source from
     IMPORT_FROM and streams its progress as server-sent events; `GET` with the same parameters
@@ -127,17 +134,13 @@ class ImportSourceView(AdminApi):
     content_negotiation_class = JsonWhateverIsAccepted
 
     def post(self, request: Request) -> HttpResponseBase:
-        model_id, source_id = _source_ids(request)
-        explanations = _explanations(request.query_params.get("explanations"))
-        batch_start = _int(
-            request.query_params.get("explanationBatchStart"), "explanationBatchStart"
-        )
+        query = _import_query(request)
         _require_worker()
         job, run = jobs.prepare_import(
-            model_id,
-            source_id,
-            explanations=explanations,
-            explanation_batch_start=batch_start,
+            query["modelId"],
+            query["sourceId"],
+            explanations=query["explanations"],
+            explanation_batch_start=query["explanationBatchStart"],
             user=request.user,
         )
         if run:
@@ -145,7 +148,8 @@ class ImportSourceView(AdminApi):
         return event_stream(_follow(job))
 
     def get(self, request: Request) -> HttpResponseBase:
-        model_id, source_id = _source_ids(request)
+        query = _import_query(request)
+        model_id, source_id = query["modelId"], query["sourceId"]
         job = (
             ImportJob.objects.filter(
                 kind=ImportJob.Kind.SOURCE, model_id=model_id, source_id=source_id
@@ -161,12 +165,17 @@ class ImportSourceView(AdminApi):
         return event_stream(_follow(job))
 
 
-@_admin_answer("`{message, jobId, rows}`: the config rows upserted by name.")
+@_admin_answer("`{message, jobId, rows}`: the config rows upserted by name.", shapes.NoFields)
 class ImportConfigView(AdminApi):
     """Neuronpedia's `import-config`: sync the config tables (explanation, score and eval types)
     from IMPORT_FROM now, in this request."""
 
+    # It reads no field, so a client may post nothing, JSON or an empty form (as Django's test
+    # client and HTML forms do); a JSON body must still be an object.
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+
     def post(self, request: Request) -> Response:
+        validated(shapes.NoFields, request.data)
         job = jobs.run_job(jobs.prepare_config_sync(user=request.user).pk)
         if job.state != ImportJob.State.DONE:
             raise ApiError(job.error or "config sync failed", status=502)
@@ -178,21 +187,27 @@ class ImportConfigView(AdminApi):
 
 
 @_admin_answer(
-    "`{models}` at the location; with modelId, its sets and sources with x of y imported."
+    "`{models}` at the location; with modelId, its sets and sources with x of y imported.",
+    shapes.TreeQuery,
 )
 class TreeView(AdminApi):
-    """Models at the location; with `modelId`, that model's source sets and sources."""
+    """Models at the location; with `modelId`, that model's source sets and sources.
 
-    def get(self, request: Request) -> Response:
-        location, endpoint = self.location(request.query_params)
-        refresh = request.query_params.get("refresh") == "1"
-        model_id = request.query_params.get("modelId", "")
+    A POST (with the session's CSRF token), although it changes nothing: it makes the server
+    read a directory or fetch a URL, which a page on another site must not be able to start
+    in a staff member's browser."""
+
+    def post(self, request: Request) -> Response:
+        query = validated(shapes.TreeQuery, request.data)
+        location, endpoint = _location(query)
+        refresh = query["refresh"]
+        model_id = query["modelId"]
         try:
             if model_id:
                 return Response(tree.model_tree(location, model_id, endpoint, refresh))
             models = tree.list_models(location, endpoint, refresh)
         except LocationError as exc:
-            raise ApiError(str(exc), status=502) from exc
+            raise _unreadable(exc) from exc
         return Response({"location": location, "models": models})
 
 
@@ -204,26 +219,22 @@ class StatusView(AdminApi):
         return Response(status.overview())
 
 
-@_admin_answer("The new (or resumed) import job of one source.")
+@_admin_answer("The new (or resumed) import job of one source.", shapes.StartImport)
 class StartView(AdminApi):
     """Import (or resume, or with `resync` re-sync) one source."""
 
     def post(self, request: Request) -> Response:
-        data = json_object(request.data)
-        model_id = str(data.get("modelId", "")).strip()
-        source_id = str(data.get("sourceId", "")).strip()
-        if not model_id or not source_id:
-            raise ApiError("modelId and sourceId are required.")
-        location, endpoint = self.location(data)
+        data = validated(shapes.StartImport, request.data)
+        location, endpoint = _location(data)
         _require_worker()
         job, run = jobs.prepare_import(
-            model_id,
-            source_id,
+            data["modelId"].strip(),
+            data["sourceId"].strip(),
             location=location,
             endpoint_url=endpoint,
-            explanations=_explanations(data.get("explanations")),
-            explanation_batch_start=_int(data.get("explanationBatchStart"), "batch start"),
-            resync=bool(data.get("resync")),
+            explanations=data["explanations"],
+            explanation_batch_start=data["explanationBatchStart"],
+            resync=data["resync"],
             user=request.user,
         )
         if run:
@@ -232,21 +243,18 @@ class StartView(AdminApi):
         return Response(status.job_status(job), status=202 if run else 200)
 
 
-@_admin_answer("The import jobs started for every source of a set.")
+@_admin_answer("The import jobs started for every source of a set.", shapes.StartSet)
 class StartSetView(AdminApi):
     """Import every source of a source set that is not imported yet."""
 
     def post(self, request: Request) -> Response:
-        data = json_object(request.data)
-        model_id = str(data.get("modelId", "")).strip()
-        set_name = str(data.get("setName", "")).strip()
-        if not model_id or not set_name:
-            raise ApiError("modelId and setName are required.")
-        location, endpoint = self.location(data)
+        data = validated(shapes.StartSet, request.data)
+        model_id, set_name = data["modelId"].strip(), data["setName"].strip()
+        location, endpoint = _location(data)
         try:
             entries = tree.list_sources(location, model_id, endpoint)
         except LocationError as exc:
-            raise ApiError(str(exc), status=502) from exc
+            raise _unreadable(exc) from exc
         members = [e for e in entries if e.set_name == set_name]
         if not members:
             raise ApiError(f"No source set {set_name} under {model_id}.", status=404)
@@ -274,9 +282,9 @@ class JobView(AdminApi):
         reader = None
         if request.query_params.get("verify") == "1":
             try:
-                reader = tree.reader_for(job.location, job.endpoint_url)
+                reader = tree.reader_for(job.location, job.endpoint_url, job.no_sign_request)
             except LocationError as exc:
-                raise ApiError(str(exc), status=502) from exc
+                raise _unreadable(exc) from exc
         data["report"] = report.completeness(job, reader)
         data["files"] = [f.to_dict() for f in job.files.all()]
         return Response(data)
@@ -289,12 +297,12 @@ class CancelView(AdminApi):
         return Response(status.job_status(job))
 
 
-@_admin_answer("Counts of config rows upserted by name.")
+@_admin_answer("Counts of config rows upserted by name.", shapes.Location)
 class ConfigSyncView(AdminApi):
     """Sync the config tables (as a job on a worker)."""
 
     def post(self, request: Request) -> Response:
-        location, endpoint = self.location(json_object(request.data))
+        location, endpoint = _location(validated(shapes.Location, request.data))
         _require_worker()
         job = jobs.prepare_config_sync(location, endpoint, user=request.user)
         jobs.enqueue(job)

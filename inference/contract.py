@@ -23,7 +23,7 @@ from django.conf import settings
 from rest_framework import permissions
 from rest_framework.request import Request
 
-from bus import task_names
+from bus import client, task_names
 from inference import hosts as inference_hosts
 from neuronpedia_site.errors import ApiError
 
@@ -169,3 +169,25 @@ def decoder_cossim(data: dict[str, Any]) -> dict[str, Any]:
         target_source=data["source"],
         num_results=num_results,
     )
+
+
+# -- the autointerp server's operations: run by a worker on the default queue -------------------
+
+
+def _autointerp(task: str, data: dict[str, Any]) -> dict[str, Any]:
+    result: dict[str, Any] = client.call(
+        task, data, queue=client.DEFAULT_QUEUE, timeout=settings.AUTOINTERP_TIMEOUT
+    )
+    return result
+
+
+def explain_default(data: dict[str, Any]) -> dict[str, Any]:
+    return _autointerp(task_names.AUTOINTERP_V1_EXPLAIN_DEFAULT, data)
+
+
+def score_fuzz_detection(data: dict[str, Any]) -> dict[str, Any]:
+    return _autointerp(task_names.AUTOINTERP_V1_SCORE_FUZZ_DETECTION, data)
+
+
+def score_embedding(data: dict[str, Any]) -> dict[str, Any]:
+    return _autointerp(task_names.AUTOINTERP_V1_SCORE_EMBEDDING, data)

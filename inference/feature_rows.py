@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 
+from features.activation_rows import activation_json_sql
 from features.feature_detail import BLANKED_COLUMNS
 from features.models import Activation, Explanation, Feature, Model
 from features.rows import json_object_sql, table
@@ -81,7 +82,7 @@ def _query(with_activation: bool) -> str:
         ("model", "m.j"),  # the model's row, built once for all the features
     ]
     if with_activation:
-        activation = json_object_sql(Activation, "a")
+        activation = activation_json_sql("a")
         extra.append(
             (
                 "activations",

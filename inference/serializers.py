@@ -6,40 +6,49 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.conf import settings
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
-from neuronpedia_site.validation import source_field
+from neuronpedia_site.validation import BoundedList, source_field
+from steering.serializers import MAX_VECTOR_LENGTH
 
 MAX_ID = 50  # Neuronpedia caps modelId and source at 50 characters
-MAX_PROMPT_CHARS = 10_000
+MAX_NAME = 255  # any other name: a source set, a hook, a /v1 model or source
+MAX_PROMPT_CHARS = settings.API_MAX_TEXT_CHARS
+MAX_TEXTS = settings.API_MAX_TEXTS
+MAX_SOURCES = 1000  # sources named in one search (a model has at most a few hundred)
+MAX_INDEX = 2**31 - 1  # token positions and feature indexes: PostgreSQL integer range
+MAX_FEATURE_FILTER = 2**17  # feature indexes to keep: the width of a 128k SAE
 
 
 class TextOrTexts(serializers.Field):
-    """A string, or a non-empty list of strings (`customText`, `text`)."""
+    """A string, or a non-empty list of strings (`customText`, `text`): at most `max_items`
+    texts (API_MAX_TEXTS unless given) of at most API_MAX_TEXT_CHARS characters each."""
 
     default_error_messages = {
         "invalid": "Must be a string or a list of strings.",
         "empty": "Must not be empty.",
-        "too_many": "At most {max_items} texts.",
+        "too_many": "At most {max_items} texts (got {n}).",
+        "too_long": "Each text is at most {max_chars} characters.",
     }
 
-    def __init__(self, max_items: int | None = None, **kwargs: Any) -> None:
+    def __init__(self, max_items: int = MAX_TEXTS, **kwargs: Any) -> None:
         self.max_items = max_items
+        self.max_chars = MAX_PROMPT_CHARS
         super().__init__(**kwargs)
 
     def to_internal_value(self, data: Any) -> str | list[str]:
-        if isinstance(data, str):
-            if not data:
-                self.fail("empty")
-            return data
-        if not isinstance(data, list) or not all(isinstance(t, str) for t in data):
+        if isinstance(data, list) and len(data) > self.max_items:
+            self.fail("too_many", max_items=self.max_items, n=len(data))
+        texts = [data] if isinstance(data, str) else data
+        if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
             self.fail("invalid")
-        if not data:
+        if not texts or not all(texts):
             self.fail("empty")
-        if self.max_items is not None and len(data) > self.max_items:
-            self.fail("too_many", max_items=self.max_items)
-        return list(data)
+        if any(len(t) > self.max_chars for t in texts):
+            self.fail("too_long", max_chars=self.max_chars)
+        return data if isinstance(data, str) else list(data)
 
     def to_representation(self, value: Any) -> Any:
         return value
@@ -89,10 +98,14 @@ class SearchAllRequest(serializers.Serializer):
     modelId = serializers.CharField(max_length=MAX_ID)
     sourceSet = serializers.CharField(max_length=255)
     text = TextOrTexts()
-    selectedLayers = serializers.ListField(
-        child=serializers.CharField(max_length=255), default=list
+    selectedLayers = BoundedList(
+        child=serializers.CharField(max_length=255), default=list, max_length=MAX_SOURCES
     )
-    sortIndexes = serializers.ListField(child=serializers.IntegerField(min_value=0), default=list)
+    sortIndexes = BoundedList(
+        child=serializers.IntegerField(min_value=0, max_value=MAX_INDEX),
+        default=list,
+        max_length=MAX_PROMPT_CHARS,
+    )
     ignoreBos = serializers.BooleanField(default=True)
     densityThreshold = serializers.FloatField(default=-1)
     numResults = serializers.IntegerField(min_value=1, max_value=100, default=50)
@@ -149,28 +162,42 @@ class StrictBool(serializers.BooleanField):
 
 
 def _prompt() -> serializers.CharField:
-    return serializers.CharField(trim_whitespace=False, allow_blank=False)
+    return serializers.CharField(
+        trim_whitespace=False, allow_blank=False, max_length=MAX_PROMPT_CHARS
+    )
 
 
 def _prompts() -> serializers.ListField:
-    return serializers.ListField(child=_prompt(), allow_empty=False)
+    return BoundedList(child=_prompt(), allow_empty=False, max_length=MAX_TEXTS)
+
+
+def _name(**kwargs: Any) -> serializers.CharField:
+    return serializers.CharField(max_length=MAX_NAME, **kwargs)
+
+
+def _vector() -> serializers.ListField:
+    return BoundedList(
+        child=serializers.FloatField(),
+        required=False,
+        allow_null=True,
+        default=None,
+        max_length=MAX_VECTOR_LENGTH,
+    )
 
 
 class V1Tokenize(serializers.Serializer):
-    model = serializers.CharField()
+    model = _name()
     text = _prompt()
     prepend_bos = StrictBool(required=False, allow_null=True, default=None)
 
 
 class V1ActivationSingle(serializers.Serializer):
     prompt: serializers.CharField | None = _prompt()  # the batch drops it (None)
-    model = serializers.CharField()
-    source = source_field(serializers.CharField(required=False, allow_null=True, default=None))
-    index = serializers.CharField(required=False, allow_null=True, default=None)
-    vector = serializers.ListField(
-        child=serializers.FloatField(), required=False, allow_null=True, default=None
-    )
-    hook = serializers.CharField(required=False, allow_null=True, default=None)
+    model = _name()
+    source = source_field(_name(required=False, allow_null=True, default=None))
+    index = serializers.CharField(required=False, allow_null=True, default=None, max_length=32)
+    vector = _vector()
+    hook = _name(required=False, allow_null=True, default=None)
 
     def validate_index(self, value: str | None) -> int | None:
         if value is None:
@@ -197,17 +224,23 @@ class V1ActivationSingleBatch(V1ActivationSingle):
 
 class V1ActivationAll(serializers.Serializer):
     prompt: serializers.CharField | None = _prompt()  # the batch drops it (None)
-    model = serializers.CharField()
-    source_set = serializers.CharField()
-    selected_sources = serializers.ListField(child=serializers.CharField(), default=list)
-    sort_by_token_indexes = serializers.ListField(
-        child=serializers.IntegerField(min_value=0), default=list
+    model = _name()
+    source_set = _name()
+    selected_sources = BoundedList(child=_name(), default=list, max_length=MAX_SOURCES)
+    sort_by_token_indexes = BoundedList(
+        child=serializers.IntegerField(min_value=0, max_value=MAX_INDEX),
+        default=list,
+        max_length=MAX_PROMPT_CHARS,
     )
     ignore_bos = StrictBool(default=True)
-    feature_filter = serializers.ListField(
-        child=serializers.IntegerField(min_value=0), required=False, allow_null=True, default=None
+    feature_filter = BoundedList(
+        child=serializers.IntegerField(min_value=0, max_value=MAX_INDEX),
+        required=False,
+        allow_null=True,
+        default=None,
+        max_length=MAX_FEATURE_FILTER,
     )
-    num_results = serializers.IntegerField(min_value=1, default=25)
+    num_results = serializers.IntegerField(min_value=1, max_value=MAX_FEATURE_FILTER, default=25)
 
 
 class V1ActivationAllBatch(V1ActivationAll):
@@ -217,9 +250,11 @@ class V1ActivationAllBatch(V1ActivationAll):
 
 class V1TopkByToken(serializers.Serializer):
     prompt: serializers.CharField | None = _prompt()  # the batch drops it (None)
-    model = serializers.CharField()
-    source = source_field(serializers.CharField())
-    top_k = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+    model = _name()
+    source = source_field(_name())
+    top_k = serializers.IntegerField(
+        min_value=1, max_value=MAX_FEATURE_FILTER, required=False, allow_null=True, default=None
+    )
     ignore_bos = StrictBool(default=True)
 
 
@@ -230,30 +265,28 @@ class V1TopkByTokenBatch(V1TopkByToken):
 
 class V1Source(serializers.Serializer):
     prompts = _prompts()
-    model = serializers.CharField()
-    source = source_field(serializers.CharField())
+    model = _name()
+    source = source_field(_name())
 
 
 class V1SaeVector(serializers.Serializer):
-    model = serializers.CharField()
-    source = source_field(serializers.CharField())
-    index = serializers.IntegerField(min_value=0)
+    model = _name()
+    source = source_field(_name())
+    index = serializers.IntegerField(min_value=0, max_value=MAX_INDEX)
 
 
 class V1Feature(serializers.Serializer):
-    model = serializers.CharField()
-    source = source_field(serializers.CharField())
-    index = serializers.IntegerField(min_value=0)
+    model = _name()
+    source = source_field(_name())
+    index = serializers.IntegerField(min_value=0, max_value=MAX_INDEX)
 
 
 class V1DecoderCossim(serializers.Serializer):
     feature = V1Feature(required=False, allow_null=True, default=None)
-    vector = serializers.ListField(
-        child=serializers.FloatField(), required=False, allow_null=True, default=None
-    )
-    model = serializers.CharField()
-    source = source_field(serializers.CharField())
-    num_results = serializers.IntegerField(min_value=1)
+    vector = _vector()
+    model = _name()
+    source = source_field(_name())
+    num_results = serializers.IntegerField(min_value=1, max_value=MAX_FEATURE_FILTER)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if (attrs["feature"] is None) == (attrs["vector"] is None):
@@ -261,3 +294,47 @@ class V1DecoderCossim(serializers.Serializer):
                 "Invalid request data: exactly one of feature or vector must be provided."
             )
         return attrs
+
+
+# -- the autointerp server contract (/v1/explain/default, /v1/score/*) -------------------------
+
+MAX_AUTOINTERP_EXAMPLES = 100
+MAX_AUTOINTERP_TOKENS = 1024
+
+
+class NPActivation(serializers.Serializer):
+    tokens = serializers.ListField(
+        child=serializers.CharField(trim_whitespace=False, allow_blank=True),
+        max_length=MAX_AUTOINTERP_TOKENS,
+    )
+    values = serializers.ListField(child=serializers.FloatField(), max_length=MAX_AUTOINTERP_TOKENS)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if len(attrs["tokens"]) != len(attrs["values"]):
+            raise serializers.ValidationError("tokens and values must have the same length.")
+        return attrs
+
+
+def _examples() -> serializers.ListField:
+    return serializers.ListField(
+        child=NPActivation(), min_length=1, max_length=MAX_AUTOINTERP_EXAMPLES
+    )
+
+
+class V1ExplainDefault(serializers.Serializer):
+    activations = _examples()
+    openrouter_key = serializers.CharField(max_length=512)
+    model = serializers.CharField(max_length=255, help_text="An OpenRouter model id.")
+
+
+class V1ScoreFuzzDetection(serializers.Serializer):
+    activations = _examples()
+    explanation = serializers.CharField(max_length=1024)
+    openrouter_key = serializers.CharField(max_length=512)
+    model = serializers.CharField(max_length=255, help_text="An OpenRouter model id.")
+    type = serializers.ChoiceField(choices=["FUZZ", "DETECTION"])
+
+
+class V1ScoreEmbedding(serializers.Serializer):
+    activations = _examples()
+    explanation = serializers.CharField(max_length=1024)

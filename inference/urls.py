@@ -52,6 +52,13 @@ urlpatterns = [
         v1_views.v1_util_sae_topk_by_decoder_cossim,
         name="v1-util-sae-topk-by-decoder-cossim",
     ),
+    path("v1/explain/default", v1_views.v1_explain_default, name="v1-explain-default"),
+    path(
+        "v1/score/fuzz-detection",
+        v1_views.v1_score_fuzz_detection,
+        name="v1-score-fuzz-detection",
+    ),
+    path("v1/score/embedding", v1_views.v1_score_embedding, name="v1-score-embedding"),
     path("v1/steer/completion", v1_views.v1_steer_completion, name="v1-steer-completion"),
     path(
         "v1/steer/completion-chat",

@@ -119,6 +119,24 @@ v1_util_sae_topk_by_decoder_cossim = _contract(
     "Features of a source whose decoder directions are closest to a feature's or a vector's.",
 )
 
+v1_explain_default = _contract(
+    shapes.V1ExplainDefault,
+    inference_contract.explain_default,
+    "Autointerp: explain a feature from its examples with Delphi's default explainer, through "
+    "OpenRouter with the caller's `openrouter_key` (`{explanation}`).",
+)
+v1_score_fuzz_detection = _contract(
+    shapes.V1ScoreFuzzDetection,
+    inference_contract.score_fuzz_detection,
+    "Autointerp: score an explanation by fuzzing (FUZZ) or detection (DETECTION) through "
+    "OpenRouter (`{score, breakdown}`); examples with no activation are the negatives.",
+)
+v1_score_embedding = _contract(
+    shapes.V1ScoreEmbedding,
+    inference_contract.score_embedding,
+    "Autointerp: score an explanation by how well its embedding similarity (a local "
+    "all-MiniLM-L6-v2) tells activating examples from the others (`{score, breakdown}`).",
+)
 
 # -- steering ---------------------------------------------------------------------------------
 

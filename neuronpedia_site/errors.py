@@ -86,9 +86,14 @@ def json_500(request: HttpRequest) -> JsonResponse:
     return error(SERVER_ERROR_MESSAGE, status=500)
 
 
+def is_api_path(path: str) -> bool:
+    """/api and /v1 and what lies under them: their errors are JSON."""
+    return path in ("/api", "/v1") or path.startswith(("/api/", "/v1/"))
+
+
 def json_or_html_404(request: HttpRequest, exception: Exception | None = None) -> Any:
     """JSON under /api/ and /v1/ (the client parses error bodies), the HTML page elsewhere."""
-    if request.path.startswith(("/api/", "/v1/")):
+    if is_api_path(request.path):
         return json_404(request, exception)
     from django.views.defaults import page_not_found
 
@@ -96,7 +101,7 @@ def json_or_html_404(request: HttpRequest, exception: Exception | None = None) -
 
 
 def json_or_html_500(request: HttpRequest) -> Any:
-    if request.path.startswith(("/api/", "/v1/")):
+    if is_api_path(request.path):
         return json_500(request)
     from django.views.defaults import server_error
 

@@ -7,10 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from drf_spectacular import openapi
 from drf_spectacular.extensions import (
     OpenApiAuthenticationExtension,
     OpenApiSerializerFieldExtension,
 )
+from rest_framework.serializers import ListSerializer
 
 from neuronpedia_site.auth import API_KEY_HEADER
 
@@ -79,11 +81,29 @@ class TextOrTextsField(OpenApiSerializerFieldExtension):
     target_class = "inference.serializers.TextOrTexts"
 
     def map_serializer_field(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
-        texts = {"type": "array", "items": {"type": "string"}, "minItems": 1}
+        text = {"type": "string", "minLength": 1, "maxLength": self.target.max_chars}
+        texts = {"type": "array", "items": text, "minItems": 1}
         return {
             "oneOf": [
-                {"type": "string", "minLength": 1},
+                text,
                 _bounded(texts, maxItems=self.target.max_items),
             ],
             "description": "A text, or a list of texts.",
         }
+
+
+class AutoSchema(openapi.AutoSchema):
+    """drf-spectacular's schema, plus the length limits of lists of objects (a ListSerializer's
+    `max_length` and `min_length`), which it leaves out of the schema."""
+
+    def _unwrap_list_serializer(self, serializer: Any, direction: Any) -> dict[str, Any] | None:
+        schema: dict[str, Any] | None = super()._unwrap_list_serializer(serializer, direction)
+        if schema is not None and isinstance(serializer, ListSerializer):
+            # (the stubs do not declare these attributes of ListSerializer)
+            for key, limit in (
+                ("maxItems", getattr(serializer, "max_length", None)),
+                ("minItems", getattr(serializer, "min_length", None)),
+            ):
+                if limit is not None:
+                    schema[key] = limit
+        return schema

@@ -18,6 +18,7 @@ put into the request so views may echo it (the steer routes send it as `limit`).
 from __future__ import annotations
 
 import functools
+import ipaddress
 import logging
 import time
 from collections.abc import Callable
@@ -131,7 +132,12 @@ def check(path: str, caller: str, higher: bool, now: float | None = None) -> Dec
         keys += [f"{bucket}:{int(window)}", f"{bucket}:{int(window) - 1}"]
         limits.append((rule.higher_limit or rule.limit) if higher else rule.limit)
     weight = 1 - offset / WINDOW_SECONDS
-    full, remaining = _script()(keys=keys, args=[weight, WINDOW_SECONDS * 2000, *limits])
+    # Run on the site's connection of the moment, not the one the script was first made on.
+    full, remaining = _script()(
+        keys=keys,
+        args=[weight, WINDOW_SECONDS * 2000, *limits],
+        client=redis_connection.connection(),
+    )
     if full:
         return Decision(False, 0, rules[full - 1], limits[full - 1])
     return Decision(True, remaining, rules[-1], limits[-1])
@@ -145,6 +151,17 @@ def client_ip(request: HttpRequest) -> str:
         hops = [h.strip() for h in forwarded.split(",")]
         return hops[-min(num_proxies, len(hops))]
     return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def client_ip_address(request: HttpRequest) -> str | None:
+    """`client_ip` when it is an IP address, else None (a proxy on a unix socket leaves
+    REMOTE_ADDR empty): django-axes keeps it in an IP address column for its login lockouts."""
+    address = client_ip(request)
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    return address
 
 
 def limited_response(decision: Decision) -> JsonResponse:

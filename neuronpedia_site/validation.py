@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, cast
 
-from rest_framework.fields import Field
-from rest_framework.serializers import BaseSerializer
+from rest_framework.fields import Field, ListField
+from rest_framework.serializers import BaseSerializer, ListSerializer
 
 from neuronpedia_site.errors import ApiError
 
@@ -40,3 +40,22 @@ def validated(serializer_class: type[BaseSerializer], data: Any, **kwargs: Any) 
     serializer = serializer_class(data=data, **kwargs)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
+
+
+class BoundedList(ListField):
+    """A list with a length limit, checked before any item is: DRF's ListField validates every
+    item first, so 100,000 nested objects cost seconds before `max_length` refuses them.
+    (A nested serializer with `many=True, max_length=...` already checks first.)"""
+
+    def __init__(self, *, max_length: int, **kwargs: Any) -> None:
+        super().__init__(max_length=max_length, **kwargs)
+
+    def to_internal_value(self, data: Any) -> list[Any]:
+        if isinstance(data, list) and self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        return super().to_internal_value(data)
+
+
+def bounded_many(child: BaseSerializer, max_length: int, **kwargs: Any) -> ListSerializer[Any]:
+    """A list of `child` objects with a length limit, checked before any item is."""
+    return ListSerializer(child=child, max_length=max_length, **kwargs)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -38,21 +39,19 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         name = request.POST.get("username", "")
         password = request.POST.get("password", "")
-        if len(password) < 8:
-            error = "Choose a password of at least 8 characters."
+        email = request.POST.get("email", "")
+        try:
+            # AUTH_PASSWORD_VALIDATORS: long enough, not common, not all digits, not the name.
+            validate_password(password, User(username=name.strip().lower(), email=email))
+            user, key = create_user(name, password=password, email=email)
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        except Exception:
+            error = "That username is taken."
         else:
-            try:
-                user, key = create_user(
-                    name, password=password, email=request.POST.get("email", "")
-                )
-            except ValidationError as exc:
-                error = " ".join(exc.messages)
-            except Exception:
-                error = "That username is taken."
-            else:
-                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-                request.session[NEW_KEY_SESSION] = key
-                return redirect("account")
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            request.session[NEW_KEY_SESSION] = key
+            return redirect("account")
     return render(
         request, "registration/signup.html", {"error": error}, status=400 if error else 200
     )

@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
-# Browser tests drive Debian's headless Chromium through its chromedriver. Install them when they
-# are missing and we may (root with apt); otherwise those tests skip and say why.
+# Browser tests drive Debian's headless Chromium through its chromedriver; the docs test runs the
+# documentation's shell examples, which use curl and jq. Install what is missing when we may
+# (root with apt); otherwise those tests skip and say why.
 set -u
-if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then
+missing=()
+command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 \
+  || missing+=(chromium chromium-driver)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v jq >/dev/null 2>&1 || missing+=(jq)
+if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-  echo "Installing chromium and chromium-driver for the browser tests..."
-  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver) \
-    >/tmp/np-apt.log 2>&1 || echo "could not install chromium (see /tmp/np-apt.log); browser tests will skip"
+  echo "Installing ${missing[*]} for the browser and docs tests..."
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}") \
+    >/tmp/np-apt.log 2>&1 || echo "could not install ${missing[*]} (see /tmp/np-apt.log); those tests will skip"
 fi
 exit 0

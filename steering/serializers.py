@@ -9,11 +9,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from django.conf import settings
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from bus.steering import STEER_METHODS
-from neuronpedia_site.validation import source_field
+from features.api.serializers import MAX_UPLOAD_TOKENS, feature_index
+from neuronpedia_site.validation import BoundedList, source_field
 
 HOOK_TYPES = ("hook_resid_pre", "hook_resid_post")
 MAX_VECTOR_LENGTH = 24576
@@ -23,6 +25,10 @@ MAX_STEER_TOKENS = 256
 MAX_STEER_TOKENS_THINKING = 768
 MAX_FEATURES = 64
 MAX_UPLOAD_ACTIVATIONS = 1000
+MAX_CHAT_MESSAGES = 256  # messages in one conversation (their text is capped apart)
+MAX_V1_PROMPT_CHARS = settings.API_MAX_TEXT_CHARS  # /v1 takes a longer prompt than /api/steer
+MAX_NAME = 255  # a /v1 model, source or hook name
+MAX_INDEX = 2**31 - 1  # a feature index: PostgreSQL integer range
 CHAT_ROLES = ("user", "assistant", "system", "model", "developer")
 UNSUPPORTED_METHOD = "PROJECTION_CAP"
 
@@ -107,14 +113,10 @@ class FeatureIndex(serializers.Field):
     default_error_messages = {"invalid": "Must be a non-negative integer."}
 
     def to_internal_value(self, data: Any) -> str:
-        if isinstance(data, bool):
+        index = feature_index(data)
+        if index is None:
             self.fail("invalid")
-        if isinstance(data, int) and data >= 0:
-            return str(data)
-        if isinstance(data, str) and data.strip().isascii() and data.strip().isdigit():
-            return str(int(data.strip()))
-        self.fail("invalid")
-        return ""  # unreachable: fail() raises
+        return str(index)
 
     def to_representation(self, value: Any) -> Any:
         return value
@@ -153,10 +155,12 @@ class FeatureKey(serializers.Serializer):
 
 
 class UploadedActivation(serializers.Serializer):
-    tokens = serializers.ListField(
-        child=serializers.CharField(allow_blank=True, trim_whitespace=False), min_length=1
+    tokens = BoundedList(
+        child=serializers.CharField(allow_blank=True, trim_whitespace=False),
+        min_length=1,
+        max_length=MAX_UPLOAD_TOKENS,
     )
-    values = NumberList()
+    values = NumberList(max_length=MAX_UPLOAD_TOKENS)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if len(attrs["tokens"]) != len(attrs["values"]):
@@ -166,7 +170,7 @@ class UploadedActivation(serializers.Serializer):
 
 @extend_schema_serializer(component_name="ActivationUploadBatch")  # not VectorKey
 class ActivationUploadBatch(FeatureKey):
-    activations = serializers.ListField(
+    activations = BoundedList(
         child=UploadedActivation(), min_length=1, max_length=MAX_UPLOAD_ACTIVATIONS
     )
 
@@ -192,7 +196,7 @@ class SteerFeatureItem(serializers.Serializer):
 
 class SteerOptions(serializers.Serializer):
     modelId = serializers.CharField(max_length=64)
-    features = serializers.ListField(
+    features = BoundedList(
         child=SteerFeatureItem(), required=False, default=list, max_length=MAX_FEATURES
     )
     temperature = StrictFloat(min_value=0, max_value=2, required=False, default=0.5)
@@ -215,7 +219,7 @@ class ChatMessage(serializers.Serializer):
 
 
 def _chat_messages() -> serializers.ListField:
-    return serializers.ListField(child=ChatMessage(), min_length=1)
+    return BoundedList(child=ChatMessage(), min_length=1, max_length=MAX_CHAT_MESSAGES)
 
 
 class SteerChat(SteerOptions):
@@ -244,9 +248,9 @@ class SteerChat(SteerOptions):
 
 @extend_schema_serializer(component_name="V1SteerFeature")
 class V1Feature(serializers.Serializer):
-    model = serializers.CharField(required=False)
-    source = source_field(serializers.CharField())
-    index = serializers.IntegerField(min_value=0)
+    model = serializers.CharField(required=False, max_length=MAX_NAME)
+    source = source_field(serializers.CharField(max_length=MAX_NAME))
+    index = serializers.IntegerField(min_value=0, max_value=MAX_INDEX)
     strength = StrictFloat()
     steering_vector = NumberList(required=False, max_length=MAX_VECTOR_LENGTH)
 
@@ -254,16 +258,16 @@ class V1Feature(serializers.Serializer):
 class V1Vector(serializers.Serializer):
     steering_vector = NumberList(max_length=MAX_VECTOR_LENGTH)
     strength = StrictFloat()
-    hook = serializers.CharField()
+    hook = serializers.CharField(max_length=MAX_NAME)
 
 
 class V1SteerOptions(serializers.Serializer):
-    model = serializers.CharField()
-    types = serializers.ListField(
+    model = serializers.CharField(max_length=MAX_NAME)
+    types = BoundedList(
         child=serializers.ChoiceField(choices=("STEERED", "DEFAULT")), min_length=1, max_length=2
     )
-    features = serializers.ListField(child=V1Feature(), required=False, max_length=MAX_FEATURES)
-    vectors = serializers.ListField(child=V1Vector(), required=False, max_length=MAX_FEATURES)
+    features = BoundedList(child=V1Feature(), required=False, max_length=MAX_FEATURES)
+    vectors = BoundedList(child=V1Vector(), required=False, max_length=MAX_FEATURES)
     n_completion_tokens = serializers.IntegerField(min_value=1, max_value=1024)
     temperature = StrictFloat(min_value=0)
     strength_multiplier = StrictFloat()
@@ -283,15 +287,18 @@ class V1SteerOptions(serializers.Serializer):
 
 
 class V1SteerCompletion(V1SteerOptions):
-    prompt = serializers.CharField(trim_whitespace=False)
+    prompt = serializers.CharField(trim_whitespace=False, max_length=MAX_V1_PROMPT_CHARS)
 
 
 class V1SteerCompletionChat(V1SteerOptions):
-    prompt = serializers.ListField(
+    prompt = BoundedList(
         child=serializers.DictField(
-            child=serializers.CharField(allow_blank=True, trim_whitespace=False)
+            child=serializers.CharField(
+                allow_blank=True, trim_whitespace=False, max_length=MAX_V1_PROMPT_CHARS
+            )
         ),
         min_length=1,
+        max_length=MAX_CHAT_MESSAGES,
     )
     steer_special_tokens = serializers.BooleanField(required=False, default=True)
     is_assistant_axis = serializers.BooleanField(required=False, default=False)

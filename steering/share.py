@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import Q
 
 from bus.steering import DEFAULT, STEERED, SteerSettings
+from features.access import visible_sources
 from features.models import Explanation, Feature, Model
 from features.rows import row_dict
 from neuronpedia_site.errors import ApiError
@@ -113,6 +114,9 @@ def load(steer_output_id: str, user: User | None) -> dict[str, Any]:
     if row is None or not Model.objects.viewable_by(user).filter(id=row.model_id).exists():
         raise ApiError(NOT_FOUND, status=404)
     pair = _pair(row)
+    if _steers_a_hidden_source(pair.get(STEERED), user):
+        # The result would show the hidden features it steered with: as missing as they are.
+        raise ApiError(NOT_FOUND, status=404)
     plan = _plan(row)
     outputs = {t: cache.output_from_row(r) for t, r in pair.items()}
     body = response_body(plan, outputs, pair)
@@ -131,6 +135,18 @@ def load(steer_output_id: str, user: User | None) -> dict[str, Any]:
         }
     )
     return body
+
+
+def _steers_a_hidden_source(row: SteerOutput | None, user: User | None) -> bool:
+    if row is None:
+        return False
+    steered = set(row.to_neurons.values_list("model_id", "layer"))
+    if not steered:
+        return False
+    keys = Q()
+    for model_id, layer in steered:
+        keys |= Q(model_id=model_id, source_id=layer)
+    return visible_sources(user).filter(keys).count() < len(steered)
 
 
 def _messages(row: SteerOutput | None) -> list[dict[str, str]] | None:

@@ -16,10 +16,17 @@ from tests.support.accounts import Account, make_account
 from tests.support.worker_processes import (
     WorkerProcess,
     spawn_worker,
+    stop_leftover_workers,
 )
 
 # Fixtures shared across test folders.
 pytest_plugins = ["tests.support.demo_exports"]
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Workers an aborted run left behind would answer this run's tasks: stop them first."""
+    for hostname in stop_leftover_workers():
+        print(f"stopped worker {hostname}, left by an earlier run")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

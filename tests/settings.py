@@ -3,20 +3,11 @@ touches the broker queues or caches of a running `make run`."""
 
 from __future__ import annotations
 
-from neuronpedia_site.services import celery_broker_url
+from neuronpedia_site.services import celery_broker_url, redis_url_with_db
 from neuronpedia_site.settings import *  # noqa: F403
 from neuronpedia_site.settings import CELERY_IMPORTS, REDIS_URL
 
-
-def _with_db(url: str, db: int) -> str:
-    if url.startswith("unix://"):
-        return url.split("?")[0] + f"?db={db}"
-    base = url.rstrip("/")
-    head, _, tail = base.rpartition("/")
-    return f"{head}/{db}" if tail.isdigit() and head.count("/") >= 2 else f"{base}/{db}"
-
-
-REDIS_URL = _with_db(REDIS_URL, 15)
+REDIS_URL = redis_url_with_db(REDIS_URL, 15)
 CELERY_BROKER_URL = celery_broker_url(REDIS_URL)
 CELERY_RESULT_BACKEND = CELERY_BROKER_URL
 CACHES = {

@@ -51,6 +51,8 @@ class BatchStats:
     # summed over items) and the passes themselves (summed over batches).
     queued_seconds: float = 0.0
     pass_seconds: float = 0.0
+    # Batches that held back for callers expected back (a count, so tests need no clock).
+    waits: int = 0
 
     def record(self, size: int, queued: float) -> None:
         self.batches += 1
@@ -135,8 +137,10 @@ class MicroBatcher(Generic[Item, Result]):
             # deadline; once they are in, take only what is already queued.
             expected = self._callers
             deadline = self._last_end + min(self.max_wait, WAIT_SHARE * self._last_pass)
+            waited = False
             while len(batch) < self.max_batch:
                 remaining = deadline - time.monotonic() if len(batch) < expected else 0.0
+                waited = waited or remaining > 0
                 try:
                     entry = (
                         self._queue.get(timeout=remaining)
@@ -149,6 +153,7 @@ class MicroBatcher(Generic[Item, Result]):
                     stopping = True
                     break
                 batch.append(entry)
+            self.stats.waits += waited
             self._answer(batch)
 
     def _answer(self, batch: list[tuple[Item, Future[Result], float]]) -> None:
@@ -181,6 +186,7 @@ class MicroBatcher(Generic[Item, Result]):
             "items": self.stats.items,
             "largest": self.stats.largest,
             "recent": self.stats.sizes[-16:],
+            "waits": self.stats.waits,
             "queued_ms": round(self.stats.queued_seconds * 1000, 3),
             "pass_ms": round(self.stats.pass_seconds * 1000, 3),
         }

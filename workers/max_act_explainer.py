@@ -1,13 +1,14 @@
 """Offline feature explanations from a dashboard: top activating tokens plus top logits.
 
 Neuronpedia's `np_max-act-logits` explainer shows an LLM the max-activating tokens and the top
-positive logits and asks it for a phrase. This does the same without an LLM, so a fresh install
-(or the demo pack) has readable explanations: the most frequent max-activating tokens, the top
-logits, and, when a lexicon is given, the name of the lexicon group most of those tokens belong
-to ("dinosaurs: triceratops, fossil, raptor; predicts horns, teeth"). Tokens are ranked by the
-activation on them in the top examples, weighted by their rarity in the corpus (an idf), so a
-feature that stays on through a whole paragraph is described by the paragraph's topic words
-rather than by the "the" it happens to peak on. LLM explainers can replace
+positive logits and asks it for a phrase. This does something similar without an LLM, so a fresh
+install (or the demo pack) has readable explanations, under a type name of its own
+(`np_offline-max-act`, so they are never taken for an LLM's): the most telling max-activating
+tokens, the top logits, and, when a lexicon is given, the name of a lexicon group the feature is
+selective for ("dinosaurs: triceratops, fossil, raptor; predicts horns, teeth"). Tokens are
+ranked by the activation on them in the top examples, weighted by their rarity in the corpus (an
+idf), so a feature that stays on through a whole paragraph is described by the paragraph's topic
+words rather than by the "the" it happens to peak on. LLM explainers can replace
 these rows later; they carry their own type and model names.
 """
 
@@ -18,7 +19,10 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-EXPLANATION_TYPE = "np_max-act-logits"
+EXPLANATION_TYPE = "np_offline-max-act"
+# A topic is named only when its words carry at least this share of the feature's token scores,
+# its best token is one of them, and they are at least half of the tokens shown.
+SELECTIVE_SHARE = 0.5
 EXPLANATION_MODEL = "np-offline"
 
 
@@ -26,7 +30,7 @@ def explanation_type_row(creator_id: str, created_at: str) -> dict[str, Any]:
     """The `config/explanation_type.jsonl` row for these explanations."""
     return {
         "name": EXPLANATION_TYPE,
-        "displayName": "Max activations and top logits",
+        "displayName": "Max activations and top logits (offline)",
         "description": (
             "Built from a feature's top activating tokens and its top positive logits "
             "(W_dec @ W_U)."
@@ -88,7 +92,7 @@ def explain(
     logits = _distinct(top_logits, n_logits)
     parts = []
     if tokens:
-        label = _lexicon_label(words[:n_tokens], lexicon) if lexicon else None
+        label = _lexicon_label(words, score, n_tokens, lexicon) if lexicon else None
         parts.append((f"{label}: " if label else "") + ", ".join(tokens))
     if logits:
         parts.append("predicts " + ", ".join(logits))
@@ -124,10 +128,24 @@ def _distinct(tokens: Sequence[str], n: int) -> list[str]:
     return out
 
 
-def _lexicon_label(keys: Sequence[str], lexicon: Mapping[str, frozenset[str]]) -> str | None:
-    """The lexicon group holding most of `keys`, if it holds at least half of them."""
-    hits = Counter(name for key in keys for name, words in lexicon.items() if key in words)
+def _lexicon_label(
+    ranked: Sequence[str],
+    score: Mapping[str, float],
+    n_tokens: int,
+    lexicon: Mapping[str, frozenset[str]],
+) -> str | None:
+    """The lexicon group the feature is selective for, if any: its best token is in the group,
+    the group holds at least half (and two, when two are shown) of the `n_tokens` shown, and the
+    group's words carry at least SELECTIVE_SHARE of the positive scores of all word tokens (a
+    feature that fires on "the", "was" and one planet is not a space feature)."""
+    shown = ranked[:n_tokens]
+    hits = Counter(name for key in shown for name, words in lexicon.items() if key in words)
     if not hits:
         return None
     name, count = min(hits.items(), key=lambda item: (-item[1], item[0]))
-    return name if count * 2 >= len(keys) else None
+    group = lexicon[name]
+    total = sum(max(score[k], 0.0) for k in ranked)
+    inside = sum(max(score[k], 0.0) for k in ranked if k in group)
+    selective = total > 0 and inside / total >= SELECTIVE_SHARE
+    enough = count >= min(2, len(shown)) and count * 2 >= len(shown)
+    return name if shown[0] in group and enough and selective else None

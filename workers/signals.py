@@ -1,5 +1,6 @@
 """Celery worker lifecycle: load the model, announce in the registry when ready, withdraw on
-shutdown; and each finished task's answer to a caller waiting on a reply list."""
+shutdown; tell a waiting caller which worker took its task (`bus.claims`), and send each
+finished task's answer to a caller waiting on a reply list."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ import logging
 from typing import Any
 
 from celery import states
-from celery.signals import task_postrun, worker_ready, worker_shutdown
+from celery.signals import task_postrun, task_received, worker_ready, worker_shutdown
 
-from bus import replies
+from bus import claims, replies
 from bus.client import EMBED_QUEUE
 from workers import embeddings, heartbeat, serving
 
@@ -41,6 +42,15 @@ def _withdraw(sender: Any = None, **kwargs: Any) -> None:
     heartbeat.stop(sender.hostname)
 
 
+@task_received.connect
+def _claim(request: Any = None, **kwargs: Any) -> None:
+    # As soon as the message arrives, before it waits for a free thread: a worker that dies
+    # from here on is one the caller can see die (its heartbeat stops) and replace.
+    key = claims.claim_key(request)
+    if key:
+        claims.record(key, request.hostname)
+
+
 @task_postrun.connect
 def _reply(task: Any = None, retval: Any = None, state: str | None = None, **kwargs: Any) -> None:
     # A caller waiting with `bus.client.call` named a reply list in the message headers. A
@@ -48,3 +58,11 @@ def _reply(task: Any = None, retval: Any = None, state: str | None = None, **kwa
     key = replies.reply_key(task.request)
     if key and state in (states.SUCCESS, states.FAILURE):
         replies.push(key, retval, failed=state == states.FAILURE)
+
+
+@task_postrun.connect
+def _release(task: Any = None, **kwargs: Any) -> None:
+    # After the reply: the caller has its answer, and the claim would only fill Redis.
+    key = claims.claim_key(task.request)
+    if key:
+        claims.release(key)

@@ -15,6 +15,7 @@ from features.api import schemas
 from features.api import serializers as s
 from features.models import List
 from features.rows import row_dict
+from neuronpedia_site import llm_keys
 from neuronpedia_site.auth import ApiKeyRequired, authed_user, request_user
 from neuronpedia_site.errors import ApiError
 from neuronpedia_site.models import User, UserSecret, set_api_key
@@ -288,4 +289,26 @@ def user_api_key(request: Request) -> Response:
     found = UserSecret.objects.filter(user=user, type=body["type"]).first()
     if found is None:
         raise ApiError("Secret not found.", status=404)
-    return Response(row_dict(found))
+    # An LLM key is stored encrypted and never shown again: only its first characters.
+    return Response({**row_dict(found), "value": found.display_prefix})
+
+
+@extend_schema(
+    tags=["User"],
+    request=s.ApiKeyUpdateSerializer,
+    responses={200: schemas.MessageSerializer, **schemas.errors(400, 401)},
+)
+@api_view(["POST"])
+@permission_classes([ApiKeyRequired])
+def user_api_key_update(request: Request) -> Response:
+    """Set your LLM key for a provider (OPENAI, ANTHROPIC, GOOGLE, OPENROUTER), used by
+    auto-interp. The key is checked against the provider's endpoint first and stored
+    encrypted; an empty `value` removes it."""
+    body = validated(s.ApiKeyUpdateSerializer, request.data)
+    user = authed_user(request)
+    if body["value"] == "":
+        llm_keys.remove_user_key(user, body["type"])
+        return Response({"message": "API key removed"})
+    llm_keys.check_key(body["type"], body["value"])
+    llm_keys.save_user_key(user, body["type"], body["value"])
+    return Response({"message": "API key updated"})

@@ -9,10 +9,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.conf import settings
 from rest_framework import serializers
 
+from features.search import MAX_OFFSET
 from neuronpedia_format.sources import NEURONS_SET
-from neuronpedia_site.validation import source_field
+from neuronpedia_site.validation import BoundedList, bounded_many, source_field
 
 DIGITS_RE = re.compile(r"[0-9]+")  # ASCII only: str.isdigit() accepts "²", which int() refuses
 MODEL_ID_RE = re.compile(r"^[a-z][a-z0-9.-]*[a-z0-9]$|^[a-z]$")
@@ -23,6 +25,27 @@ MAX_UPLOAD_FEATURES = 128
 MAX_UPLOAD_TOKENS = 1024
 MAX_UPLOAD_LOGITS = 20
 MAX_UPLOAD_INDEX = 10_000_000
+MAX_UPLOAD_EXPLANATIONS = 100  # per feature
+MAX_UPLOAD_ACTIVATIONS = 1000  # per feature
+MAX_INDEX_DIGITS = 32  # a feature index is stored as text; no real one is longer
+MAX_NAME = 255
+MAX_DESCRIPTION = settings.API_MAX_DESCRIPTION_CHARS
+
+
+def feature_index(value: object) -> str | None:
+    """A feature index (an int, or a string of ASCII digits) as its canonical decimal string,
+    or None when it is not one. The length is checked before `int()`, which refuses strings over
+    4300 digits with a ValueError."""
+    if isinstance(value, bool):
+        return None
+    text = str(value).strip() if isinstance(value, int | str) else ""
+    if not DIGITS_RE.fullmatch(text) or len(text) > MAX_INDEX_DIGITS:
+        return None
+    return str(int(text))
+
+
+def _description(**kwargs: Any) -> serializers.CharField:
+    return serializers.CharField(max_length=MAX_DESCRIPTION, **kwargs)
 
 
 class FeatureIndexField(serializers.CharField):
@@ -31,10 +54,10 @@ class FeatureIndexField(serializers.CharField):
     def to_internal_value(self, data: Any) -> str:
         if isinstance(data, bool) or not isinstance(data, int | str):
             self.fail("invalid")
-        value = str(data).strip()
-        if not DIGITS_RE.fullmatch(value):
+        index = feature_index(data)
+        if index is None:
             raise serializers.ValidationError("Must be a non-negative integer.")
-        return str(int(value))
+        return index
 
 
 class FeatureKeySerializer(serializers.Serializer):
@@ -95,12 +118,12 @@ class NewSourceSetSerializer(serializers.Serializer):
 
 class _SearchBase(serializers.Serializer):
     query = serializers.CharField(min_length=MIN_QUERY_LENGTH, max_length=1000)
-    offset = serializers.IntegerField(required=False, min_value=0, max_value=100_000, default=0)
+    offset = serializers.IntegerField(required=False, min_value=0, max_value=MAX_OFFSET, default=0)
 
 
 class ExplanationSearchSerializer(_SearchBase):
     modelId = serializers.CharField(max_length=64)
-    layers = serializers.ListField(
+    layers = BoundedList(
         child=serializers.CharField(max_length=255),
         max_length=1000,
         help_text="Source ids to search; [] searches every source of the model.",
@@ -124,36 +147,32 @@ class ListIdSerializer(serializers.Serializer):
 
 
 class NewListSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=255)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    name = serializers.CharField(max_length=MAX_NAME)
+    description = _description(required=False, allow_blank=True, default="")
     testText = serializers.CharField(required=False, allow_null=True, max_length=10_000)
 
 
 class ListFeatureSerializer(FeatureKeySerializer):
-    description = serializers.CharField(
-        required=False, allow_blank=True, allow_null=True, default=""
-    )
+    description = _description(required=False, allow_blank=True, allow_null=True, default="")
 
 
 class NewListWithFeaturesSerializer(NewListSerializer):
-    description = serializers.CharField(required=False, allow_blank=True, default="")
-    features = ListFeatureSerializer(many=True, required=False, default=list)
-
-    def validate_features(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        if len(value) > MAX_LIST_FEATURES_PER_CALL * 10:
-            raise serializers.ValidationError("Too many features.")
-        return value
+    description = _description(required=False, allow_blank=True, default="")
+    features = bounded_many(
+        ListFeatureSerializer(),
+        required=False,
+        default=list,
+        max_length=MAX_LIST_FEATURES_PER_CALL * 10,
+        error_messages={"max_length": "Too many features (at most {max_length})."},
+    )
 
 
 class AddListFeaturesSerializer(ListIdSerializer):
-    featuresToAdd = ListFeatureSerializer(many=True)
-
-    def validate_featuresToAdd(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        if len(value) > MAX_LIST_FEATURES_PER_CALL:
-            raise serializers.ValidationError(
-                f"Too many features to add. Max is {MAX_LIST_FEATURES_PER_CALL} at a time."
-            )
-        return value
+    featuresToAdd = bounded_many(
+        ListFeatureSerializer(),
+        max_length=MAX_LIST_FEATURES_PER_CALL,
+        error_messages={"max_length": "Too many features to add. Max is {max_length} at a time."},
+    )
 
 
 class ListFeatureKeySerializer(ListIdSerializer, FeatureKeySerializer):
@@ -161,12 +180,12 @@ class ListFeatureKeySerializer(ListIdSerializer, FeatureKeySerializer):
 
 
 class EditListFeatureSerializer(ListFeatureKeySerializer):
-    description = serializers.CharField(allow_blank=True, allow_null=True)
+    description = _description(allow_blank=True, allow_null=True)
 
 
 class UpdateListSerializer(ListIdSerializer):
-    name = serializers.CharField(max_length=255)
-    description = serializers.CharField(allow_blank=True, default="", required=False)
+    name = serializers.CharField(max_length=MAX_NAME)
+    description = _description(allow_blank=True, default="", required=False)
     defaultTestText = serializers.CharField(
         required=False, allow_null=True, allow_blank=True, max_length=10_000
     )
@@ -195,25 +214,27 @@ class ApiKeyRequestSerializer(serializers.Serializer):
 
 
 class LogitSerializer(serializers.Serializer):
-    token = serializers.CharField(trim_whitespace=False, allow_blank=True)
+    token = serializers.CharField(trim_whitespace=False, allow_blank=True, max_length=MAX_NAME)
     value = serializers.FloatField()
 
 
 class UploadExplanationSerializer(serializers.Serializer):
     text = serializers.CharField(min_length=1, max_length=512)
-    methodName = serializers.CharField(required=False, allow_null=True, allow_blank=True)
-    modelName = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    methodName = serializers.CharField(
+        required=False, allow_null=True, allow_blank=True, max_length=MAX_NAME
+    )
+    modelName = serializers.CharField(
+        required=False, allow_null=True, allow_blank=True, max_length=MAX_NAME
+    )
 
 
 class UploadActivationSerializer(serializers.Serializer):
-    tokens = serializers.ListField(
-        child=serializers.CharField(trim_whitespace=False, allow_blank=True),
+    tokens = BoundedList(
+        child=serializers.CharField(trim_whitespace=False, allow_blank=True, max_length=MAX_NAME),
         min_length=1,
         max_length=MAX_UPLOAD_TOKENS,
     )
-    values = serializers.ListField(
-        child=serializers.FloatField(), min_length=1, max_length=MAX_UPLOAD_TOKENS
-    )
+    values = BoundedList(child=serializers.FloatField(), min_length=1, max_length=MAX_UPLOAD_TOKENS)
     quantileMax = serializers.FloatField(required=False, allow_null=True, max_value=99_999_999)
     quantileMin = serializers.FloatField(required=False, allow_null=True, max_value=99_999_999)
     quantileFraction = serializers.FloatField(
@@ -231,22 +252,40 @@ class UploadActivationSerializer(serializers.Serializer):
 class UploadFeatureSerializer(serializers.Serializer):
     index = serializers.IntegerField(min_value=0, max_value=MAX_UPLOAD_INDEX)
     density = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=1)
-    topLogits = LogitSerializer(many=True, required=False, allow_null=True)
-    bottomLogits = LogitSerializer(many=True, required=False, allow_null=True)
-    explanations = UploadExplanationSerializer(many=True, required=False, allow_null=True)
-    activations = UploadActivationSerializer(many=True, allow_empty=False)
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        for key in ("topLogits", "bottomLogits"):
-            if len(attrs.get(key) or []) > MAX_UPLOAD_LOGITS:
-                raise serializers.ValidationError({key: f"At most {MAX_UPLOAD_LOGITS} logits."})
-        return attrs
+    topLogits = bounded_many(
+        LogitSerializer(),
+        required=False,
+        allow_null=True,
+        max_length=MAX_UPLOAD_LOGITS,
+        error_messages={"max_length": "At most {max_length} logits."},
+    )
+    bottomLogits = bounded_many(
+        LogitSerializer(),
+        required=False,
+        allow_null=True,
+        max_length=MAX_UPLOAD_LOGITS,
+        error_messages={"max_length": "At most {max_length} logits."},
+    )
+    explanations = bounded_many(
+        UploadExplanationSerializer(),
+        required=False,
+        allow_null=True,
+        max_length=MAX_UPLOAD_EXPLANATIONS,
+    )
+    activations = bounded_many(
+        UploadActivationSerializer(), allow_empty=False, max_length=MAX_UPLOAD_ACTIVATIONS
+    )
 
 
 class UploadBatchSerializer(serializers.Serializer):
     modelId = serializers.CharField(max_length=64)
     source = source_field(serializers.CharField(max_length=255))
-    features = UploadFeatureSerializer(many=True, allow_empty=False)
+    features = bounded_many(
+        UploadFeatureSerializer(),
+        allow_empty=False,
+        max_length=MAX_UPLOAD_FEATURES,
+        error_messages={"max_length": "At most {max_length} features per call."},
+    )
 
     def validate_modelId(self, value: str) -> str:
         return value.lower()
@@ -255,9 +294,32 @@ class UploadBatchSerializer(serializers.Serializer):
         return value.lower()
 
     def validate_features(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        if len(value) > MAX_UPLOAD_FEATURES:
-            raise serializers.ValidationError(f"At most {MAX_UPLOAD_FEATURES} features per call.")
         indexes = [f["index"] for f in value]
         if len(set(indexes)) != len(indexes):
             raise serializers.ValidationError("All indexes must be unique.")
         return value
+
+
+class ExplanationGenerateRequestSerializer(FeatureKeySerializer):
+    explanationType = serializers.CharField(
+        max_length=255, help_text="oai_token-act-pair, np_max-act-logits, np_max-act, ..."
+    )
+    explanationModelName = serializers.CharField(
+        max_length=255, help_text="An ExplanationModelType name, e.g. gpt-4o-mini."
+    )
+    useOpenRouter = serializers.BooleanField(required=False, default=False)
+
+
+class ExplanationScoreRequestSerializer(serializers.Serializer):
+    explanationId = serializers.CharField(max_length=40)
+    scorerType = serializers.CharField(
+        max_length=255, help_text="recall_alt, eleuther_fuzz, eleuther_recall, eleuther_embedding"
+    )
+    scorerModel = serializers.CharField(
+        max_length=255, required=False, allow_null=True, allow_blank=True, default=None
+    )
+
+
+class ApiKeyUpdateSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["OPENAI", "GOOGLE", "ANTHROPIC", "OPENROUTER"])
+    value = serializers.CharField(max_length=512, allow_blank=True, trim_whitespace=True)

@@ -10,19 +10,20 @@ from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from features import catalog, explanations, feature_detail, search, uploads
+from features import autointerp, catalog, explanations, feature_detail, search, uploads
 from features.access import NOT_FOUND_MESSAGE
 from features.api import schemas
 from features.api import serializers as s
 from neuronpedia_site.auth import ApiKeyRequired, authed_user, request_user
 from neuronpedia_site.errors import ApiError
 from neuronpedia_site.models import User
-from neuronpedia_site.validation import validated
+from neuronpedia_site.validation import bounded_many, validated
 
 FEATURE_PATH = [
     OpenApiParameter(
@@ -61,7 +62,9 @@ def feature(request: Request, model_id: str, layer: str, index: str) -> HttpResp
 
 @extend_schema(
     tags=["Features"],
-    request=s.FeatureBatchItemSerializer(many=True),
+    request=bounded_many(
+        s.FeatureBatchItemSerializer(), max_length=feature_detail.MAX_BATCH_FEATURES
+    ),
     responses={200: schemas.FeatureSerializer(many=True), **schemas.errors(400)},
 )
 @api_view(["POST"])
@@ -69,9 +72,13 @@ def features_batch(request: Request) -> HttpResponse:
     """Several features at once (at most 250), in request order, with explanations and their
     public activations (the top `maxActsToReturn` when given). Hidden or missing features are
     left out."""
-    items = validated(s.FeatureBatchItemSerializer, request.data, many=True)
-    if len(items) > feature_detail.MAX_BATCH_FEATURES:
-        raise ApiError(f"At most {feature_detail.MAX_BATCH_FEATURES} features per request.")
+    items = validated(
+        s.FeatureBatchItemSerializer,
+        request.data,
+        many=True,
+        max_length=feature_detail.MAX_BATCH_FEATURES,
+        error_messages={"max_length": "At most {max_length} features per request."},
+    )
     refs = [
         feature_detail.FeatureRef(i["modelId"], i["layer"], i["index"], i.get("maxActsToReturn"))
         for i in items
@@ -189,6 +196,26 @@ def explanation(request: Request, explanation_id: str) -> Response:
 
 @extend_schema(
     tags=["Explanations"],
+    request=None,
+    responses={200: schemas.MessageSerializer, **schemas.errors(401)},
+)
+@api_view(["POST"])
+@permission_classes([ApiKeyRequired])
+def explanation_new(request: Request) -> Response:
+    """Disabled, as on Neuronpedia: the answer says so. Upload explanations with
+    `/api/feature/upload-batch` instead."""
+    return Response({"message": explanations.NEW_ENDPOINT_INACTIVE})
+
+
+@extend_schema(tags=["Explanations"], request=None, responses=schemas.errors(400))
+@api_view(["GET"])
+def explanation_export(request: Request) -> Response:
+    """Removed, as on Neuronpedia: a 400 whose `newUrl` is the public datasets bucket."""
+    raise ApiError(explanations.EXPORT_REMOVED, extra={"newUrl": explanations.DATASETS_URL})
+
+
+@extend_schema(
+    tags=["Explanations"],
     parameters=EXPLANATION_PATH,
     request=None,
     responses={200: schemas.VoteSerializer, **schemas.errors(401, 404)},
@@ -299,3 +326,52 @@ def _search_explanations(
     user = request_user(request)
     sources = scope(body, user)
     return Response(search.search_explanations(body, body["query"], body["offset"], sources, user))
+
+
+@extend_schema(
+    tags=["Explanations"],
+    request=s.ExplanationGenerateRequestSerializer,
+    responses={
+        200: OpenApiResponse(OpenApiTypes.OBJECT, description="`{explanation}`: the new row."),
+        **schemas.errors(400, 401, 404, 503),
+    },
+)
+@api_view(["POST"])
+@permission_classes([ApiKeyRequired])
+def explanation_generate(request: Request) -> Response:
+    """Auto-interp: explain a feature with an LLM and save the explanation (`{explanation}`).
+    Needs an LLM key of yours (`/api/user/api-key-update`) for the explainer model's provider,
+    or an OpenRouter key."""
+    body = validated(s.ExplanationGenerateRequestSerializer, request.data)
+    return Response(autointerp.generate(authed_user(request), body))
+
+
+@extend_schema(
+    tags=["Explanations"],
+    request=s.ExplanationScoreRequestSerializer,
+    responses={
+        200: OpenApiResponse(OpenApiTypes.OBJECT, description="`{score}`: the new row."),
+        **schemas.errors(400, 401, 404, 503),
+    },
+)
+@api_view(["POST"])
+@permission_classes([ApiKeyRequired])
+def explanation_score(request: Request) -> Response:
+    """Auto-interp: score an explanation (`{score}`, with its `jsonDetails` breakdown). LLM
+    scorers need your OpenRouter key; `eleuther_embedding` runs a local model and needs none."""
+    body = validated(s.ExplanationScoreRequestSerializer, request.data)
+    return Response(autointerp.score(authed_user(request), body))
+
+
+@extend_schema(
+    tags=["Explanations"],
+    parameters=[OpenApiParameter("score_id", str, OpenApiParameter.PATH)],
+    request=None,
+    responses={200: schemas.MessageSerializer, **schemas.errors(401, 403, 404)},
+)
+@api_view(["POST"])
+@permission_classes([ApiKeyRequired])
+def explanation_score_delete(request: Request, score_id: str) -> Response:
+    """Delete an explanation score you created."""
+    autointerp.delete_score(score_id, authed_user(request))
+    return Response({"message": "Explanation score deleted"})

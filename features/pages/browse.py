@@ -228,9 +228,11 @@ def lists_of(user: User) -> list[List]:
 
 
 def user_vectors(owner: User, viewer: User | None) -> list[Feature]:
-    """The owner's steering vectors in sources the viewer may reach (vector sets are UNLISTED,
-    so they show here, by URL, and in no listing)."""
-    in_scope = visible_sources(viewer).filter(
+    """The owner's steering vectors: to the owner (and admins) every one in a source they may
+    reach; to anyone else only those in listed (PUBLIC) sources. This page is a listing, and
+    vector sets are UNLISTED: a vector there is reachable by its URL, not listed to others."""
+    own = viewer is not None and (viewer.pk == owner.pk or viewer.admin)
+    in_scope = visible_sources(viewer, listed=not own).filter(
         model_id=OuterRef("model_id"), source_id=OuterRef("layer")
     )
     return list(

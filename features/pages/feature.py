@@ -16,6 +16,7 @@ own dict as well.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,8 +28,10 @@ MAX_EXAMPLES = 100  # top activating examples rendered on the page
 MAX_LOGITS = 10  # rows in each of the top and bottom logit tables
 MAX_SIMILAR = 10
 RANGE_CHOICES = (1, 3, 5, 10, 20, 40)  # context widths offered besides the set's default
-# Token shading colour (RGB); the alpha channel carries value / max value.
-SHADE_RGB = "16, 185, 129"
+# Tokens are shaded by value / max value in SHADE_LEVELS steps, as CSS classes `shade-1` ..
+# `shade-20` (static/css/site.css holds the colour): the Content-Security-Policy allows no
+# inline style attributes. static/js/np.js shades the test box the same way.
+SHADE_LEVELS = 20
 BREAK_TOKENS = {"\n", "\r\n", "\r"}
 
 
@@ -44,8 +47,9 @@ class Token:
     is_break: bool = False
 
     @property
-    def style(self) -> str:
-        return f"background-color: rgba({SHADE_RGB}, {self.alpha:.3f})" if self.alpha > 0 else ""
+    def shade(self) -> int:
+        """The shading step, 1..SHADE_LEVELS (0: unshaded); any value above zero shows."""
+        return max(1, math.floor(self.alpha * SHADE_LEVELS + 0.5)) if self.alpha > 0 else 0  # as JS
 
     @property
     def label(self) -> str:

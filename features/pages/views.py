@@ -13,6 +13,7 @@ from features.feature_detail import get_feature
 from features.pages import browse as pages
 from features.pages import feature as dashboard
 from features.pages.search import MIN_QUERY_LENGTH, search_explanations
+from features.search import MAX_OFFSET
 from neuronpedia_site.accounts import NEW_KEY_SESSION
 from neuronpedia_site.models import User, UserSecret
 
@@ -21,9 +22,10 @@ def _viewer(request: HttpRequest) -> User | None:
     return request.user if request.user.is_authenticated else None
 
 
-def _int_param(request: HttpRequest, name: str) -> int:
+def _offset_param(request: HttpRequest) -> int:
+    """`?offset=`, from 0 to MAX_OFFSET (anything else reads as the nearest of those)."""
     try:
-        return max(int(request.GET.get(name, "0")), 0)
+        return min(max(int(request.GET.get("offset", "0")), 0), MAX_OFFSET)
     except ValueError:
         return 0
 
@@ -113,7 +115,7 @@ def search(request: HttpRequest) -> HttpResponse:
     user = _viewer(request)
     query = request.GET.get("q", "").strip()
     model_id = request.GET.get("model") or None
-    offset = _int_param(request, "offset")
+    offset = _offset_param(request)
     too_short = bool(query) and len(query) < MIN_QUERY_LENGTH
     found = None
     if query and not too_short:

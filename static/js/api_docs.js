@@ -2,6 +2,8 @@
 // responses, and sends requests with the X-Api-Key entered on the page.
 (function () {
   "use strict";
+  // Given on the script tag: the Content-Security-Policy allows no inline scripts.
+  const schemaUrl = document.currentScript.dataset.schemaUrl;
   const keyInput = document.getElementById("api-key");
   keyInput.value = sessionStorage.getItem("np-api-key") || "";
   keyInput.addEventListener("change", () => sessionStorage.setItem("np-api-key", keyInput.value));
@@ -93,7 +95,7 @@
     return el("details", { class: "op" }, summary, body);
   }
 
-  fetch(window.API_SCHEMA_URL).then((r) => r.json()).then((spec) => {
+  fetch(schemaUrl).then((r) => r.json()).then((spec) => {
     const byTag = new Map();
     for (const [path, item] of Object.entries(spec.paths)) {
       for (const [method, op] of Object.entries(item)) {

@@ -3,8 +3,9 @@
 "use strict";
 
 window.NP = (function () {
-  // Same colour as features/pages/feature.py SHADE_RGB.
-  var SHADE_RGB = "16, 185, 129";
+  // Shading steps, as features/pages/feature.py SHADE_LEVELS: classes shade-1 .. shade-20 of
+  // static/css/site.css (the Content-Security-Policy allows no inline style attributes).
+  var SHADE_LEVELS = 20;
 
   function csrfToken() {
     var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
@@ -69,11 +70,11 @@ window.NP = (function () {
     tokens.forEach(function (token, i) {
       var value = values[i] || 0;
       var span = document.createElement("span");
-      span.className = "tok" + (i === top ? " max" : "");
+      var alpha = maxValue > 0 ? Math.min(Math.max(value / maxValue, 0), 1) : 0;
+      var shade = alpha > 0 ? Math.max(1, Math.round(alpha * SHADE_LEVELS)) : 0;
+      span.className = "tok" + (shade ? " shade-" + shade : "") + (i === top ? " max" : "");
       var isBreak = token === "\n" || token === "\r\n";
       span.textContent = isBreak ? "↵" : token;
-      var alpha = maxValue > 0 ? Math.min(Math.max(value / maxValue, 0), 1) : 0;
-      if (alpha > 0) span.style.backgroundColor = "rgba(" + SHADE_RGB + ", " + alpha.toFixed(3) + ")";
       span.title = formatValue(value);
       if (value > 0) {
         span.tabIndex = 0;

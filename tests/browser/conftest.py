@@ -16,22 +16,12 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.chrome.webdriver import WebDriver
 
-from tests.support.browser import LAPTOP, MISSING, SCREENSHOTS
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if not MISSING:
-        return
-    skip = pytest.mark.skip(
-        reason=f"{' and '.join(MISSING)} not installed (run scripts/ensure_test_tools.sh)"
-    )
-    for item in items:
-        if item.get_closest_marker("browser"):
-            item.add_marker(skip)
+from tests.support.browser import LAPTOP, SCREENSHOTS, require_chromium
 
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[WebDriver]:
+    require_chromium()
     options = webdriver.ChromeOptions()
     for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
         options.add_argument(arg)

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from django.urls import Resolver404, resolve
 from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
@@ -30,15 +29,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 Shot = Callable[[str], Path]
 WAIT = 10
 DEMO_PACK = ROOT / "demo_pack" / "demo-lm"
-
-
-def _routed(path: str) -> bool:
-    """Whether another part of the site (the API branches) serves `path` in this checkout."""
-    try:
-        match = resolve(path)
-    except Resolver404:
-        return False
-    return not match.func.__module__.startswith("features.pages.views")
 
 
 def _wait_text(browser: WebDriver, selector: str, pattern: str) -> WebElement:
@@ -128,10 +118,6 @@ def test_home_to_model_to_source_to_feature(
     assert _script_errors(browser) == []
 
 
-@pytest.mark.skipif(
-    not _routed("/api/activation/new"),
-    reason="/api/activation/new comes with the inference branch; not routed in this checkout",
-)
 def test_the_test_box_and_inference_search_explain_that_no_worker_is_running(
     browser: WebDriver, live_server: object, site: Site, screenshot: Shot
 ) -> None:
@@ -152,10 +138,6 @@ def test_the_test_box_and_inference_search_explain_that_no_worker_is_running(
     assert browser.find_element(By.ID, "infer-results").get_attribute("hidden") is not None
 
 
-@pytest.mark.skipif(
-    not _routed("/api/activation/new") or not (DEMO_PACK / "manifest.json").exists(),
-    reason="needs /api/activation/new (the inference branch) and the bundled demo pack",
-)
 def test_the_test_box_shades_a_real_workers_activations(
     browser: WebDriver,
     live_server: object,
@@ -199,10 +181,6 @@ def test_the_test_box_shades_a_real_workers_activations(
     assert _script_errors(browser) == []
 
 
-@pytest.mark.skipif(
-    not (_routed("/api/list/new") and _routed("/api/list/add-features")),
-    reason="the list API (/api/list/new, /api/list/add-features) comes with the API branch",
-)
 def test_create_a_list_add_the_feature_and_remove_it(
     browser: WebDriver, live_server: object, site: Site, alice: Account, screenshot: Shot
 ) -> None:

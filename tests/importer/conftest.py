@@ -15,7 +15,7 @@ import boto3
 import pytest
 
 from tests.support.exportgen import Export, upload, write_export
-from tests.support.importer import BUCKET, QuietHandler, free_port
+from tests.support.importer import BUCKET, QuietHandler
 from tests.support.worker_processes import worker_database_url
 
 
@@ -25,10 +25,12 @@ def moto_endpoint() -> Iterator[str]:
     from moto.server import ThreadedMotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    # Port 0: the server binds a free port itself, so no other process can take it between a
+    # free_port() probe and the bind.
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
-    yield f"http://127.0.0.1:{port}"
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
     server.stop()
 
 
@@ -106,10 +108,9 @@ def worker_env(moto_endpoint: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def eager_tasks() -> Iterator[None]:
-    """Celery tasks run inline (for views that enqueue jobs, without a worker process)."""
-    from neuronpedia_site.celery import app
-
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = False
+def importer_worker(
+    start_worker: Callable[..., Any], worker_env: dict[str, str], use_moto: str
+) -> Any:
+    """A real worker on the default queue, for the endpoints that hand jobs to one (tests using
+    it commit their rows: `django_db(transaction=True)`)."""
+    return start_worker(env=worker_env)

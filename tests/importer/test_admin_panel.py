@@ -14,6 +14,7 @@ from features.models import Feature
 from importer import jobs, status
 from importer.models import ImportJob
 from tests.support.exportgen import Export
+from tests.support.importer import wait_for_job
 
 pytestmark = pytest.mark.django_db
 
@@ -48,13 +49,19 @@ def test_the_panel_is_for_staff_only(alice: Any) -> None:
 
 
 def test_the_tree_groups_sources_by_set_with_what_is_imported(
-    eager_tasks: None, staff: Client, s3_export: tuple[str, Export], use_moto: str
+    staff: Client, s3_export: tuple[str, Export], use_moto: str
 ) -> None:
     location = s3_export[0]
-    models = staff.get("/api/admin/importer/tree", {"from": location}).json()
+    models = staff.post(
+        "/api/admin/importer/tree", {"from": location}, content_type="application/json"
+    ).json()
     assert models == {"location": location, "models": ["gpt2-small"]}
     jobs.run_job(jobs.prepare_import("gpt2-small", "6-res-jb", location=location)[0].pk)
-    tree = staff.get("/api/admin/importer/tree", {"from": location, "modelId": "gpt2-small"})
+    tree = staff.post(
+        "/api/admin/importer/tree",
+        {"from": location, "modelId": "gpt2-small"},
+        content_type="application/json",
+    )
     sets = {s["name"]: s for s in tree.json()["sets"]}
     assert list(sets) == ["att-kk", "res-jb"]
     assert (sets["res-jb"]["imported"], sets["res-jb"]["total"]) == (1, 2)
@@ -64,19 +71,22 @@ def test_the_tree_groups_sources_by_set_with_what_is_imported(
     ]
 
 
+@pytest.mark.django_db(transaction=True)
 def test_import_resync_and_import_all_in_set(
-    eager_tasks: None, staff: Client, s3_export: tuple[str, Export], use_moto: str
+    importer_worker: Any, staff: Client, s3_export: tuple[str, Export]
 ) -> None:
     body = {"modelId": "gpt2-small", "sourceId": "6-res-jb", "from": s3_export[0]}
     first = staff.post("/api/admin/importer/jobs", body, content_type="application/json")
     assert first.status_code == 202
-    assert first.json()["state"] == "done" and first.json()["progress"] == 1.0
+    done = wait_for_job(first.json()["id"])
+    assert (done.state, status.job_status(done)["progress"]) == ("done", 1.0)
     again = staff.post("/api/admin/importer/jobs", body, content_type="application/json")
     assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
     resync = staff.post(
         "/api/admin/importer/jobs", {**body, "resync": True}, content_type="application/json"
     )
     assert resync.status_code == 202 and resync.json()["id"] != first.json()["id"]
+    assert wait_for_job(resync.json()["id"]).state == "done"
     assert Feature.objects.filter(layer="6-res-jb").count() == 6
 
     whole_set = staff.post(
@@ -85,11 +95,12 @@ def test_import_resync_and_import_all_in_set(
         content_type="application/json",
     )
     assert whole_set.status_code == 202 and len(whole_set.json()["started"]) == 1  # 2-res-jb
+    assert wait_for_job(whole_set.json()["started"][0]).state == "done"
     assert Feature.objects.filter(layer="2-res-jb").count() == 6
 
 
 def test_the_job_page_has_files_and_the_completeness_report(
-    eager_tasks: None, admin_account: Any, s3_export: tuple[str, Export], use_moto: str
+    admin_account: Any, s3_export: tuple[str, Export], use_moto: str
 ) -> None:
     job = jobs.run_job(jobs.prepare_import("gpt2-small", "6-res-jb", location=s3_export[0])[0].pk)
     Feature.objects.filter(layer="6-res-jb", index="0").delete()  # lose some rows
@@ -125,13 +136,15 @@ def test_live_progress_has_rows_per_second_and_an_eta() -> None:
     assert status.job_status(job)["displayState"] == "interrupted"
 
 
+@pytest.mark.django_db(transaction=True)
 def test_sync_config_from_the_panel(
-    eager_tasks: None, staff: Client, s3_export: tuple[str, Export], use_moto: str
+    importer_worker: Any, staff: Client, s3_export: tuple[str, Export]
 ) -> None:
     response = staff.post(
         "/api/admin/importer/config", {"from": s3_export[0]}, content_type="application/json"
     )
-    assert response.status_code == 202 and response.json()["state"] == "done"
+    assert response.status_code == 202
+    assert wait_for_job(response.json()["id"]).state == "done"
 
 
 def test_actions_need_a_worker(staff: Client, s3_export: tuple[str, Export]) -> None:
@@ -145,6 +158,13 @@ def test_actions_need_a_worker(staff: Client, s3_export: tuple[str, Export]) -> 
     assert not ImportJob.objects.exists()
 
 
-def test_an_unreadable_location_is_a_502(staff: Client, tmp_path: Any) -> None:
-    response = staff.get("/api/admin/importer/tree", {"from": str(tmp_path / "nope")})
-    assert response.status_code == 502 and "no such directory" in response.json()["error"]
+def test_a_location_that_does_not_exist_is_a_400(
+    staff: Client, tmp_path: Any, settings: Any
+) -> None:
+    settings.IMPORT_LOCAL_ROOTS = [tmp_path]
+    response = staff.post(
+        "/api/admin/importer/tree",
+        {"from": str(tmp_path / "nope")},
+        content_type="application/json",
+    )
+    assert response.status_code == 400 and "no such directory" in response.json()["error"]

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from features.models import Feature
+from tests.support.browser import require_chromium
 from tests.support.exportgen import Export
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -17,8 +18,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def browser() -> Iterator[Any]:
-    if not (shutil.which("chromium") and shutil.which("chromedriver")):
-        pytest.skip("chromium and chromedriver are needed (scripts/ensure_test_tools.sh)")
+    require_chromium()
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -36,9 +36,8 @@ def browser() -> Iterator[Any]:
 def test_the_panel_lists_imports_and_reports(
     browser: Any,
     live_server: Any,
-    eager_tasks: None,
+    importer_worker: Any,
     s3_export: tuple[str, Export],
-    use_moto: str,
     settings: Any,
 ) -> None:
     from django.contrib.auth import get_user_model

@@ -13,8 +13,8 @@ from django.test import Client
 
 from features.models import Activation, ExplanationType, Feature
 from importer.models import ImportJob
-from tests.support.exportgen import Export
-from tests.support.importer import BUCKET
+from tests.support.exportgen import Export, write_export
+from tests.support.importer import BUCKET, serve_slowly
 
 URL = "/api/admin/import?modelId=gpt2-small&sourceId=6-res-jb"
 
@@ -46,25 +46,27 @@ def _seed_users() -> Iterator[None]:
 def test_progress_streams_while_a_worker_imports(
     _seed_users: None,
     start_worker: Callable[..., Any],
-    s3_prefix: Callable[..., tuple[str, Path, Export]],
     worker_env: dict[str, str],
     admin_account: Any,
     settings: Any,
+    tmp_path: Path,
 ) -> None:
-    location, _, _ = s3_prefix(features=8, batch_size=2)
-    settings.IMPORT_FROM = location
-    start_worker(env={**worker_env, "IMPORT_FROM": location, "IMPORT_DEBUG_FILE_DELAY_MS": "150"})
-    response = Client().post(URL, HTTP_X_API_KEY=admin_account.key)
-    assert response.status_code == 200
-    assert response["Content-Type"] == "text/event-stream"
-    assert "Access-Control-Allow-Origin" not in response
-    events = _events(response)
+    # Served slowly, so that the import lasts long enough to stream progress as it goes.
+    write_export(tmp_path, features=8, batch_size=8, activations_per_feature=400, tokens=64)
+    with serve_slowly(tmp_path) as location:
+        settings.IMPORT_FROM = location
+        start_worker(env={**worker_env, "IMPORT_FROM": location})
+        response = Client().post(URL, HTTP_X_API_KEY=admin_account.key)
+        assert response.status_code == 200
+        assert response["Content-Type"] == "text/event-stream"
+        assert "Access-Control-Allow-Origin" not in response
+        events = _events(response)
     assert events[-1] == ("complete", {})
     progress = [data["progress"] for event, data in events if event is None]
     assert len(progress) >= 3 and progress == sorted(progress) and progress[-1] == 1.0
     texts = [data["progressText"] for event, data in events if event is None]
     assert any("rows" in t and "files)" in t for t in texts)
-    assert (Feature.objects.count(), Activation.objects.count()) == (8, 24)
+    assert (Feature.objects.count(), Activation.objects.count()) == (8, 3200)
     # GET follows the finished job without starting another
     again = _events(Client().get(URL, HTTP_X_API_KEY=admin_account.key))
     assert again[-1] == ("complete", {}) and ImportJob.objects.count() == 1
@@ -119,9 +121,11 @@ def test_without_a_worker_it_says_how_to_start_one(admin_account: Any) -> None:
     assert not ImportJob.objects.exists()
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_a_failed_import_ends_with_an_error_event(
-    eager_tasks: None,
+    _seed_users: None,
+    start_worker: Callable[..., Any],
+    worker_env: dict[str, str],
     s3: Any,
     s3_prefix: Callable[..., tuple[str, Path, Export]],
     admin_account: Any,
@@ -130,6 +134,7 @@ def test_a_failed_import_ends_with_an_error_event(
 ) -> None:
     location, _, _ = s3_prefix()
     settings.IMPORT_FROM = location
+    start_worker(env={**worker_env, "IMPORT_FROM": location})
     prefix = location.removeprefix(f"s3://{BUCKET}/")
     path = "gpt2-small/6-res-jb/features/batch-1.jsonl.gz"
     s3.put_object(Bucket=BUCKET, Key=f"{prefix}/{path}", Body=b"broken", ACL="public-read")

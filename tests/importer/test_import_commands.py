@@ -107,3 +107,30 @@ def test_list_exports(export_dir: tuple[Path, Export]) -> None:
     assert out.index("2-res-jb") < out.index("6-res-jb")
     with pytest.raises(CommandError, match="no such directory"):
         _call("list_exports", "--from", "/nonexistent/exports")
+
+
+def test_a_failed_attempt_leaves_an_imported_source_imported(
+    tmp_path: Path, export_dir: tuple[Path, Export]
+) -> None:
+    location = str(export_dir[0])
+    _call("import_source", "gpt2-small", "6-res-jb", "--from", location)
+    # say, a re-sync from a bucket that is unreachable at the time
+    with pytest.raises(CommandError, match="no such directory"):
+        _call(
+            "import_source", "gpt2-small", "6-res-jb", "--from", str(tmp_path / "gone"), "--resync"
+        )
+    failed = ImportJob.objects.latest("id")
+    assert failed.state == ImportJob.State.FAILED
+    out = _call("list_exports", "gpt2-small", "--from", location)
+    assert "res-jb  (1 of 2 imported)" in out
+    line = next(line for line in out.splitlines() if "6-res-jb" in line)
+    assert line.split() == [
+        "L6",
+        "6-res-jb",
+        "imported",
+        "(last",
+        "attempt",
+        "failed,",
+        "job",
+        f"{failed.pk})",
+    ]

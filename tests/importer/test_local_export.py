@@ -47,7 +47,7 @@ def test_it_loads_every_row_of_the_export(small_export: tuple[Any, Any]) -> None
     assert Feature.objects.filter(model=model, layer=SOURCE).count() == 512
     assert Activation.objects.filter(model=model, layer=SOURCE).count() == result.activations
     assert Explanation.objects.filter(model=model, layer=SOURCE).count() == result.explanations
-    assert ExplanationType.objects.filter(name="np_max-act-logits").exists()
+    assert ExplanationType.objects.filter(name="np_offline-max-act").exists()
     assert ExplanationModelType.objects.filter(name="np-offline").exists()
 
     feature = Feature.objects.get(model=model, layer=SOURCE, index="193")
@@ -65,7 +65,7 @@ def test_it_loads_every_row_of_the_export(small_export: tuple[Any, Any]) -> None
         [a["tokens"], a["values"], a["dataIndex"]] for a in same
     ]
     explanation = Explanation.objects.get(model=model, layer=SOURCE, index="193")
-    assert explanation.type_name_id == "np_max-act-logits"
+    assert explanation.type_name_id == "np_offline-max-act"
     assert explanation.description == export.explanations_of(193)[0]["description"]
 
 

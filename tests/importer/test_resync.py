@@ -36,6 +36,8 @@ def test_a_resync_of_an_imported_source_adds_nothing(
     assert _counts() == (6, 18, 6)
     bulk = second.files.filter(table__in=["Neuron", "Activation", "Explanation"])
     assert [f.inserted for f in bulk] == [0] * bulk.count()
+    # config and metadata rows are upserted: updating a stored row is not a new one
+    assert second.rows_inserted == 0
     assert second.report["complete"] is True
     assert second.report["tables"]["Activation"]["expected"] == 18
 

@@ -7,7 +7,8 @@ import torch
 from rest_framework.test import APIClient
 
 from tests.support.factories import make_model, make_source
-from tests.support.inference import MODEL_ID, make_features
+from tests.support.inference import MODEL_ID, Reference, TinyPack, make_features
+from tests.support.tiny_models import build_sae_root
 from tests.support.worker_processes import spawn_worker
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("worker")]
@@ -77,13 +78,21 @@ def test_errors(anon: APIClient, tiny_model) -> None:
 
 
 @pytest.fixture(scope="module")
-def twin_worker(tiny_pack, django_db_setup, tmp_path_factory):
-    """A second model, `tiny-twin`, on its own worker and queue (the same weights, so the
-    answer can be checked against the same reference)."""
+def twin_pack(tiny_pack, tmp_path_factory) -> TinyPack:
+    """The same model with SAEs of other weights: an answer computed on the wrong worker (the
+    source model's) cannot pass for the twin's."""
+    return TinyPack(
+        tiny_pack.model_dir, build_sae_root(tmp_path_factory.mktemp("twin-saes"), seed=2)
+    )
+
+
+@pytest.fixture(scope="module")
+def twin_worker(twin_pack, django_db_setup, tmp_path_factory):
+    """A second model, `tiny-twin`, on its own worker and queue."""
     process = spawn_worker(
         tmp_path_factory.mktemp("twin-log"),
-        *("--model", TWIN, "--model-dir", str(tiny_pack.model_dir)),
-        *("--sae-dir", str(tiny_pack.sae_root), "--device", "cpu", "--no-default-queue"),
+        *("--model", TWIN, "--model-dir", str(twin_pack.model_dir)),
+        *("--sae-dir", str(twin_pack.sae_root), "--device", "cpu", "--no-default-queue"),
         prefix="twin",
         wait=90,
     )
@@ -92,16 +101,17 @@ def twin_worker(tiny_pack, django_db_setup, tmp_path_factory):
 
 
 def test_across_models_the_vector_comes_from_one_worker_and_is_compared_on_the_other(
-    anon: APIClient, tiny_model, reference, twin_worker
+    anon: APIClient, tiny_model, reference, twin_pack, twin_worker
 ) -> None:
     twin = make_model(TWIN, layers=2, dimension=64)
     make_source(twin, "1-jr-demo")
     response = anon.post(URL, _body(targetModelId=TWIN), format="json")
     assert response.status_code == 200, response.json()
     body = response.json()
-    expected = reference.decoder_cossim(
-        reference.saes["1-res-demo"].W_dec.detach()[11], "1-jr-demo", 10
-    )
+    query = reference.saes["1-res-demo"].W_dec.detach()[11]  # from the source model's worker
+    expected = Reference(twin_pack).decoder_cossim(query, "1-jr-demo", 10)  # on the twin's SAE
+    wrong_worker = reference.decoder_cossim(query, "1-jr-demo", 10)
+    assert [i for i, _ in expected] != [i for i, _ in wrong_worker]
     got = body["topk_decoder_cossim_features"]
     assert [g["feature"]["index"] for g in got] == [i for i, _ in expected]
     assert [g["cosine_similarity"] for g in got] == pytest.approx(

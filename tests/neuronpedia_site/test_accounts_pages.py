@@ -3,7 +3,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.test import Client
+from django.test import Client, RequestFactory
 
 from neuronpedia_site.models import User, user_for_api_key
 
@@ -24,7 +24,10 @@ def test_sign_up_shows_the_new_key_once() -> None:
 
 def test_rotating_from_the_account_page_replaces_the_key(alice) -> None:
     client = Client()
-    assert client.login(username="alice", password="password-123")
+    # django-axes throttles logins per request (client address), so login() needs one.
+    assert client.login(
+        request=RequestFactory().post("/login"), username="alice", password="password-123"
+    )
     page = client.post("/account/rotate-key", follow=True).content.decode()
     new_key = re.search(r"sk-np-[A-Za-z0-9]{44}", page).group(0)
     assert new_key != alice.key

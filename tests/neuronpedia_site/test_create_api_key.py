@@ -16,6 +16,7 @@ def test_it_creates_the_user_and_prints_a_working_key_last() -> None:
     key = out.getvalue().strip().splitlines()[-1]
     assert key.startswith("sk-np-")
     assert user_for_api_key(key) == User.objects.get(username="dana")
+    assert "manage.py changepassword dana" in out.getvalue()
 
 
 def test_running_it_again_rotates_the_key(alice) -> None:

@@ -17,6 +17,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from steering.models import SteerOutput
 from tests.support.accounts import Account
+from tests.support.browser import require_chromium
 from tests.support.steering import MODEL_ID
 from tests.support.worker_processes import WorkerProcess
 
@@ -26,8 +27,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def browser() -> Iterator[webdriver.Chrome]:
     chromium, chromedriver = shutil.which("chromium"), shutil.which("chromedriver")
-    if not (chromium and chromedriver):
-        pytest.skip("needs chromium and chromedriver")
+    require_chromium()
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
     for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage"):

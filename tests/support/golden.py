@@ -2,7 +2,8 @@
 
 Ids and timestamps differ on every run, so bodies are normalised first: timestamps become
 "<timestamp>", ids the test names become "<name>" (e.g. "<alice>"), other cuid-shaped ids "<id>"
-and integer surrogate keys "<pk>". Run with UPDATE_GOLDEN=1 to rewrite the files.
+and integer surrogate keys "<pk>". A missing file is a failure, not a new golden: files are
+written only by `make golden` (UPDATE_GOLDEN=1), and the diff is reviewed like code.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ def normalise(value: Any, names: dict[str, str]) -> Any:
 def assert_golden(name: str, body: Any, names: dict[str, str] | None = None) -> None:
     path = RESPONSES / f"{name}.json"
     actual = normalise(body, names or {})
-    if os.environ.get("UPDATE_GOLDEN") == "1" or not path.exists():
+    if os.environ.get("UPDATE_GOLDEN") == "1":
         path.write_text(json.dumps(actual, indent=2, sort_keys=True) + "\n")
+    assert path.exists(), f"no golden file {path.name}: write it with `make golden` and review it"
     assert actual == json.loads(path.read_text())

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from django.test import Client
+from django.test import Client, RequestFactory
 
 from tests.support.accounts import Account
 
 
 def logged_in(account: Account) -> Client:
     client = Client()
-    assert client.login(username=account.user.username, password="password-123")
+    # django-axes throttles logins per request (client address), so login() needs one.
+    assert client.login(
+        request=RequestFactory().post("/login"),
+        username=account.user.username,
+        password="password-123",
+    )
     return client

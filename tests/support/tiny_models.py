@@ -105,11 +105,12 @@ def build_sae(architecture: str, hook: str, source: str) -> Any:
     return sae
 
 
-def build_sae_root(root: Path) -> Path:
-    """One folder per SAE_SPECS source under `root`, written with `save_model`."""
+def build_sae_root(root: Path, seed: int = 1) -> Path:
+    """One folder per SAE_SPECS source under `root`, written with `save_model`; another `seed`
+    gives other weights."""
     import torch
 
-    torch.manual_seed(1)
+    torch.manual_seed(seed)
     for source, (architecture, hook) in SAE_SPECS.items():
         sae = build_sae(architecture, hook, source)
         with torch.no_grad():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -14,6 +15,11 @@ from django.conf import settings
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository
+# Workers run in sessions of their own, so that a test can kill a whole group; a run that is
+# itself killed cannot stop them, and they would stay registered and serving into the next run.
+# Each spawned group is written down here with the pytest process that owns it; the next run
+# stops the groups whose owner is gone (`stop_leftover_workers`).
+SPAWNED_DIR = ROOT / "var" / "test-workers"
 
 
 def empty_redis_but_workers() -> None:
@@ -42,16 +48,33 @@ def worker_database_url() -> str:
     return f"postgresql://{user}{password}@{host}{port}/{db['NAME']}"
 
 
+def child_process_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a child process (a worker, `manage.py ...`) that must use the test
+    database and the test Redis database."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": worker_database_url(),
+        "REDIS_URL": os.environ.get("REDIS_URL", "") or _base_redis_url(),
+        "PYTHONUNBUFFERED": "1",
+        **(extra or {}),
+    }
+
+
 class WorkerProcess:
     def __init__(self, proc: subprocess.Popen, hostname: str, log: Path) -> None:
         self.proc = proc
         self.hostname = hostname
         self.log = log
+        SPAWNED_DIR.mkdir(parents=True, exist_ok=True)
+        self.record = SPAWNED_DIR / str(proc.pid)
+        self.record.write_text(f"{hostname} {os.getpid()}")
 
     def kill(self) -> None:
         """SIGKILL the whole process group: no chance to ack or requeue anything."""
         os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait(10)
+        self.record.unlink(missing_ok=True)
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -60,6 +83,35 @@ class WorkerProcess:
                 self.proc.wait(15)
             except subprocess.TimeoutExpired:
                 self.kill()
+        self.record.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def stop_leftover_workers() -> list[str]:
+    """SIGKILL the worker groups of earlier runs that ended without stopping them, and take
+    them out of the registry; return their hostnames. Groups of a run still going are left."""
+    from bus import registry
+
+    stopped = []
+    for record in SPAWNED_DIR.glob("*") if SPAWNED_DIR.exists() else []:
+        hostname, owner = record.read_text().split()
+        if _alive(int(owner)):
+            continue
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(int(record.name), signal.SIGKILL)
+        registry.withdraw(hostname)
+        record.unlink(missing_ok=True)
+        stopped.append(hostname)
+    return stopped
 
 
 def spawn_worker(
@@ -75,14 +127,7 @@ def spawn_worker(
 
     hostname = f"{prefix}-{uuid.uuid4().hex[:8]}@localhost"
     log = log_dir / f"{hostname}.log"
-    child_env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "DATABASE_URL": worker_database_url(),
-        "REDIS_URL": os.environ.get("REDIS_URL", "") or _base_redis_url(),
-        "PYTHONUNBUFFERED": "1",
-        **(env or {}),
-    }
+    child_env = child_process_env(env)
     proc = subprocess.Popen(
         [sys.executable, str(ROOT / "manage.py"), "run_worker", "--hostname", hostname, *args],
         cwd=ROOT,

@@ -11,16 +11,17 @@ from typing import Any
 
 from celery import shared_task
 
+from bus.claims import WAITED_FOR_TASK_OPTIONS
 from workers import serving
 
 
-@shared_task
+@shared_task(**WAITED_FOR_TASK_OPTIONS)
 def ping(payload: str = "pong") -> str:
     """Round-trip check used by the health command and tests."""
     return payload
 
 
-@shared_task
+@shared_task(**WAITED_FOR_TASK_OPTIONS)
 def worker_status() -> dict[str, Any]:
     """What this worker serves and how its search batches went (what the registry shows, but
     current rather than as of the last heartbeat)."""
@@ -28,4 +29,4 @@ def worker_status() -> dict[str, Any]:
 
 
 # Importing the submodules registers their tasks when Celery discovers this package.
-from workers.tasks import embeddings, inference, steering  # noqa: E402, F401
+from workers.tasks import autointerp, embeddings, inference, steering  # noqa: E402, F401

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from celery import shared_task
 
 from bus import wire
+from bus.claims import WAITED_FOR_TASK_OPTIONS
 from workers import inference, serving
 from workers.errors import BadRequest
 
@@ -19,13 +20,13 @@ if TYPE_CHECKING:
     from workers.runtime import ServedModel
 
 
-@shared_task
+@shared_task(**WAITED_FOR_TASK_OPTIONS)
 def tokenize(model: str, text: str, prepend_bos: bool | None = None) -> dict[str, Any]:
     """`{tokens, token_strings, prepend_bos}`."""
     return serving.answer(model, lambda s: inference.tokenize(s, text, prepend_bos))
 
 
-@shared_task
+@shared_task(**WAITED_FOR_TASK_OPTIONS)
 def activation_single(
     model: str,
     prompts: list[str],
@@ -47,7 +48,7 @@ def activation_single(
     return serving.answer(model, work)
 
 
-@shared_task
+@shared_task(**WAITED_FOR_TASK_OPTIONS)
 def activations_all(model: str, requests: list[dict[str, Any]]) -> dict[str, Any]:
     """`{results: [{activations, tokens, counts}]}` for search-all requests (SearchRequest
     fields), answered through the micro-batcher with other threads' requests; the first failing
@@ -58,7 +59,7 @@ def activations_all(model: str, requests: list[dict[str, Any]]) -> dict[str, Any
     )
 
 
-@shared_task
+@shared_task(**WAITED_FOR_TASK_OPTIONS)
 def topk_by_token(
     model: str, prompts: list[str], source: str, top_k: int = 5, ignore_bos: bool = True
 ) -> dict[str, Any]:
@@ -68,13 +69,13 @@ def topk_by_token(
     )
 
 
-@shared_task
+@shared_task(**WAITED_FOR_TASK_OPTIONS)
 def source_activations(model: str, prompts: list[str], source: str) -> dict[str, Any]:
     """`{results: [{tokens, activeFeatures}]}`: every non-zero feature of one source."""
     return serving.answer(model, lambda s: inference.source_activations(s, prompts, source))
 
 
-@shared_task
+@shared_task(**WAITED_FOR_TASK_OPTIONS)
 def decoder_cossim_topk(
     model: str,
     source: str,
@@ -92,7 +93,7 @@ def decoder_cossim_topk(
     )
 
 
-@shared_task
+@shared_task(**WAITED_FOR_TASK_OPTIONS)
 def feature_vector(model: str, source: str, index: int) -> dict[str, Any]:
     """`{vector, hookName}`: a feature's decoder direction."""
     return serving.answer(model, lambda s: inference.feature_vector(s, source, index))

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from celery import shared_task
 
 from bus import frames
+from bus.claims import WAITED_FOR_TASK_OPTIONS
 from bus.steering import SteerSettings
 from workers import serving, steer
 
@@ -43,7 +44,7 @@ def _streamed(
     return result
 
 
-@shared_task
+@shared_task(**WAITED_FOR_TASK_OPTIONS)
 def steer_completion(
     model: str,
     prompt: str,
@@ -70,7 +71,7 @@ def steer_completion(
     )
 
 
-@shared_task
+@shared_task(**WAITED_FOR_TASK_OPTIONS)
 def steer_chat(
     model: str,
     conversations: dict[str, list[dict[str, str]]],

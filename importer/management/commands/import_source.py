@@ -24,6 +24,11 @@ class Command(BaseCommand):
             help="s3://bucket/prefix, https://base-url or a directory (default: IMPORT_FROM).",
         )
         parser.add_argument("--endpoint-url", default="", help="An S3-compatible store's URL.")
+        parser.add_argument(
+            "--no-sign-request",
+            action="store_true",
+            help="S3: send unsigned requests even where credentials are found (as the aws CLI).",
+        )
         parser.add_argument("--explanations", choices=exports.EXPLANATIONS_CHOICES, default="true")
         parser.add_argument("--explanation-batch-start", type=int, default=0)
         parser.add_argument(
@@ -42,6 +47,7 @@ class Command(BaseCommand):
                 options["source_id"],
                 location=location,
                 endpoint_url=options["endpoint_url"],
+                no_sign_request=options["no_sign_request"],
                 explanations=options["explanations"],
                 explanation_batch_start=options["explanation_batch_start"],
                 resync=options["resync"],

@@ -21,11 +21,18 @@ class Command(BaseCommand):
             help="s3://bucket/prefix, https://base-url or a directory (default: IMPORT_FROM).",
         )
         parser.add_argument("--endpoint-url", default="", help="An S3-compatible store's URL.")
+        parser.add_argument(
+            "--no-sign-request",
+            action="store_true",
+            help="S3: send unsigned requests even where credentials are found (as the aws CLI).",
+        )
         parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
 
     def handle(self, *args: Any, **options: Any) -> str:
         location = options["location"] or settings.IMPORT_FROM
-        job = jobs.prepare_config_sync(location, options["endpoint_url"])
+        job = jobs.prepare_config_sync(
+            location, options["endpoint_url"], no_sign_request=options["no_sign_request"]
+        )
         with JobBar("config", enabled=not options["no_progress"]) as bar:
             job = jobs.run_job(job.pk, on_progress=bar.update)
         if job.state != ImportJob.State.DONE:

@@ -36,13 +36,6 @@
     message.className = "importer-message" + (isError ? " error" : "");
   }
 
-  function locationParams(extra) {
-    var params = new URLSearchParams(extra || {});
-    if (fromInput.value.trim()) params.set("from", fromInput.value.trim());
-    if (endpointInput.value.trim()) params.set("endpointUrl", endpointInput.value.trim());
-    return params;
-  }
-
   function request(method, url, body) {
     var options = { method: method, credentials: "same-origin", headers: { "X-CSRFToken": csrf } };
     if (body) {
@@ -116,7 +109,7 @@
 
   function loadModels(refresh) {
     treeBox.textContent = "Listing…";
-    request("GET", urls.treeUrl + "?" + locationParams(refresh ? { refresh: "1" } : {}))
+    request("POST", urls.treeUrl, withLocation(refresh ? { refresh: true } : {}))
       .then(function (data) {
         if (!fromInput.value) fromInput.placeholder = data.location;
         treeBox.textContent = "";
@@ -137,7 +130,7 @@
   function refreshModel(modelId) {
     var body = openModels[modelId];
     if (!body) return;
-    request("GET", urls.treeUrl + "?" + locationParams({ modelId: modelId }))
+    request("POST", urls.treeUrl, withLocation({ modelId: modelId }))
       .then(function (data) { renderModel(body, data); })
       .catch(function (e) { body.textContent = e.message; });
   }

@@ -21,5 +21,9 @@ class Command(BaseCommand):
         user, created = get_or_create_user(options["username"], admin=options["admin"])
         key = set_api_key(user)
         if created:
-            self.stdout.write(f"Created user {user.username}")
+            # A script user has no password; the site's pages need one to sign in.
+            self.stdout.write(
+                f"Created user {user.username} (no password: run `manage.py changepassword "
+                f"{user.username}` to sign in on the site)"
+            )
         return key

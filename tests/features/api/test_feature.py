@@ -18,8 +18,8 @@ pytestmark = pytest.mark.django_db
 URL = "/api/feature/gpt2-small/6-res-jb/14057"
 
 
-def test_it_returns_the_feature_in_neuronpedias_shape(anon: APIClient, gpt2: Gpt2, alice) -> None:
-    response = anon.get(URL)
+def test_it_returns_the_feature_in_neuronpedias_shape(gpt2: Gpt2, alice) -> None:
+    response = alice.client().get(URL)  # the owner of the list, so `lists` is filled
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
     assert response["Access-Control-Allow-Origin"] == "*"
@@ -97,10 +97,17 @@ def test_unlisted_rows_show_to_anyone_with_the_url(anon: APIClient) -> None:
     assert anon.get("/api/feature/hidden-ish/0-sae/3").status_code == 200
 
 
-def test_an_unknown_key_reads_as_anonymous(gpt2: Gpt2) -> None:
+def test_an_unknown_key_reads_as_anonymous(anon: APIClient, gpt2: Gpt2, alice) -> None:
+    model = make_model("mine", visibility=Visibility.PRIVATE, creator=alice.user)
+    make_feature(make_source(model, "0-sae", creator=alice.user), 3)
     client = APIClient()
     client.credentials(HTTP_X_API_KEY="sk-np-not-a-real-key")
-    assert client.get(URL).status_code == 200
+    response = client.get(URL)
+    assert response.status_code == 200
+    assert response.json() == anon.get(URL).json()
+    # Not a key-holder either: alice's private feature stays hidden, as from anyone anonymous.
+    assert client.get("/api/feature/mine/0-sae/3").status_code == 404
+    assert alice.client().get("/api/feature/mine/0-sae/3").status_code == 200
 
 
 def test_the_first_request_on_a_connection_prepares_the_statement(

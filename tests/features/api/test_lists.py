@@ -132,7 +132,8 @@ def test_admins_may_change_any_list(admin_account, alices_list: List) -> None:
     response = admin_account.client().post(
         "/api/list/delete", {"listId": alices_list.id}, format="json"
     )
-    assert response.status_code == 200
+    assert response.status_code == 200 and response.json() is True
+    assert not List.objects.filter(pk=alices_list.pk).exists()
 
 
 def test_list_returns_the_callers_lists_as_an_array(alice, bob, alices_list: List) -> None:

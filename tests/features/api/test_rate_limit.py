@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
+import time
+
 import pytest
+import redis
 from rest_framework.test import APIClient
 
 from neuronpedia_site import ratelimit
 from tests.support.factories import make_model
+from tests.support.importer import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -111,14 +116,38 @@ def test_a_refused_request_consumes_nothing() -> None:
     assert other.remaining == 25000 - 5 - 1
 
 
-def test_redis_outages_let_requests_through(monkeypatch, anon: APIClient) -> None:
-    import redis
-
-    def down(*args: object, **kwargs: object) -> None:
-        raise redis.ConnectionError("down")
-
-    monkeypatch.setattr(ratelimit, "check", down)
-    assert anon.get("/api/health").status_code == 200
+def test_redis_outages_let_requests_through(settings, alice) -> None:
+    """A real Redis that stops between two requests: the limiter counts on the first, and the
+    second is answered without a count instead of failing."""
+    port = free_port()
+    server = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        settings.REDIS_URL = f"redis://127.0.0.1:{port}/0"
+        probe = redis.Redis(port=port)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                probe.ping()
+                break
+            except redis.ConnectionError:
+                assert time.monotonic() < deadline, "redis-server did not start"
+                time.sleep(0.05)
+        client = alice.client()
+        counted = client.post("/api/model/new", {"id": "m0", "layers": 1}, format="json")
+        assert (counted.status_code, counted["x-limit-remaining"]) == (200, "4")
+        server.terminate()
+        server.wait(timeout=10)
+        with pytest.raises(redis.ConnectionError):
+            probe.ping()
+        through = client.post("/api/model/new", {"id": "m1", "layers": 1}, format="json")
+        assert through.status_code == 200 and "x-limit-remaining" not in through
+        assert through.json()["id"] == "m1"
+    finally:
+        server.kill()
+        server.wait()
 
 
 def test_proxies_are_trusted_only_when_configured(settings, rf) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from neuronpedia_site.models import UserSecret, user_for_api_key
+from neuronpedia_site import llm_keys
+from neuronpedia_site.models import user_for_api_key
 
 pytestmark = pytest.mark.django_db
 
@@ -19,13 +20,14 @@ def test_neuronpedia_type_rotates_and_returns_the_new_key(alice) -> None:
     assert user_for_api_key(old) is None
 
 
-def test_other_types_return_the_stored_secret_or_404(alice) -> None:
+def test_other_types_return_the_start_of_the_stored_secret_or_404(alice) -> None:
+    """LLM keys are stored encrypted and never shown again in full (tests/autointerp)."""
     client = alice.client()
     assert client.post("/api/user/api-key", {"type": "OPENAI"}, format="json").status_code == 404
-    UserSecret.objects.create(user=alice.user, type="OPENAI", value="sk-openai")
+    llm_keys.save_user_key(alice.user, "OPENAI", "sk-openai")
     assert (
         client.post("/api/user/api-key", {"type": "OPENAI"}, format="json").json()["value"]
-        == "sk-openai"
+        == "sk-ope…"
     )
 
 

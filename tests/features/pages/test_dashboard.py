@@ -10,8 +10,10 @@ def test_shade_scales_values_into_alpha_and_marks_the_max() -> None:
     assert [t.alpha for t in tokens] == [0.125, 0.5, 0.0, 0.0]
     assert [t.is_max for t in tokens] == [False, True, False, False]
     assert tokens[3].text == "↵" and tokens[3].is_break
-    assert tokens[1].style == "background-color: rgba(16, 185, 129, 0.500)"
-    assert tokens[2].style == "" and tokens[2].label == "-2.000"
+    assert [t.shade for t in tokens] == [3, 10, 0, 0]  # of 20 steps; 2.5 rounds up
+    assert tokens[2].label == "-2.000"
+    # Any value above zero shows, however small.
+    assert shade(["a"], [0.001], scale=8.0)[0].shade == 1
 
 
 def test_shade_caps_alpha_at_one_and_handles_a_zero_scale() -> None:

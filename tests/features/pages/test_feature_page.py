@@ -27,15 +27,15 @@ def _examples(page: str) -> list[str]:
 
 def test_tokens_are_shaded_by_value_over_the_feature_max(site: Site) -> None:
     first = _examples(_page())[0]
-    assert '<span class="tok max" style="background-color: rgba(16, 185, 129, 1.000)"' in first
-    assert (
-        'style="background-color: rgba(16, 185, 129, 0.125)" title="0.500" tabindex="0" data-v="0.500"> big'
-        in first
-    )
+    # Shading is a class, value / max in 20 steps (the CSP allows no inline style attributes).
+    assert '<span class="tok shade-20 max" title="4.000"' in first
+    # 0.5 / 4.0 = 0.125: step 2.5, rounded half up as the test box's JavaScript does.
+    assert '<span class="tok shade-3" title="0.500" tabindex="0" data-v="0.500"> big' in first
+    assert "style=" not in first
     # Zero-valued tokens carry no shading and no tab stop, but still their value on hover.
     assert '<span class="tok" title="0.000">The</span>' in first
     # The second example is shaded against the same (feature-wide) max: 2.0 / 4.0.
-    assert "rgba(16, 185, 129, 0.500)" in _examples(_page())[1]
+    assert "shade-10" in _examples(_page())[1]
 
 
 def test_examples_show_the_sets_default_range_around_the_max_token(site: Site) -> None:
@@ -101,8 +101,8 @@ def test_similar_features_link_with_their_explanations(site: Site) -> None:
     assert '<a href="/gpt2-small/6-res-jb/7">' not in page  # not itself
 
 
-def test_it_shows_lists_and_comments(site: Site) -> None:
-    page = _page()
+def test_it_shows_lists_and_comments(site: Site, alice: Account) -> None:
+    page = _page(logged_in(alice))  # the list's owner (others are not shown its id)
     assert f'<a href="/list/{site.list.id}">Dino features</a>' in page
     assert "Fires on sauropods too." in page and "alice" in page
 

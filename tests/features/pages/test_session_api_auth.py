@@ -4,7 +4,7 @@ which needs the CSRF token, unlike API keys."""
 from __future__ import annotations
 
 import pytest
-from django.test import Client
+from django.test import Client, RequestFactory
 
 from tests.support.accounts import Account
 from tests.support.factories import make_model
@@ -14,7 +14,12 @@ pytestmark = pytest.mark.django_db
 
 def _session(account: Account) -> Client:
     client = Client(enforce_csrf_checks=True)
-    assert client.login(username=account.user.username, password="password-123")
+    # django-axes throttles logins per request (client address), so login() needs one.
+    assert client.login(
+        request=RequestFactory().post("/login"),
+        username=account.user.username,
+        password="password-123",
+    )
     return client
 
 

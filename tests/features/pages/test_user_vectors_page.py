@@ -24,11 +24,11 @@ def _vector(source: Source, index: int, owner: User, label: str) -> Feature:
     )
 
 
-def test_it_lists_the_users_vectors(site: Site, bob: Account, alice: Account) -> None:
+def test_it_lists_the_users_vectors_to_them(site: Site, bob: Account, alice: Account) -> None:
     source = make_source(site.model, "3-neuronpedia-resid-pre", visibility="UNLISTED")
     _vector(source, 90000001, bob.user, "bob's dinosaurs")
     _vector(source, 90000002, alice.user, "alice's cats")
-    response = Client().get("/user/bob/vectors")
+    response = logged_in(bob).get("/user/bob/vectors")
     assert response.status_code == 200
     page = response.content.decode()
     assert '<a href="/gpt2-small/3-neuronpedia-resid-pre/90000001">bob&#x27;s dinosaurs</a>' in page
@@ -53,3 +53,21 @@ def test_it_says_when_there_are_none(bob: Account) -> None:
 
 def test_unknown_users_are_404(db: None) -> None:
     assert Client().get("/user/nobody/vectors").status_code == 404
+
+
+def test_unlisted_vectors_are_not_listed_to_others(
+    site: Site, bob: Account, alice: Account, admin_account: Account
+) -> None:
+    unlisted = make_source(site.model, "3-neuronpedia-resid-pre", visibility="UNLISTED")
+    _vector(unlisted, 90000001, bob.user, "bob's unlisted vector")
+    public = make_source(site.model, "5-bobs-public", visibility="PUBLIC")
+    _vector(public, 90000004, bob.user, "bob's public vector")
+    for others in (Client(), logged_in(alice)):
+        page = others.get("/user/bob/vectors").content.decode()
+        assert "bob's public vector" in page.replace("&#x27;", "'")
+        assert "unlisted vector" not in page and "90000001" not in page
+    # Still reachable by its URL, as any UNLISTED row.
+    assert Client().get("/gpt2-small/3-neuronpedia-resid-pre/90000001").status_code == 200
+    for insider in (bob, admin_account):
+        page = logged_in(insider).get("/user/bob/vectors").content.decode()
+        assert "unlisted vector" in page

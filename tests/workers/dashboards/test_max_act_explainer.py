@@ -33,3 +33,18 @@ def test_same_token_in_other_case_or_spacing_counts_once() -> None:
     assert explain([(" Dog", 1.0), ("dog", 1.0), (" cat", 1.5)], [" a", " A"]) == (
         "Dog, cat; predicts a"
     )
+
+
+def test_a_topic_is_named_only_when_the_feature_is_selective_for_it() -> None:
+    # half the shown tokens are dinosaur words, but most of the score is on other words
+    diluted = [(" the", 9.0), (" fossil", 1.0), (" was", 8.0), (" raptor", 1.0)]
+    assert ":" not in explain(diluted, [], LEXICON)
+    # its best token is not a topic word
+    led_by_other = [(" sky", 5.0), (" fossil", 4.0), (" raptor", 4.0), (" sea", 0.5)]
+    assert ":" not in explain(led_by_other, [], LEXICON)
+    selective = [(" raptor", 5.0), (" fossil", 4.0), (" sky", 1.0), (" sea", 0.5)]
+    assert explain(selective, [], LEXICON).startswith("dinosaurs: raptor, fossil")
+
+
+def test_one_topic_word_beside_a_filler_word_is_not_a_topic() -> None:
+    assert ":" not in explain([(" fossil", 5.0), (" was", 1.0)], [], LEXICON)

@@ -12,7 +12,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('features', '0005_activation_indexes'),
+        ('features', '0007_autointerp_types'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
