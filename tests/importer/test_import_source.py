@@ -200,7 +200,9 @@ def test_explanations_keep_embeddings_and_get_stable_ids(
 
 def test_config_tables_are_upserted_by_name(use_moto: str, s3_export: tuple[str, Export]) -> None:
     location, _ = s3_export
-    ExplanationType.objects.create(name="oai_token-act-pair", display_name="old name")
+    ExplanationType.objects.update_or_create(
+        name="oai_token-act-pair", defaults={"display_name": "old name"}
+    )
     _import(location)
     assert ExplanationType.objects.get(name="oai_token-act-pair").display_name == (
         "OpenAI token/act pairs"

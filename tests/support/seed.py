@@ -100,9 +100,9 @@ def seed_site(owner: User) -> Site:
     make_activation(feature, [0.0, 2.0, 0.0], ["A", " T-rex", " roared"])
     # A user's own inference result is not a public example: the page must not show it.
     make_activation(feature, [9.0], [" hidden-private-example"], creator=owner)
-    ExplanationType.objects.create(name="oai_token-act-pair")
+    ExplanationType.objects.get_or_create(name="oai_token-act-pair")  # a migration seeds it
     ExplanationModelType.objects.create(name="gpt-4o-mini")
-    ExplanationScoreType.objects.create(name="recall_alt")
+    ExplanationScoreType.objects.get_or_create(name="recall_alt")
     ExplanationScoreModel.objects.create(name="gpt-4o-mini")
     best = make_explanation(
         feature,

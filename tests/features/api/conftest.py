@@ -57,9 +57,13 @@ def gpt2(alice) -> Gpt2:
     )
     # Activations by anyone else (e.g. saved from alice's searches) stay off the feature page.
     make_activation(feature, [9.0], [" private"], creator=alice.user)
-    ExplanationType.objects.create(name="oai_token-act-pair", display_name="OpenAI")
+    ExplanationType.objects.update_or_create(
+        name="oai_token-act-pair", defaults={"display_name": "OpenAI"}
+    )
     ExplanationModelType.objects.create(name="gpt-4o-mini", display_name="GPT-4o mini")
-    ExplanationScoreType.objects.create(name="recall_alt", display_name="Recall")
+    ExplanationScoreType.objects.update_or_create(
+        name="recall_alt", defaults={"display_name": "Recall"}
+    )
     ExplanationScoreModel.objects.create(name="gpt-4o-mini", display_name="GPT-4o mini")
     low = make_explanation(feature, "prehistoric animals", score_v1=0.9, score_v2=None)
     high = make_explanation(
