@@ -157,7 +157,7 @@ for extra in (
 
 
 @admin.register(m.AutointerpJob)
-class AutointerpJobAdmin(admin.ModelAdmin):
+class AutointerpJobAdmin(ForeignKeysByIdAdmin):
     """Batch autointerp jobs (docs/autointerp.md): progress and token counters; cancel or
     resume from the list."""
 
@@ -209,7 +209,7 @@ class AutointerpJobAdmin(admin.ModelAdmin):
 
 
 @admin.register(m.EmbeddingJob)
-class EmbeddingJobAdmin(admin.ModelAdmin):
+class EmbeddingJobAdmin(ForeignKeysByIdAdmin):
     """The background job that embeds explanations for search (docs/search.md): read only."""
 
     list_display = ("id", "state", "done", "total", "seconds", "created_at", "finished_at")

@@ -133,16 +133,20 @@ def check_key(provider: str, key: str) -> None:
     every OpenAI-compatible endpoint answers."""
     import openai
 
-    llm = openai.OpenAI(
-        base_url=base_url(provider), api_key=key, timeout=KEY_CHECK_TIMEOUT, max_retries=1
-    )
+    invalid = ApiError(f"Invalid {PROVIDER_NAMES[provider]} API key", status=400)
+    # A key travels in an HTTP header: printable ASCII with no spaces, or it cannot be a key.
+    if not key or not key.isascii() or not key.isprintable() or any(c.isspace() for c in key):
+        raise invalid
     try:
+        llm = openai.OpenAI(
+            base_url=base_url(provider), api_key=key, timeout=KEY_CHECK_TIMEOUT, max_retries=1
+        )
         if provider == OPENROUTER:  # its model list is public; /key needs a valid key
             llm.get("/key", cast_to=object)
         else:
             llm.models.list()
     except openai.OpenAIError as exc:
-        raise ApiError(f"Invalid {PROVIDER_NAMES[provider]} API key", status=400) from exc
+        raise invalid from exc
 
 
 # -- keys at rest ------------------------------------------------------------------------------

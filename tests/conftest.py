@@ -73,8 +73,8 @@ def anon() -> APIClient:
 @pytest.fixture(autouse=True)
 def _seeded_users(request: pytest.FixtureRequest) -> None:
     """A transactional test (live server, worker processes) ends by flushing every table, the
-    seeded bot users too; put them back for any test that uses the database, since imported
-    data, uploads and saved searches are owned by them."""
+    seeded bot users and config rows too; put them back for any test that uses the database,
+    since imported data, uploads and saved searches are owned by them."""
     names = set(request.fixturenames)
     marker = request.node.get_closest_marker("django_db")
     if marker is None and not names & {"db", "transactional_db", "live_server"}:
@@ -83,9 +83,13 @@ def _seeded_users(request: pytest.FixtureRequest) -> None:
         names & {"transactional_db", "live_server"}
     )
     request.getfixturevalue("transactional_db" if transactional else "db")
+    from features.autointerp import seed_config_rows
+    from features.models import ExplanationScoreModel, ExplanationScoreType, ExplanationType
     from neuronpedia_site.accounts import seed_users
 
     seed_users()
+    # The autointerp types a migration seeds, which a flush removes too: every test sees them.
+    seed_config_rows(ExplanationType, ExplanationScoreType, ExplanationScoreModel)
 
 
 @pytest.fixture(autouse=True)

@@ -60,6 +60,8 @@ def test_an_empty_value_removes_the_key(alice: Account) -> None:
     [
         ({"type": "NEURONPEDIA", "value": "x"}, 400),  # not an LLM key
         ({"type": "OPENAI"}, 400),
+        ({"type": "OPENAI", "value": "sk-é"}, 400),  # not a header value: refused unsent
+        ({"type": "OPENAI", "value": "sk- spaced"}, 400),
         ({"type": "OPENAI", "value": GOOD, "baseUrl": "http://evil"}, 200),  # URL ignored
     ],
 )

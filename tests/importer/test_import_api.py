@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from features.autointerp import EXPLANATION_TYPE_ROWS
 from features.models import Activation, ExplanationType, Feature
 from importer.models import ImportJob
 from tests.support.exportgen import Export, write_export
@@ -152,7 +153,9 @@ def test_import_config_syncs_the_config_tables(
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["rows"]["ExplanationType"] == 2
+    # The export's two types, beside those a fresh install seeds (features.autointerp).
     assert set(ExplanationType.objects.values_list("name", flat=True)) == {
         "oai_token-act-pair",
         "np_max-act",
+        *EXPLANATION_TYPE_ROWS,
     }

@@ -62,6 +62,7 @@ PATH_SAMPLES = {
     "index": "1",
     "name": "res-jb",
     "job_id": "1",
+    "score_id": "c00000000000000000000score",
 }
 
 
