@@ -103,7 +103,7 @@ def _postgres_dir_running(pgdata: Path) -> bool:
     pid_file = pgdata / "postmaster.pid"
     if not pid_file.exists():
         return False
-    return _pid_alive(int(pid_file.read_text().split()[0]))
+    return pid_alive(int(pid_file.read_text().split()[0]))
 
 
 def stop_postgres(var_dir: Path) -> bool:
@@ -227,7 +227,7 @@ def _redis_answers(url: str) -> bool:
         return False
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -14,6 +14,8 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection
 
+from neuronpedia_site.services import pid_alive
+
 ROOT = Path(__file__).resolve().parents[2]  # the repository
 # Workers run in sessions of their own, so that a test can kill a whole group; a run that is
 # itself killed cannot stop them, and they would stay registered and serving into the next run.
@@ -86,16 +88,6 @@ class WorkerProcess:
         self.record.unlink(missing_ok=True)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def stop_leftover_workers() -> list[str]:
     """SIGKILL the worker groups of earlier runs that ended without stopping them, and take
     them out of the registry; return their hostnames. Groups of a run still going are left."""
@@ -104,7 +96,7 @@ def stop_leftover_workers() -> list[str]:
     stopped = []
     for record in SPAWNED_DIR.glob("*") if SPAWNED_DIR.exists() else []:
         hostname, owner = record.read_text().split()
-        if _alive(int(owner)):
+        if pid_alive(int(owner)):
             continue
         with contextlib.suppress(ProcessLookupError):
             os.killpg(int(record.name), signal.SIGKILL)
