@@ -60,18 +60,17 @@ SOURCES = 10
 # --- database ------------------------------------------------------------------------------
 
 
-def bench_database_url(app_url: str) -> str:
-    parts = urlsplit(app_url)
-    return urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
+def bench_database_url(app_url: str, name: str = BENCH_DB) -> str:
+    """The app's database URL with the scratch database `name` in its place."""
+    return urlunsplit(urlsplit(app_url)._replace(path=f"/{name}"))
 
 
-def ensure_database(app_url: str) -> None:
+def ensure_database(app_url: str, name: str = BENCH_DB) -> None:
     import psycopg
 
     with psycopg.connect(app_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def migrate(env: dict[str, str]) -> None:

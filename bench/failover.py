@@ -41,9 +41,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
 
-from bench.web import stop  # noqa: E402
+from bench.web import start_worker, stop  # noqa: E402
 
 MODEL_ID = "demo-lm"
+WORKER_OPTIONS = ["--model", MODEL_ID, "--torch-threads", "1", "--no-default-queue"]
 SOURCE_SET = "res-demo"
 TEXT = "The cat sat on the mat and looked at the rain outside the window. " * 4
 TIMEOUT = 120  # INFERENCE_TIMEOUT's default: what a caller would wait without failover
@@ -81,7 +82,10 @@ def main() -> None:
         for round_number in range(args.rounds):
             for scenario, count in (("two workers", 2), ("one worker", 1)):
                 print(f"round {round_number + 1}, {scenario} ...", flush=True)
-                workers = [start_worker(Path(tmp)) for _ in range(count)]
+                workers = [
+                    start_worker(WORKER_OPTIONS, Path(tmp) / f"worker-{uuid.uuid4().hex[:6]}.log")
+                    for _ in range(count)
+                ]
                 try:
                     results[scenario].append(run(workers, args))
                 finally:
@@ -89,40 +93,6 @@ def main() -> None:
                         stop(worker)
                 redis_client().flushdb()
     report(results)
-
-
-def start_worker(log_dir: Path) -> subprocess.Popen:
-    from bus import registry
-
-    hostname = f"bench-{uuid.uuid4().hex[:6]}@localhost"
-    log = (log_dir / f"{hostname}.log").open("w")  # the child keeps its own descriptor
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            str(ROOT / "manage.py"),
-            "run_worker",
-            "--model",
-            MODEL_ID,
-            "--torch-threads",
-            "1",
-            "--no-default-queue",
-            "--hostname",
-            hostname,
-            "--loglevel",
-            "WARNING",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 180
-    while not any(w["hostname"] == hostname for w in registry.live_workers()):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit(f"worker did not start:\n{(log_dir / f'{hostname}.log').read_text()}")
-        time.sleep(0.2)
-    return proc
 
 
 def search_once() -> str:

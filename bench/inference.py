@@ -32,7 +32,6 @@ import tempfile
 import threading
 import time
 import urllib.request
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -42,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
 
 from bench.web import free_port, start_gunicorn, stop  # noqa: E402
+from bench.web import start_worker as bench_start_worker  # noqa: E402
 from workers.demo.corpus import generate_corpus  # noqa: E402
 
 MODEL_ID = "bench-lm"
@@ -218,58 +218,23 @@ def child_env() -> dict[str, str]:
 
 
 def start_worker(pack: Path, env: dict[str, str], args: argparse.Namespace) -> subprocess.Popen:
-    from bus import registry
-
-    hostname = f"bench-{uuid.uuid4().hex[:6]}@localhost"
     options = {  # the worker's own defaults where unset (--torch-threads 0: torch's default)
         "--torch-threads": str(args.torch_threads) if args.torch_threads else None,
         "--batch-size": None if args.batch_size is None else str(args.batch_size),
         "--batch-wait-ms": None if args.batch_wait_ms is None else str(args.batch_wait_ms),
     }
-    log = (pack / "worker.log").open("w")  # the child keeps its own copy of the descriptor
-    proc = subprocess.Popen(
+    given = [part for flag, value in options.items() if value is not None for part in (flag, value)]
+    return bench_start_worker(
         [
-            sys.executable,
-            str(ROOT / "manage.py"),
-            "run_worker",
-            "--model",
-            MODEL_ID,
-            "--model-dir",
-            str(pack / "model"),
-            "--sae-dir",
-            str(pack / "saes"),
-            "--device",
-            args.device,
-            "--model-dtype",
-            args.dtype,
-            "--sae-dtype",
-            args.dtype,
-            "--token-limit",
-            "256",
+            *("--model", MODEL_ID, "--model-dir", str(pack / "model")),
+            *("--sae-dir", str(pack / "saes"), "--device", args.device),
+            *("--model-dtype", args.dtype, "--sae-dtype", args.dtype, "--token-limit", "256"),
             "--no-default-queue",
-            "--hostname",
-            hostname,
-            "--loglevel",
-            "WARNING",
-            *(
-                part
-                for flag, value in options.items()
-                if value is not None
-                for part in (flag, value)
-            ),
+            *given,
         ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+        pack / "worker.log",
+        env,
     )
-    deadline = time.monotonic() + 180
-    while not any(w["hostname"] == hostname for w in registry.live_workers()):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit(f"worker did not start:\n{(pack / 'worker.log').read_text()[-3000:]}")
-        time.sleep(0.2)
-    return proc
 
 
 # -- measurements ------------------------------------------------------------------------------

@@ -32,16 +32,14 @@ import subprocess
 import sys
 import time
 import urllib.request
-import uuid
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
 
-from bench.api import _insert_sql  # noqa: E402
-from bench.web import free_port, start_gunicorn, stop  # noqa: E402
+from bench.api import _insert_sql, bench_database_url, ensure_database  # noqa: E402
+from bench.web import free_port, start_gunicorn, start_worker, stop  # noqa: E402
 
 BENCH_DB = "np_bench_search"
 MODEL_ID = "bench-model"
@@ -111,18 +109,6 @@ def query_text(rng: random.Random) -> str:
 
 
 # --- database ------------------------------------------------------------------------------
-
-
-def bench_url(app_url: str, name: str) -> str:
-    return urlunsplit(urlsplit(app_url)._replace(path=f"/{name}"))
-
-
-def ensure_database(app_url: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(app_url, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def seeded_rows() -> int:
@@ -330,36 +316,9 @@ def plan() -> str:
 
 
 def start_embed_worker(env: dict[str, str], log: Path) -> subprocess.Popen:
-    from bus import registry
     from bus.client import EMBED_QUEUE
 
-    hostname = f"bench-embed-{uuid.uuid4().hex[:6]}@localhost"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            str(ROOT / "manage.py"),
-            "run_worker",
-            "--queues",
-            EMBED_QUEUE,
-            "--no-default-queue",
-            "--hostname",
-            hostname,
-            "--loglevel",
-            "WARNING",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 180
-    while not any(w["hostname"] == hostname for w in registry.workers_for_queue(EMBED_QUEUE)):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            stop(proc)
-            raise RuntimeError(f"the embedding worker did not start; see {log}")
-        time.sleep(0.5)
-    return proc
+    return start_worker(["--queues", EMBED_QUEUE, "--no-default-queue"], log, env)
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -458,7 +417,7 @@ def main() -> None:
 
     app_url = settings.DATABASE_URL
     ensure_database(app_url, args.database)
-    url = bench_url(app_url, args.database)
+    url = bench_database_url(app_url, args.database)
     os.environ["DATABASE_URL"] = url
     settings.DATABASES["default"]["NAME"] = args.database
     django.setup()

@@ -1,5 +1,5 @@
-"""The web server the benchmarks measure: gunicorn with gthread workers, as `manage.py serve`
-runs it, on a free loopback port."""
+"""The processes the benchmarks measure: the web server (gunicorn with gthread workers, as
+`manage.py serve` runs it, on a free loopback port) and `manage.py run_worker` workers."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 from pathlib import Path
 from typing import IO
 
@@ -71,3 +72,34 @@ def stop(proc: subprocess.Popen) -> None:
             proc.wait(20)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+def start_worker(
+    options: list[str], log: Path, env: dict[str, str] | None = None, wait: float = 180
+) -> subprocess.Popen:
+    """`manage.py run_worker <options>` in its own process group, logging to `log`; return once
+    it has announced itself in the worker registry."""
+    from bus import registry
+
+    hostname = f"bench-{uuid.uuid4().hex[:6]}@localhost"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "manage.py"),
+            "run_worker",
+            *options,
+            *("--hostname", hostname, "--loglevel", "WARNING"),
+        ],
+        cwd=ROOT,
+        env={"PYTHONUNBUFFERED": "1", **(env or os.environ)},
+        stdout=log.open("w"),  # the child keeps its own copy of the descriptor
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + wait
+    while not any(w["hostname"] == hostname for w in registry.live_workers()):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            stop(proc)
+            raise SystemExit(f"worker did not start:\n{log.read_text()[-3000:]}")
+        time.sleep(0.2)
+    return proc
