@@ -21,15 +21,7 @@ from urllib.parse import quote
 import pytest
 from django.test import Client
 
-from features.models import Explanation
-from neuronpedia_format.users import BOT_USER_ID
-from tests.support.factories import (
-    make_activation,
-    make_explanation,
-    make_feature,
-    make_model,
-    make_source,
-)
+from tests.support.factories import make_explained_feature
 
 NUL = "a\x00b"
 SURROGATE = "a\ud800b"
@@ -282,11 +274,7 @@ def hostile_cases(document: dict[str, Any]) -> dict[tuple[str, str], list[Case]]
 
 @pytest.fixture
 def populated(alice) -> dict[str, str]:
-    model = make_model("gpt2-small")
-    feature = make_feature(make_source(model, "6-res-jb"), 1)
-    make_activation(feature, [0.5, 1.0], creator_id=BOT_USER_ID)
-    explanation: Explanation = make_explanation(feature, "dinosaurs")
-    return {"explanation_id": explanation.id}
+    return {"explanation_id": make_explained_feature().id}
 
 
 def _error_shape_problem(status: int, content: bytes) -> str | None:

@@ -62,3 +62,13 @@ def make_explanation(feature: Feature, description: str, **kw: Any) -> Explanati
         description=description,
         **kw,
     )
+
+
+def make_explained_feature() -> Explanation:
+    """gpt2-small/6-res-jb/1 with a bot's activation and the explanation "dinosaurs": a row
+    for every operation that reads a feature (the fuzzing tests send them its ids)."""
+    from neuronpedia_format.users import BOT_USER_ID
+
+    feature = make_feature(make_source(make_model("gpt2-small"), "6-res-jb"), 1)
+    make_activation(feature, [0.5, 1.0], creator_id=BOT_USER_ID)
+    return make_explanation(feature, "dinosaurs")

@@ -15,15 +15,7 @@ from rest_framework.test import APIClient
 from schemathesis.core.result import Ok
 from schemathesis.generation import GenerationMode
 
-from features.models import Explanation
-from neuronpedia_format.users import BOT_USER_ID
-from tests.support.factories import (
-    make_activation,
-    make_explanation,
-    make_feature,
-    make_model,
-    make_source,
-)
+from tests.support.factories import make_explained_feature
 
 # Every operation is fuzzed except these. The ones that run a model answer 503 here, as no
 # inference worker runs in this test; tests/inference and tests/steering cover them through real
@@ -103,11 +95,7 @@ def _has_inputs(operation: Any) -> bool:
 
 @pytest.fixture
 def populated(alice) -> dict[str, str]:
-    model = make_model("gpt2-small")
-    feature = make_feature(make_source(model, "6-res-jb"), 1)
-    make_activation(feature, [0.5, 1.0], creator_id=BOT_USER_ID)
-    explanation: Explanation = make_explanation(feature, "dinosaurs")
-    return {"explanation": explanation.id}
+    return {"explanation": make_explained_feature().id}
 
 
 @pytest.mark.django_db(transaction=True)
