@@ -1,10 +1,15 @@
 """Save and load a HookedTransformer as a self-contained local directory.
 
 TransformerLens has no offline `from_pretrained` for custom models, so a model directory holds:
-`tl_config.json` (a JSON-clean subset of HookedTransformerConfig), `model.safetensors` (the state
-dict) and the tokenizer files written by `save_pretrained` (`tokenizer.json`,
-`tokenizer_config.json`, with an optional chat template). Demo models and any model a worker
-serves from disk go through these two functions.
+`tl_config.json` (a JSON-clean subset of HookedTransformerConfig), `model.safetensors` (the
+parameters) and the tokenizer files (`tokenizer.json`, `tokenizer_config.json`, with an optional
+chat template). Demo models and any model a worker serves from disk go through these two functions.
+
+The files are written in a form that more than one transformers / TransformerLens release reads:
+only parameters are saved (buffers such as attention masks are derived, and their saved shapes
+differ between TransformerLens releases), and `tokenizer_config.json` names the classic
+`PreTrainedTokenizerFast` with `additional_special_tokens` rather than what transformers 5 writes
+(`TokenizersBackend`, `extra_special_tokens` as a list), which transformers 4 cannot load.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from typing import Any
 
 TL_CONFIG_FILENAME = "tl_config.json"
 MODEL_WEIGHTS_FILENAME = "model.safetensors"
+TOKENIZER_CONFIG_FILENAME = "tokenizer_config.json"
 
 # HookedTransformerConfig fields that are plain JSON and enough to rebuild the architecture.
 _CONFIG_KEYS = (
@@ -56,10 +62,30 @@ def save_model_dir(model: Any, tokenizer: Any, path: str | Path) -> Path:
     cfg = model.cfg.to_dict()
     config = {k: cfg[k] for k in _CONFIG_KEYS if k in cfg and _is_json(cfg[k])}
     (out / TL_CONFIG_FILENAME).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
-    state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+    state = {k: v.detach().contiguous().cpu() for k, v in model.named_parameters()}
     save_file(state, str(out / MODEL_WEIGHTS_FILENAME))
-    tokenizer.save_pretrained(str(out))
+    save_tokenizer(tokenizer, out)
     return out
+
+
+def save_tokenizer(tokenizer: Any, path: str | Path) -> None:
+    """`save_pretrained`, then a `tokenizer_config.json` every supported transformers reads."""
+    out = Path(path)
+    tokenizer.save_pretrained(str(out))
+    written = json.loads((out / TOKENIZER_CONFIG_FILENAME).read_text())
+    extra = written.get("additional_special_tokens") or written.get("extra_special_tokens") or []
+    if isinstance(extra, dict):
+        extra = list(extra.values())
+    config: dict[str, Any] = {
+        "tokenizer_class": "PreTrainedTokenizerFast",
+        "additional_special_tokens": list(extra),
+        "clean_up_tokenization_spaces": False,
+        "model_max_length": written.get("model_max_length", tokenizer.model_max_length),
+    }
+    for key in ("bos_token", "eos_token", "pad_token", "unk_token"):
+        if isinstance(written.get(key), str):
+            config[key] = written[key]
+    (out / TOKENIZER_CONFIG_FILENAME).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
 
 
 def load_model_dir(path: str | Path, device: str = "cpu", dtype: str = "float32") -> Any:
@@ -76,8 +102,11 @@ def load_model_dir(path: str | Path, device: str = "cpu", dtype: str = "float32"
     tokenizer = AutoTokenizer.from_pretrained(str(src))
     model = HookedTransformer(HookedTransformerConfig(**config), tokenizer=tokenizer)
     state = load_file(str(src / MODEL_WEIGHTS_FILENAME), device=device)
-    # Not strict: buffers such as attention masks are rebuilt by the constructor. A missing
-    # parameter, though, would silently leave random weights, so that is an error.
+    # Not strict: buffers such as attention masks are rebuilt by the constructor (and older
+    # directories that still hold them are read without them). A missing parameter, though,
+    # would silently leave random weights, so that is an error.
+    buffers = {name for name, _ in model.named_buffers()}
+    state = {k: v for k, v in state.items() if k not in buffers}
     missing, _ = model.load_state_dict(state, strict=False)
     params = {name for name, _ in model.named_parameters()}
     if missing_params := sorted(set(missing) & params):

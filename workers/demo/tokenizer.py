@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from workers.demo.corpus import IM_END, IM_START
+from workers.model_dir import save_tokenizer
 
 END_OF_TEXT = "<|endoftext|>"
 # Ids 0, 1, 2 in this order; the model and the manifest rely on `<|endoftext|>` being 0.
@@ -49,5 +50,5 @@ def train_tokenizer(texts: Iterable[str], out_dir: str | Path, vocab_size: int =
     )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    fast.save_pretrained(str(out))
+    save_tokenizer(fast, out)
     return AutoTokenizer.from_pretrained(str(out))
