@@ -34,7 +34,8 @@ def load_demo(pack: Path | None = None) -> str:
     model_id = manifest["model_id"]
     export = pack / EXPORT_SUBDIR
     done: list[str] = []
-    for source in manifest["sources"]:
+    # The per-layer transcoders (`tc-demo`, for attribution graphs) are sources like the SAEs.
+    for source in manifest["sources"] + manifest.get("transcoders", []):
         sid = source["id"]
         present = Source.objects.filter(model_id=model_id, source_id=sid).exists()
         features = Feature.objects.filter(model_id=model_id, layer=sid).count()

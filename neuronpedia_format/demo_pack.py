@@ -5,6 +5,7 @@
 manifest.json            the model, its sources and how they were trained
 model/                   the model directory (workers.model_dir)
 saes/{sourceId}/         one SAE per source, as `SAE.save_model` writes it
+transcoders/{sourceId}/  one per-layer transcoder per layer (`{layer}-tc-demo`), same files
 export/v1/...            the sources' dashboards as a Neuronpedia export (layout)
 ```
 """
@@ -17,6 +18,7 @@ DEMO_MODEL_ID = "demo-lm"
 MANIFEST_FILENAME = "manifest.json"
 MODEL_SUBDIR = "model"
 SAES_SUBDIR = "saes"
+TRANSCODERS_SUBDIR = "transcoders"
 EXPORT_SUBDIR = "export"
 
 

@@ -40,6 +40,13 @@ class TokenLimitExceeded(BadRequest):
         self.limit = limit
 
 
+class ServiceUnavailable(InferenceError):
+    """This worker cannot do what was asked (e.g. a model without transcoders and a graph)."""
+
+    status_code = 503
+    default_code = "service_unavailable"
+
+
 class NotFound(InferenceError):
     """The request names something this worker does not serve."""
 

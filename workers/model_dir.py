@@ -15,6 +15,7 @@ differ between TransformerLens releases), and `tokenizer_config.json` names the 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -85,30 +86,65 @@ def save_tokenizer(tokenizer: Any, path: str | Path) -> None:
     for key in ("bos_token", "eos_token", "pad_token", "unk_token"):
         if isinstance(written.get(key), str):
             config[key] = written[key]
-    (out / TOKENIZER_CONFIG_FILENAME).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+    (out / TOKENIZER_CONFIG_FILENAME).write_text(
+        json.dumps(config, indent=2, sort_keys=True) + "\n"
+    )
 
 
 def load_model_dir(path: str | Path, device: str = "cpu", dtype: str = "float32") -> Any:
     """Rebuild the HookedTransformer saved by `save_model_dir`; no network is touched."""
-    import torch
-    from safetensors.torch import load_file
-    from transformer_lens import HookedTransformer, HookedTransformerConfig
-    from transformers import AutoTokenizer
+    from transformer_lens import HookedTransformer
 
     src = Path(path)
-    config = json.loads((src / TL_CONFIG_FILENAME).read_text())
+    model = HookedTransformer(read_config(src, device, dtype), tokenizer=load_tokenizer(src))
+    return load_parameters(model, src, device, dtype)
+
+
+def read_config(path: str | Path, device: str = "cpu", dtype: str = "float32") -> Any:
+    """The directory's `HookedTransformerConfig`, for `device` and `dtype`."""
+    import torch
+    from transformer_lens import HookedTransformerConfig
+
+    config = json.loads((Path(path) / TL_CONFIG_FILENAME).read_text())
     config["device"] = device
     config["dtype"] = getattr(torch, dtype)
-    tokenizer = AutoTokenizer.from_pretrained(str(src))
-    model = HookedTransformer(HookedTransformerConfig(**config), tokenizer=tokenizer)
+    return HookedTransformerConfig(**config)
+
+
+def load_tokenizer(path: str | Path) -> Any:
+    """The directory's tokenizer through `AutoTokenizer.from_pretrained` (transformer-lens needs
+    the `name_or_path` that gives it)."""
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(str(path))
+
+
+def load_parameters(
+    model: Any,
+    path: str | Path,
+    device: str = "cpu",
+    dtype: str = "float32",
+    rename: Callable[[str], str] | None = None,
+    not_saved: tuple[str, ...] = (),
+) -> Any:
+    """Load the directory's parameters into `model` (a HookedTransformer or subclass), move it to
+    `device` and `dtype`, and return it in eval mode. `rename` maps saved keys for models that
+    wrap modules (circuit-tracer's replacement model); parameters under the `not_saved` prefixes
+    (its transcoders) are not expected in the directory."""
+    import torch
+    from safetensors.torch import load_file
+
+    src = Path(path)
     state = load_file(str(src / MODEL_WEIGHTS_FILENAME), device=device)
+    if rename is not None:
+        state = {rename(k): v for k, v in state.items()}
     # Not strict: buffers such as attention masks are rebuilt by the constructor (and older
     # directories that still hold them are read without them). A missing parameter, though,
     # would silently leave random weights, so that is an error.
     buffers = {name for name, _ in model.named_buffers()}
     state = {k: v for k, v in state.items() if k not in buffers}
     missing, _ = model.load_state_dict(state, strict=False)
-    params = {name for name, _ in model.named_parameters()}
+    params = {n for n, _ in model.named_parameters() if not n.startswith(not_saved)}
     if missing_params := sorted(set(missing) & params):
         raise ValueError(f"{src} lacks weights for {', '.join(missing_params[:5])}")
     # HookedTransformer.to takes one device or dtype at a time (and updates cfg to match).

@@ -38,6 +38,10 @@ class RuntimeConfig:
         include_sae / exclude_sae: regexes (`re.search`) on source ids to keep / drop.
         sae_dirs: mapping source id -> SAE dir, or a root directory holding `{source_id}/cfg.json`
             and `{source_id}/sae_weights.safetensors`.
+        transcoder_dirs: the same for per-layer transcoders (sae-lens `Transcoder`s reading
+            `blocks.L.hook_resid_mid`, writing `blocks.L.hook_mlp_out`, one per layer, all of one
+            source set). They are served as sources like SAEs and, for a `model_dir` model, make
+            the worker build circuit-tracer's replacement model for attribution graphs.
         device: `auto` picks cuda, then mps, then cpu.
         model_dtype / sae_dtype: torch dtype names.
         token_limit: longest prompt accepted, in tokens.
@@ -51,6 +55,7 @@ class RuntimeConfig:
     include_sae: list[str] = field(default_factory=list)
     exclude_sae: list[str] = field(default_factory=list)
     sae_dirs: str | dict[str, str] | None = None
+    transcoder_dirs: str | dict[str, str] | None = None
     device: str = "auto"
     model_dtype: str = "float32"
     sae_dtype: str = "float32"
@@ -74,6 +79,8 @@ class RuntimeConfig:
             )
         if isinstance(self.sae_dirs, Path):
             self.sae_dirs = str(self.sae_dirs)
+        if isinstance(self.transcoder_dirs, Path):
+            self.transcoder_dirs = str(self.transcoder_dirs)
         if isinstance(self.model_dir, Path):
             self.model_dir = str(self.model_dir)
 
@@ -171,7 +178,8 @@ class ServedModel:
     def _discover_sources(self) -> dict[str, _SourceEntry]:
         cfg = self.config
         entries: dict[str, _SourceEntry] = {}
-        for source, path in sources.local_sae_dirs(cfg.sae_dirs).items():
+        local = sources.local_sae_dirs(cfg.sae_dirs) | sources.local_sae_dirs(cfg.transcoder_dirs)
+        for source, path in local.items():
             meta = sources.read_sae_cfg(path)
             entries[source] = _SourceEntry(
                 source, sae_dir=path, hook_name=meta["hook_name"], d_sae=meta["d_sae"]

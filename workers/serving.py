@@ -24,12 +24,14 @@ from neuronpedia_format.demo_pack import (
     DEMO_MODEL_ID,
     MODEL_SUBDIR,
     SAES_SUBDIR,
+    TRANSCODERS_SUBDIR,
     demo_model_dir,
 )
-from workers.errors import InferenceError
+from workers.errors import InferenceError, ServiceUnavailable
 
 if TYPE_CHECKING:
     from workers.batcher import MicroBatcher
+    from workers.graphs.replacement import GraphModel
     from workers.runtime import RuntimeConfig, ServedModel
 
 log = logging.getLogger(__name__)
@@ -41,6 +43,7 @@ CONFIG_ENV = {
     "override_model_id": "NP_WORKER_OVERRIDE_MODEL",
     "model_dir": "NP_WORKER_MODEL_DIR",
     "sae_dirs": "NP_WORKER_SAE_DIR",
+    "transcoder_dirs": "NP_WORKER_TRANSCODER_DIR",
     "sae_sets": "NP_WORKER_SAE_SETS",
     "include_sae": "NP_WORKER_INCLUDE_SAE",
     "exclude_sae": "NP_WORKER_EXCLUDE_SAE",
@@ -59,6 +62,7 @@ _INT_FIELDS = ("token_limit", "max_loaded_saes")
 _lock = threading.Lock()
 _served: ServedModel | None = None
 _batcher: MicroBatcher[Any, Any] | None = None
+_graph_model: GraphModel | None = None
 
 
 # -- configuration -----------------------------------------------------------------------------
@@ -141,7 +145,7 @@ def config_from_env(
                 data[name] = int(raw)
             except ValueError as exc:
                 raise ValueError(f"{var} must be an integer, got {raw!r}") from exc
-        elif name == "sae_dirs":
+        elif name in ("sae_dirs", "transcoder_dirs"):
             data[name] = _sae_dirs(raw)
         else:
             data[name] = raw
@@ -149,6 +153,8 @@ def config_from_env(
         pack = demo_model_dir(demo_pack_dir or _demo_pack_dir())
         data["model_dir"] = str(pack / MODEL_SUBDIR)
         data["sae_dirs"] = str(pack / SAES_SUBDIR)
+        if "transcoder_dirs" not in data and (pack / TRANSCODERS_SUBDIR).is_dir():
+            data["transcoder_dirs"] = str(pack / TRANSCODERS_SUBDIR)
     return RuntimeConfig.from_dict(data)
 
 
@@ -172,6 +178,8 @@ def check_config(config: RuntimeConfig) -> None:
         for source, path in config.sae_dirs.items():
             if not Path(path).is_dir():
                 raise ValueError(f"--sae-dir for {source}: {path} is not a directory")
+    if isinstance(config.transcoder_dirs, str) and not Path(config.transcoder_dirs).is_dir():
+        raise ValueError(f"--transcoder-dir {config.transcoder_dirs} is not a directory")
     resolve_device(config.device)
 
 
@@ -221,12 +229,43 @@ def load() -> ServedModel | None:
                 torch.set_num_threads(threads)
             log.info("loading model %s on %s", config.model_id, config.device)
             _served = ServedModel(config)
+            _load_graph_model(config, _served.device)
             log.info(
                 "serving %s with %d sources",
                 config.neuronpedia_model_id,
                 len(_served.served_sources()),
             )
         return _served
+
+
+def _load_graph_model(config: RuntimeConfig, device: str) -> None:
+    """Build circuit-tracer's replacement model when the served model has transcoders."""
+    global _graph_model
+    from workers.sources import local_sae_dirs
+
+    dirs = local_sae_dirs(config.transcoder_dirs)
+    if not dirs:
+        return
+    if config.model_dir is None:
+        log.warning("transcoders are served as sources only: graphs need a --model-dir model")
+        return
+    from workers.graphs.replacement import load_graph_model
+
+    _graph_model = load_graph_model(
+        config.model_dir, dirs, config.neuronpedia_model_id, device, config.model_dtype
+    )
+    log.info("serving graphs of %s with %s", config.neuronpedia_model_id, _graph_model.source_set)
+
+
+def graph_model() -> GraphModel:
+    """The replacement model; 503 naming the model when it has no transcoders."""
+    current = served()
+    if _graph_model is None:
+        raise ServiceUnavailable(
+            f"No transcoders for model {current.config.neuronpedia_model_id}: "
+            "this worker serves no attribution graphs"
+        )
+    return _graph_model
 
 
 def served() -> ServedModel:
@@ -284,6 +323,7 @@ def describe() -> dict[str, Any]:
         "sources": current.served_sources(),
         "token_limit": config.token_limit,
         "device": current.device,
+        "graph_source_set": _graph_model.source_set if _graph_model is not None else None,
     }
     if _batcher is not None:
         info["batching"] = _batcher.describe()

@@ -133,3 +133,63 @@ def make_served(
         **overrides,
     )
     return ServedModel(config, model=model)
+
+
+D_TRANSCODER = 96
+
+
+def build_transcoder(layer: int, seed: int, source_set: str = "tc-tiny") -> Any:
+    """A random ReLU transcoder of the tiny model, `blocks.L.hook_resid_mid -> hook_mlp_out`,
+    with a bias that leaves a few features active on most tokens."""
+    import torch
+    from sae_lens import Transcoder, TranscoderConfig
+    from sae_lens.saes.sae import SAEMetadata
+
+    gen = torch.Generator().manual_seed(seed)
+    tc = Transcoder(
+        TranscoderConfig(
+            d_in=D_MODEL,
+            d_sae=D_TRANSCODER,
+            d_out=D_MODEL,
+            apply_b_dec_to_input=False,
+            metadata=SAEMetadata(
+                model_name="tiny-demo",
+                hook_name=f"blocks.{layer}.hook_resid_mid",
+                hook_name_out=f"blocks.{layer}.hook_mlp_out",
+                neuronpedia_id=f"tiny-demo/{layer}-{source_set}",
+            ),
+        )
+    )
+    with torch.no_grad():
+        tc.W_enc.copy_(torch.randn(D_MODEL, D_TRANSCODER, generator=gen) / D_MODEL**0.5)
+        tc.W_dec.copy_(torch.randn(D_TRANSCODER, D_MODEL, generator=gen) * 0.2)
+        tc.b_enc.copy_(torch.rand(D_TRANSCODER, generator=gen) * 0.2 - 0.1)
+        tc.b_dec.zero_()
+    return tc
+
+
+def build_transcoder_root(root: Path, n_layers: int = 2, source_set: str = "tc-tiny") -> Path:
+    """`{layer}-{source_set}/` under `root` for every layer of the tiny model."""
+    for layer in range(n_layers):
+        build_transcoder(layer, seed=10 + layer, source_set=source_set).save_model(
+            str(root / f"{layer}-{source_set}")
+        )
+    return root
+
+
+def build_bias_free_model_dir(model_dir: Path, out_dir: Path) -> Path:
+    """The tiny model with no term outside the attribution graph's nodes: no positional
+    embedding, no value/output/MLP-output/unembedding biases, no LayerNorm offsets. Every logit
+    is then exactly the sum of what the token embeddings, features and error nodes send it."""
+    import torch
+
+    from workers.model_dir import load_model_dir, save_model_dir
+
+    model = load_model_dir(model_dir)
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            layer_norm_offset = name.endswith(".b") and name.split(".")[-2].startswith("ln")
+            outside = name.endswith(("pos_embed.W_pos", "b_V", "b_O", "b_out", "b_U"))
+            if outside or layer_norm_offset:
+                param.zero_()
+    return save_model_dir(model, model.tokenizer, out_dir)

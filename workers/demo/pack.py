@@ -1,10 +1,12 @@
-"""Build the bundled demo pack: corpus -> tokenizer -> model -> SAEs -> topic features -> manifest.
+"""Build the bundled demo pack: corpus -> tokenizer -> model -> SAEs -> topic features -> manifest
+-> transcoders (`workers.demo.transcoders`).
 
 Layout written under `out_dir` (the worker runtime loads exactly this):
 
     demo-lm/manifest.json
     demo-lm/model/                      model_dir format (workers.model_dir)
     demo-lm/saes/{layer}-res-demo/      cfg.json + sae_weights.safetensors (SAE.load_from_disk)
+    demo-lm/transcoders/{layer}-tc-demo/  the same files, a sae-lens Transcoder per layer
 """
 
 from __future__ import annotations
@@ -190,7 +192,9 @@ def build_demo_pack(
     manifest["training"]["build_seconds"] = round(time.monotonic() - started, 1)
     manifest["training"]["phase_seconds"] = timings
     (root / MANIFEST_FILENAME).write_text(json.dumps(manifest, indent=2) + "\n")
-    return manifest
+    from workers.demo.transcoders import add_transcoders_to_pack
+
+    return add_transcoders_to_pack(root, quick=quick)
 
 
 class _Stopwatch:

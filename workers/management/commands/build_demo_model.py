@@ -7,7 +7,10 @@ from django.core.management.base import BaseCommand, CommandParser
 
 
 class Command(BaseCommand):
-    help = "Train the bundled demo model and its SAEs, then its dashboards (safe to re-run)."
+    help = (
+        "Train the bundled demo model, its SAEs and transcoders, then their dashboards "
+        "(safe to re-run)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -20,6 +23,11 @@ class Command(BaseCommand):
             action="store_true",
             help="keep the trained model and SAEs; regenerate only the dashboards export",
         )
+        parser.add_argument(
+            "--transcoders-only",
+            action="store_true",
+            help="keep the trained model and SAEs; (re)train the transcoders and their dashboards",
+        )
         parser.add_argument("--no-dashboards", action="store_true", help="skip the dashboards")
         parser.add_argument("--threads", type=int, help="torch CPU threads")
 
@@ -31,7 +39,14 @@ class Command(BaseCommand):
             import torch
 
             torch.set_num_threads(options["threads"])
-        if not options["dashboards_only"]:
+        if options["transcoders_only"]:
+            from workers.demo.transcoders import add_transcoders_to_pack
+
+            manifest = add_transcoders_to_pack(
+                Path(options["out"]) / MODEL_ID, quick=options["quick"]
+            )
+            self.stdout.write(_transcoders_line(manifest))
+        elif not options["dashboards_only"]:
             manifest = build_demo_pack(options["out"], seed=options["seed"], quick=options["quick"])
             dino = manifest["topic_features"]["dinosaurs"]
             self.stdout.write(
@@ -43,14 +58,25 @@ class Command(BaseCommand):
                 f"(strength {dino['recommended_strength']}), "
                 f"{manifest['training']['build_seconds']} s"
             )
+            self.stdout.write(_transcoders_line(manifest))
         if options["no_dashboards"]:
             return
         from workers.demo.dashboards import build_demo_dashboards
 
-        for result in build_demo_dashboards(Path(options["out"]) / MODEL_ID):
+        pack = Path(options["out"]) / MODEL_ID
+        only = options["transcoders_only"]
+        for result in build_demo_dashboards(pack, transcoders_only=only):
             self.stdout.write(
                 f"dashboards {result.model_id}/{result.source}: {result.alive_features} features "
                 f"with examples, {result.activations} examples, {result.explanations} "
                 f"explanations from {result.tokens} tokens in {result.seconds:.0f} s "
                 f"({result.tokens_per_second:,.0f} tokens/s)"
             )
+
+
+def _transcoders_line(manifest: dict[str, Any]) -> str:
+    parts = [
+        f"{t['id']} (fvu {t['fvu']}, l0 {t['l0']}, dead {t['dead']:.0f})"
+        for t in manifest.get("transcoders", [])
+    ]
+    return "transcoders " + ", ".join(parts)

@@ -38,6 +38,15 @@ class Command(BaseCommand):
             help="A directory of {source_id}/ SAE folders, or SOURCE=DIR for one SAE. Repeatable.",
         )
         parser.add_argument(
+            "--transcoder-dir",
+            action="append",
+            default=[],
+            help=(
+                "A directory of {source_id}/ per-layer transcoder folders (sae-lens Transcoder, "
+                "resid_mid -> mlp_out, one per layer), or SOURCE=DIR. Serves attribution graphs."
+            ),
+        )
+        parser.add_argument(
             "--sae-sets",
             action="append",
             default=[],
@@ -123,6 +132,7 @@ class Command(BaseCommand):
                 "override_model_id": options["override_model_id"],
                 "model_dir": options["model_dir"],
                 "sae_dirs": options["sae_dir"] or None,
+                "transcoder_dirs": options["transcoder_dir"] or None,
                 "sae_sets": [s for sets in options["sae_sets"] for s in sets.split(",") if s],
                 "include_sae": options["include_sae"],
                 "exclude_sae": options["exclude_sae"],
