@@ -29,7 +29,7 @@ def start(hostname: str, queues: list[str], describe: Callable[[], dict[str, Any
                     pid=os.getpid(),
                     seen_at=0.0,
                 )
-                for key in ("model_ids", "token_limit", "device", "batching"):
+                for key in ("model_ids", "token_limit", "device", "batching", "graph_source_set"):
                     if key in extra:
                         info[key] = extra[key]
                 registry.announce(info)

@@ -43,13 +43,12 @@ def render(tokenizer: Any, prompt: str | None, messages: Sequence[dict[str, Any]
 
 
 def with_leading_special(tokenizer: Any, ids: list[int]) -> list[int]:
-    """`ids` with the tokenizer's BOS (else EOS, else PAD) in front, unless a special token is
-    already there."""
-    if ids and ids[0] in tokenizer.all_special_ids:
-        return ids
+    """`ids` led by the tokenizer's BOS (else EOS, else PAD), as the model saw every document in
+    training; a prompt already starting with it is left alone. circuit-tracer leaves that first
+    position out of the graph."""
     for candidate in (tokenizer.bos_token_id, tokenizer.eos_token_id, tokenizer.pad_token_id):
         if candidate is not None:
-            return [int(candidate), *ids]
+            return ids if ids and ids[0] == candidate else [int(candidate), *ids]
     return ids
 
 
