@@ -42,7 +42,9 @@ def test_it_creates_the_demo_rows_from_an_empty_database() -> None:
     assert (model.dimension, model.layers) == (manifest["d_model"], manifest["n_layers"])
     assert model.default_source_id == "1-res-demo"
     assert SourceSet.objects.get(model=model, name="res-demo").visibility == "PUBLIC"
-    for source in manifest["sources"]:
+    assert SourceSet.objects.get(model=model, name="tc-demo").visibility == "PUBLIC"
+    # the SAEs, and the per-layer transcoders the attribution graphs' nodes point at
+    for source in manifest["sources"] + manifest["transcoders"]:
         row = Source.objects.get(model=model, source_id=source["id"])
         assert row.visibility == "PUBLIC" and row.inference_enabled and row.has_dashboards
         assert Feature.objects.filter(model=model, layer=source["id"]).count() == source["d_sae"]
@@ -61,9 +63,9 @@ def test_it_is_idempotent_and_a_second_run_is_fast() -> None:
     before = _counts()
     with CaptureQueriesContext(connection) as queries:
         summary = load_demo()
-    assert len(queries) <= 4  # two per source: nothing is read from the files again
+    assert len(queries) <= 8  # two per source: nothing is read from the files again
     assert _counts() == before
-    assert summary.count("already loaded") == 2
+    assert summary.count("already loaded") == 4  # 2 SAEs, 2 transcoders
 
 
 def test_a_pack_without_dashboards_still_gets_its_rows(tmp_path: Path) -> None:
@@ -74,5 +76,10 @@ def test_a_pack_without_dashboards_still_gets_its_rows(tmp_path: Path) -> None:
     assert "no dashboards" in summary
     model: Any = Model.objects.get(id="demo-lm")
     assert model.visibility == "PUBLIC" and model.inference_enabled and model.dimension == 128
-    assert set(Source.objects.values_list("source_id", flat=True)) == {"0-res-demo", "1-res-demo"}
+    assert set(Source.objects.values_list("source_id", flat=True)) == {
+        "0-res-demo",
+        "1-res-demo",
+        "0-tc-demo",
+        "1-tc-demo",
+    }
     assert not Feature.objects.exists()

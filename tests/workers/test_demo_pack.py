@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,8 @@ def test_quick_build_gives_the_same_weights_for_a_seed(tmp_path: Path) -> None:
         "model/model.safetensors",
         "saes/0-res-demo/sae_weights.safetensors",
         "saes/1-res-demo/sae_weights.safetensors",
+        "transcoders/0-tc-demo/sae_weights.safetensors",
+        "transcoders/1-tc-demo/sae_weights.safetensors",
     }
     assert files_a == _files(tmp_path / "b" / MODEL_ID)
     assert first["checksum"] == second["checksum"]
@@ -103,6 +106,14 @@ def test_bundled_pack_is_small_and_complete(manifest: dict[str, Any]) -> None:
             "sae_weights.safetensors",
         }
     assert set(manifest["topic_features"]) == set(TOPICS)
+    assert [t["id"] for t in manifest["transcoders"]] == ["0-tc-demo", "1-tc-demo"]
+    for layer, tc in enumerate(manifest["transcoders"]):
+        cfg = json.loads((PACK / tc["path"] / "cfg.json").read_text())
+        assert cfg["architecture"] == "transcoder"
+        assert cfg["metadata"]["hook_name"] == tc["hook_name"] == f"blocks.{layer}.hook_resid_mid"
+        assert cfg["metadata"]["hook_name_out"] == f"blocks.{layer}.hook_mlp_out"
+        assert cfg["d_in"] == cfg["d_out"] == manifest["d_model"] and cfg["d_sae"] == 512
+        assert tc["fvu"] < 0.5 and tc["dead"] < 50
 
 
 def test_bundled_pack_loads_and_reproduces_its_checksum(
