@@ -155,12 +155,14 @@ def compare(
         bare = bare_attribute(graph_model, ids)
         through(text)
         bare()  # warm-up both
-        theirs, ours = [], []
+        theirs: list[float] = []
+        ours: list[float] = []
+
+        def via(prompt: str = text) -> Any:
+            return through(prompt)
+
         for round_number in range(rounds):
-            pair: list[tuple[list[float], Callable[[], Any]]] = [
-                (theirs, lambda t=text: through(t)),
-                (ours, bare),
-            ]
+            pair: list[tuple[list[float], Callable[[], Any]]] = [(theirs, via), (ours, bare)]
             for times, run in pair if round_number % 2 == 0 else reversed(pair):
                 started = time.perf_counter()
                 run()

@@ -23,6 +23,6 @@ def newest_explanations(
             .order_by("index", "-created_at")
             .values_list("index", "description")
         )
-        for index, description in rows:
-            found.setdefault((source, int(index)), description)
+        for stored_index, description in rows:
+            found.setdefault((source, int(stored_index)), description)
     return found

@@ -42,7 +42,7 @@ def forward_pass(
             max_n_logits=max_n_logits,
             desired_logit_prob=desired_logit_prob,
         )
-    salient = [
+    salient: list[dict[str, Any]] = [
         {"token": target.token_str, "token_id": int(target.vocab_idx), "probability": float(p)}
         for target, p in zip(
             targets.logit_targets, targets.logit_probabilities.tolist(), strict=True
