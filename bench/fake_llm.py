@@ -98,7 +98,7 @@ def completion(content: str) -> str:
 
 def _handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"  # keep-alive, as real endpoints: a connection per client thread
+        protocol_version = "HTTP/1.1"  # keep-alive, as real endpoints do
 
         def log_message(self, *args: Any) -> None:
             pass
