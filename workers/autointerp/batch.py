@@ -5,10 +5,11 @@ and model, as one `AutointerpJob` row.
   `requests_per_minute` LLM requests start in any 60 s window (retries included).
 - Features already explained with the same type and model are skipped, so running a job again
   resumes it; a cancelled job stops between features.
-- The threads only talk to the LLM: the job's own thread reads the features' examples ahead
-  of them, many features per query, and saves the explanations that came back, all that
-  finished since it last looked in one transaction. So the database's latency (a busy
-  server, a remote one) never holds an LLM slot empty.
+- The threads only talk to the LLM, each taking its next feature from a queue the moment it
+  is done with one (a feature waits there per thread). The job's own thread reads the
+  features' examples ahead of them, many features per query, and saves the explanations
+  that came back, all that finished since it last looked in one transaction. So the
+  database's latency (a busy server, a remote one) never holds an LLM slot empty.
 - Progress (done, skipped, failed) and requests/tokens go to the row as features finish,
   and `cancel_requested` is read then.
 - A feature whose LLM requests fail for good is counted as failed (the last error is kept), and
@@ -17,11 +18,11 @@ and model, as one `AutointerpJob` row.
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -209,26 +210,47 @@ def run(job_id: int) -> None:
             cancelled.set()
 
     items = _items(job.model_id, todo, READ_AHEAD * threads)
-    pending: dict[Future[str | None], Item] = {}
-    with llm, ThreadPoolExecutor(max_workers=threads) as pool:
-        _fill(pool, pending, items, one, threads, cancelled)
-        while pending:
-            finished, _ = wait(pending, timeout=FLUSH_SECONDS, return_when=FIRST_COMPLETED)
-            explained = [(pending.pop(future), future) for future in finished]
-            _fill(pool, pending, items, one, threads, cancelled)  # the LLM slots first
-            found = []
-            for item, future in explained:
-                try:
-                    description = future.result()
-                except (LLMError, ApiError, Feature.DoesNotExist) as exc:
-                    counts["failed"] += 1
-                    last_error[:] = [getattr(exc, "message", None) or str(exc)]
-                    continue
-                if description is not None:
-                    found.append((item, description))
-            save(job, found)
-            counts["done"] += len(found)
-            flush()
+    inbox: queue.SimpleQueue[Item | None] = queue.SimpleQueue()
+    outbox: queue.SimpleQueue[tuple[Item, str | None, str]] = queue.SimpleQueue()
+
+    def slot() -> None:
+        """One LLM slot: explain features from `inbox` until told to stop (None); each goes
+        back through `outbox` as (item, description, error)."""
+        while (item := inbox.get()) is not None:
+            try:
+                outbox.put((item, one(item), ""))
+            except (LLMError, ApiError, Feature.DoesNotExist) as exc:
+                outbox.put((item, None, getattr(exc, "message", None) or str(exc)))
+            except Exception as exc:  # a bug: reported on the row, not a job that never ends
+                outbox.put((item, None, f"{type(exc).__name__}: {exc}"))
+
+    slots = [threading.Thread(target=slot, name=f"autointerp-{job.id}-{n}") for n in range(threads)]
+    queued = 2 * threads  # features handed out: one running and one waiting per slot
+    handed = 0  # handed out and not back yet
+    with llm:
+        for thread in slots:
+            thread.start()
+        try:
+            handed += _feed(inbox, items, queued - handed, cancelled)
+            while handed:
+                back = _collect(outbox, FLUSH_SECONDS)
+                handed -= len(back)
+                handed += _feed(inbox, items, queued - handed, cancelled)  # the slots first
+                found = []
+                for item, description, error in back:
+                    if error:
+                        counts["failed"] += 1
+                        last_error[:] = [error]
+                    elif description is not None:
+                        found.append((item, description))
+                save(job, found)
+                counts["done"] += len(found)
+                flush()
+        finally:
+            for _ in slots:
+                inbox.put(None)
+            for thread in slots:
+                thread.join()
     flush()
     AutointerpJob.objects.filter(id=job.id).update(
         state=State.CANCELLED if cancelled.is_set() else State.DONE
@@ -238,26 +260,42 @@ def run(job_id: int) -> None:
 
 def _items(model_id: str, keys: list[str], chunk: int) -> Iterator[Item]:
     """The features to explain, read from the database `chunk` at a time."""
-    queue: deque[str] = deque(keys)
-    while queue:
-        batch = [queue.popleft() for _ in range(min(chunk, len(queue)))]
+    left: deque[str] = deque(keys)
+    while left:
+        batch = [left.popleft() for _ in range(min(chunk, len(left)))]
         yield from read_ahead(model_id, batch)
 
 
-def _fill(
-    pool: ThreadPoolExecutor,
-    pending: dict[Future[str | None], Item],
+def _feed(
+    inbox: queue.SimpleQueue[Item | None],
     items: Iterator[Item],
-    one: Callable[[Item], str | None],
-    concurrency: int,
+    room: int,
     cancelled: threading.Event,
-) -> None:
-    """Keep `concurrency` features in flight (no more, so a cancel stops the job quickly)."""
-    while not cancelled.is_set() and len(pending) < concurrency:
+) -> int:
+    """Hand out up to `room` more features (none once cancelled); how many were."""
+    count = 0
+    while count < room and not cancelled.is_set():
         item = next(items, None)
         if item is None:
-            return
-        pending[pool.submit(one, item)] = item
+            break
+        inbox.put(item)
+        count += 1
+    return count
+
+
+def _collect(
+    outbox: queue.SimpleQueue[tuple[Item, str | None, str]], timeout: float
+) -> list[tuple[Item, str | None, str]]:
+    """What came back: waits up to `timeout` for the first, then takes all that are there."""
+    try:
+        back = [outbox.get(timeout=timeout)]
+    except queue.Empty:
+        return []
+    while True:
+        try:
+            back.append(outbox.get_nowait())
+        except queue.Empty:
+            return back
 
 
 def save(job: AutointerpJob, explained: list[tuple[Item, str]]) -> None:
