@@ -218,3 +218,16 @@ class EmbeddingJobAdmin(ForeignKeysByIdAdmin):
 
     def has_add_permission(self, request: object) -> bool:
         return False
+
+
+@admin.register(m.UmapJob)
+class UmapJobAdmin(ForeignKeysByIdAdmin):
+    """UMAP layout jobs (docs/ui.md, "UMAP"): read only; `compute_umap` starts, cancels and
+    resumes them."""
+
+    list_display = ("id", "model_id", "source_id", "basis", "state", "progress", "created_at")
+    list_filter = ("state", "basis")
+    readonly_fields = [f.name for f in m.UmapJob._meta.fields]
+
+    def has_add_permission(self, request: object) -> bool:
+        return False

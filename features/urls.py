@@ -80,6 +80,7 @@ urlpatterns = [
     path("api/user/bookmarks", lv.user_bookmarks, name="api-user-bookmarks"),
     path("api/comment/new", lv.comment_new, name="api-comment-new"),
     path("api/comment/delete", lv.comment_delete, name="api-comment-delete"),
+    path("api/umap", v.umap_layout, name="api-umap"),
     path("api/user/api-key", lv.user_api_key, name="api-user-api-key"),
     path("api/user/api-key-update", lv.user_api_key_update, name="api-user-api-key-update"),
     # -- pages -------------------------------------------------------------------------------
