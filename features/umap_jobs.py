@@ -38,7 +38,8 @@ def pending(model_id: str, source_id: str) -> UmapJob | None:
 def start(model_id: str, source_id: str, basis: str = UmapJob.Basis.DECODER) -> UmapJob:
     """A queued job for the source, sent once the row is committed; the open one if any."""
     if basis not in UmapJob.Basis.values:
-        raise UmapJobError(f"Unknown basis {basis!r}; use one of {', '.join(UmapJob.Basis.values)}.")
+        allowed = ", ".join(UmapJob.Basis.values)
+        raise UmapJobError(f"Unknown basis {basis!r}; use one of {allowed}.")
     if not Source.objects.filter(model_id=model_id, source_id=source_id).exists():
         raise UmapJobError(f"There is no source {model_id}/{source_id}.")
     open_job = pending(model_id, source_id)
