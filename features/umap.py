@@ -8,6 +8,7 @@ without an explanation are placed too) and each point carries the feature's best
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, TypedDict
 
 from django.db.models import OuterRef, Subquery
@@ -67,7 +68,7 @@ def _points(model_id: str, layer: str) -> list[UmapPoint]:
     return [_point(layer, row) for row in rows]
 
 
-def _point(layer: str, row: dict[str, Any]) -> UmapPoint:
+def _point(layer: str, row: Mapping[str, Any]) -> UmapPoint:
     return {
         "id": row["explanation_id"],
         "layer": layer,
