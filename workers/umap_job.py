@@ -133,6 +133,7 @@ def layout(matrix: Float[np.ndarray, "n dim"]) -> Float[np.ndarray, "n 2"]:
         min_dist=MIN_DIST,
         metric="cosine",
         random_state=SEED,
+        n_jobs=1,  # what a seed implies; said here so umap-learn does not warn
     )
     return np.asarray(reducer.fit_transform(matrix), dtype=np.float64)
 
