@@ -65,12 +65,20 @@
     tokenPanel.hidden = false;
   }
 
+  function topValue(position) {
+    return position.topFeatures.length ? position.topFeatures[0].activationValue : 0;
+  }
+
+  // Each token shaded by its strongest feature, relative to the strongest in the text
+  // (the shade-N classes of site.css, as NP.renderTokens uses).
   function renderTokens(modelId, source) {
     tokensOut.textContent = "";
+    var max = Math.max.apply(null, positions.map(topValue).concat([0]));
     positions.forEach(function (position, i) {
       var button = document.createElement("button");
+      var shade = max > 0 && topValue(position) > 0 ? Math.max(1, Math.round(20 * topValue(position) / max)) : 0;
       button.type = "button";
-      button.className = "tok tok-button";
+      button.className = "tok tok-button" + (shade ? " shade-" + shade : "");
       button.textContent = position.token === "\n" ? "↵" : position.token;
       button.title = position.topFeatures.length + " features";
       button.setAttribute("aria-pressed", "false");
@@ -128,11 +136,7 @@
       renderTokens(modelId, source);
       renderSummary(modelId, source);
       var best = 0;
-      positions.forEach(function (p, i) {
-        var top = p.topFeatures.length ? p.topFeatures[0].activationValue : 0;
-        var bestTop = positions[best].topFeatures.length ? positions[best].topFeatures[0].activationValue : 0;
-        if (top > bestTop) best = i;
-      });
+      positions.forEach(function (p, i) { if (topValue(p) > topValue(positions[best])) best = i; });
       if (positions.length) showToken(best, modelId, source);
       NP.setStatus(status, positions.length + " tokens. Click a token to see its top features.", false);
     }).catch(function () {

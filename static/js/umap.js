@@ -55,7 +55,7 @@
     canvas.height = Math.round(HEIGHT * ratio);
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
     ctx.clearRect(0, 0, w, HEIGHT);
-    var r = Math.min(2.5 + Math.log2(view.scale), 7);
+    var r = Math.min(3.5 + Math.log2(view.scale), 8);
     points.forEach(function (p, i) {
       if (i === hover) return;
       var s = screen(p);

@@ -20,7 +20,7 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
 from features.models import Feature, Model, Source, SourceRelease, SourceSet
-from tests.support.browser import LAPTOP
+from tests.support.browser import LAPTOP, SCREENSHOTS
 from tests.support.factories import make_explanation, make_model, make_source
 from tests.support.worker_processes import ROOT, empty_redis_but_workers, spawn_worker
 
@@ -97,9 +97,16 @@ def demo() -> Model:
     for i in range(1, 41):
         angle, radius = 2 * math.pi * (i % 8) / 8, 1 + (i - 1) // 8
         rows.append(
-            Feature(model=model, layer=SOURCE, index=str(i), source_set_name="res-demo",
-                    umap_x=radius * math.cos(angle), umap_y=radius * math.sin(angle),
-                    max_act_approx=1.0 + i / 10, frac_nonzero=0.001 * i)  # fmt: skip
+            Feature(
+                model=model,
+                layer=SOURCE,
+                index=str(i),
+                source_set_name="res-demo",
+                umap_x=radius * math.cos(angle),
+                umap_y=radius * math.sin(angle),
+                max_act_approx=1.0 + i / 10,
+                frac_nonzero=0.001 * i,
+            )  # fmt: skip
         )
     Feature.objects.bulk_create(rows)
     for feature in Feature.objects.filter(layer=SOURCE):
@@ -121,7 +128,9 @@ def test_umap_scatter_hover_labels_and_click_opens_the_feature(
     ActionChains(browser).move_to_element(canvas).perform()
     tip = _wait_text(browser, "#umap-tip", r"1-res-demo · 0 topic 0")
     assert tip.get_attribute("data-index") == "0"
-    screenshot("umap-pane-hover")
+    # As the window is (the screenshot helper's resize would move the pointer off the map).
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SCREENSHOTS / "umap-pane-hover.png"))
     # Zoom in (wheel-free: the + button) and pan by dragging; the centre point stays clickable.
     browser.find_element(By.ID, "umap-zoom-in").click()
     ActionChains(browser).move_to_element(canvas).click().perform()
