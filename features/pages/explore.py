@@ -79,9 +79,7 @@ def searchable_sources(user: User | None) -> dict[str, list[str]]:
         allow_inference_search=True, model_id=OuterRef("model_id"), name=OuterRef("set_name")
     )
     found = (
-        visible_sources(user, listed=True)
-        .filter(Exists(sets))
-        .values_list("model_id", "source_id")
+        visible_sources(user, listed=True).filter(Exists(sets)).values_list("model_id", "source_id")
     )
     by_model: dict[str, list[str]] = {}
     for model_id, source_id in sorted(found, key=lambda r: (r[0], layer_of(r[1]), r[1])):

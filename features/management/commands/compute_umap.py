@@ -19,9 +19,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("model_id", nargs="?", help="Model id, e.g. demo-lm.")
         parser.add_argument("sources", nargs="*", help="Source ids (default: every source).")
-        parser.add_argument(
-            "--basis", choices=UmapJob.Basis.values, default=UmapJob.Basis.DECODER
-        )
+        parser.add_argument("--basis", choices=UmapJob.Basis.values, default=UmapJob.Basis.DECODER)
         parser.add_argument("--wait", action="store_true", help="Wait for the jobs to end.")
         parser.add_argument("--timeout", type=float, default=600, help="Seconds --wait waits.")
         parser.add_argument("--cancel", type=int, metavar="JOB_ID", help="Cancel a job.")

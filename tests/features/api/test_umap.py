@@ -3,6 +3,8 @@ caller may see."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -14,7 +16,7 @@ pytestmark = pytest.mark.django_db
 URL = "/api/umap"
 
 
-def _laid_out(model: Model, source_id: str, n: int, **kw: object) -> list[Feature]:
+def _laid_out(model: Model, source_id: str, n: int, **kw: Any) -> list[Feature]:
     source = make_source(model, source_id, **kw)
     return [
         make_feature(source, i, umap_x=float(i), umap_y=-float(i), frac_nonzero=0.001)
