@@ -21,7 +21,9 @@ from features.models import (
     Source,
     UmapJob,
 )
+from tests.support.accounts import Account
 from tests.support.factories import make_explanation, make_model, make_source
+from tests.support.pages import logged_in
 from tests.support.tiny_models import D_SAE, build_model_dir, build_sae_root
 from workers import umap_job
 
@@ -172,3 +174,20 @@ def test_unknown_sources_and_bases_are_refused() -> None:
         umap_jobs.start(MODEL_ID, "9-res-nope")
     with pytest.raises(umap_jobs.UmapJobError, match="Unknown basis"):
         umap_jobs.start(MODEL_ID, SOURCE, "pixels")
+
+
+def test_the_admin_cancels_and_resumes_jobs(admin_account: Account) -> None:
+    _source_with_features(6)
+    job = umap_jobs.start(MODEL_ID, SOURCE, UmapJob.Basis.EXPLANATIONS)
+    client = logged_in(admin_account)
+    url = "/admin/features/umapjob/"
+    response = client.post(url, {"action": "cancel", "_selected_action": [job.pk]})
+    assert response.status_code == 302
+    job.refresh_from_db()
+    assert job.state == UmapJob.State.CANCELLED
+    client.post(url, {"action": "resume", "_selected_action": [job.pk]})
+    job.refresh_from_db()
+    assert job.state == UmapJob.State.QUEUED
+    # Resuming an open job is refused with a message, not an error page.
+    response = client.post(url, {"action": "resume", "_selected_action": [job.pk]}, follow=True)
+    assert "only stopped jobs can resume" in response.content.decode()
