@@ -10,7 +10,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from features.feature_detail import get_feature
+from features.models import Model
 from features.pages import browse as pages
+from features.pages import explore
 from features.pages import feature as dashboard
 from features.pages.search import MIN_QUERY_LENGTH, search_explanations
 from features.search import MAX_OFFSET
@@ -45,8 +47,32 @@ def account(request: HttpRequest) -> HttpResponse:
 
 
 def model_page(request: HttpRequest, model_id: str) -> HttpResponse:
-    model = pages.viewable_model(model_id, _viewer(request))
-    return render(request, "features/model.html", pages.model_context(model, _viewer(request)))
+    """A model's page; a release's when no model has the name (upstream's `/{modelId}` order)."""
+    user = _viewer(request)
+    model = Model.objects.viewable_by(user).filter(id=model_id).first()
+    if model is None:
+        release = explore.viewable_release(model_id, user)
+        context = {"release": release, "sets": explore.release_sets(release, user)}
+        return render(request, "features/release.html", context)
+    return render(request, "features/model.html", pages.model_context(model, user))
+
+
+def random_feature(request: HttpRequest, model_id: str, source: str | None = None) -> HttpResponse:
+    """`/random/{modelId}[/{source}]`: a redirect to a random feature with a dashboard."""
+    feature = explore.random_feature(model_id, _viewer(request), source)
+    return redirect("feature-page", model_id=model_id, layer=feature.layer, index=feature.index)
+
+
+def search_topk_by_token(request: HttpRequest) -> HttpResponse:
+    """Top features at each token of a text; the browser posts to `/api/search-topk-by-token/`
+    (`?modelId=&source=&text=` fill the form and run it)."""
+    context = {
+        "sources_by_model": explore.searchable_sources(_viewer(request)),
+        "model_id": request.GET.get("modelId", ""),
+        "source": request.GET.get("source", ""),
+        "text": request.GET.get("text", ""),
+    }
+    return render(request, "features/search_topk_by_token.html", context)
 
 
 def browse(request: HttpRequest, model_id: str, source_or_set: str) -> HttpResponse:
