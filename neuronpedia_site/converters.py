@@ -22,6 +22,8 @@ RESERVED_FIRST_SEGMENTS = (
     "user",
     "steer",
     "search",
+    "graph-files",
+    "graph-viewer",
 )
 
 
