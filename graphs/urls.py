@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.urls import path, re_path
 
 import neuronpedia_site.converters  # noqa: F401  (registers <segment:> and <model_id:>)
-from graphs import views
+from graphs import pages, viewer, views
 
 urlpatterns = [
     re_path(r"^api/graph/generate/?$", views.generate, name="api-graph-generate"),
@@ -31,4 +31,12 @@ urlpatterns = [
     path("api/graph/put/<segment:put_request_id>", views.put_upload, name="api-graph-put"),
     path("api/graph/<model_id:model_id>/<segment:slug>", views.get_graph, name="api-graph-get"),
     path("graph-files/<path:key>", views.graph_file, name="graph-file"),
+    path("graph-viewer/assets/<path:name>", viewer.asset, name="graph-viewer-asset"),
+    path("graph-viewer/lib/<segment:name>", viewer.lib, name="graph-viewer-lib"),
+    path("<model_id:model_id>/graph", pages.graph_page, name="graph-page"),
+    path(
+        "<model_id:model_id>/graph-features/<segment:source_id>/<int:index>.json",
+        pages.feature,
+        name="graph-feature-json",
+    ),
 ]

@@ -88,7 +88,9 @@ def delete(request: Request) -> Response:
     return Response({"message": "Graph deleted successfully"})
 
 
-@schemas.open_answer(TAG, serializers.SignedPut, "`{url, key, putRequestId}`; 429 past 200 a day per IP.", 400, 401)
+@schemas.open_answer(
+    TAG, serializers.SignedPut, "`{url, key, putRequestId}`; 429 past 200 a day per IP.", 400, 401
+)
 @api_view(["POST"])
 @permission_classes([ApiKeyRequired])
 def signed_put(request: Request) -> Response:

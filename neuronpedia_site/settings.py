@@ -388,3 +388,10 @@ GRAPH_UPLOAD_MAX_INFLATED_BYTES = env_int(
 )
 # Seconds a generate call waits for the worker's graph.
 GRAPH_TIMEOUT = env_int("GRAPH_TIMEOUT", "600")
+# The attribution-graph viewer: circuit-tracer's installed assets (found without importing it;
+# empty = look it up) and the libraries they load from CDNs, fetched once from npm by
+# scripts/fetch_graph_viewer_libs.sh (d3 v7, d3-jetpack, dagre, pako).
+GRAPH_VIEWER_ASSETS_DIR = os.getenv("GRAPH_VIEWER_ASSETS_DIR", "")
+GRAPH_VIEWER_LIBS_DIR = Path(
+    os.getenv("GRAPH_VIEWER_LIBS_DIR", str(VAR_DIR / "graph-viewer-libs"))
+)
