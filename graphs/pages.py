@@ -59,9 +59,10 @@ def graph_page(request: HttpRequest, model_id: str) -> HttpResponse:
         "styles": viewer.ASSET_STYLES,
     }
     response = render(request, "graphs/viewer.html", context)
-    response._csp_update = EMBED_CSP if embed else VIEWER_CSP  # type: ignore[attr-defined]
+    # django-csp's decorators set these attributes; the policy depends on `embed` here.
+    setattr(response, "_csp_update", EMBED_CSP if embed else VIEWER_CSP)
     if embed:
-        response.xframe_options_exempt = True  # type: ignore[attr-defined]
+        setattr(response, "xframe_options_exempt", True)
     return response
 
 

@@ -17,7 +17,7 @@ import secrets
 import tempfile
 import zlib
 from datetime import timedelta
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from django.conf import settings
 from django.db import transaction
@@ -33,6 +33,12 @@ MAX_PUT_REQUESTS_PER_DAY = 200  # per IP, as upstream
 TOKEN_LIFETIME = timedelta(hours=1)  # upstream's presigned URLs last an hour
 CHUNK = 64 * 1024
 BAD_TOKEN = "This upload URL is invalid, expired or already used."
+
+
+class Readable(Protocol):
+    """A request body (Django's HttpRequest reads like a file) or any binary file."""
+
+    def read(self, size: int = ..., /) -> bytes: ...
 
 
 def _hash(token: str) -> str:
@@ -87,7 +93,7 @@ def _claim(put_request_id: str, token: str) -> GraphMetadataDataPutRequest:
     return row
 
 
-def inflate_to(source: IO[bytes], target: IO[bytes], gzipped: bool) -> int:
+def inflate_to(source: Readable, target: IO[bytes], gzipped: bool) -> int:
     """Copy `source` to `target`, gunzipping when `gzipped`, refusing (413) more than
     GRAPH_UPLOAD_MAX_BYTES in or GRAPH_UPLOAD_MAX_INFLATED_BYTES out; bytes written."""
     limit_in, limit_out = settings.GRAPH_UPLOAD_MAX_BYTES, settings.GRAPH_UPLOAD_MAX_INFLATED_BYTES
@@ -117,7 +123,7 @@ def inflate_to(source: IO[bytes], target: IO[bytes], gzipped: bool) -> int:
 
 
 def receive_put(
-    put_request_id: str, token: str, body: IO[bytes], content_length: int, gzipped: bool
+    put_request_id: str, token: str, body: Readable, content_length: int, gzipped: bool
 ) -> None:
     """Store the PUT body of an upload slot once it inflates to a schema-valid graph."""
     if content_length > settings.GRAPH_UPLOAD_MAX_BYTES:

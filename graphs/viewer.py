@@ -9,7 +9,8 @@ import mimetypes
 from pathlib import Path
 
 from django.conf import settings
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest
+from django.http.response import HttpResponseBase
 
 # The viewer's scripts, in the order its index.html loads them (its inline init is ours:
 # static/js/graph-viewer.js).
@@ -59,7 +60,7 @@ def missing() -> list[str]:
     return out
 
 
-def _serve(root: Path | None, relative: str, allowed: tuple[str, ...]) -> HttpResponse:
+def _serve(root: Path | None, relative: str, allowed: tuple[str, ...]) -> HttpResponseBase:
     if root is None or relative not in allowed:
         raise Http404("No such viewer file")
     path = root / relative
@@ -71,10 +72,10 @@ def _serve(root: Path | None, relative: str, allowed: tuple[str, ...]) -> HttpRe
     return response
 
 
-def asset(request: HttpRequest, name: str) -> HttpResponse:
+def asset(request: HttpRequest, name: str) -> HttpResponseBase:
     """One of circuit-tracer's viewer files (only those the page loads)."""
     return _serve(assets_dir(), name, ASSET_SCRIPTS + ASSET_STYLES)
 
 
-def lib(request: HttpRequest, name: str) -> HttpResponse:
+def lib(request: HttpRequest, name: str) -> HttpResponseBase:
     return _serve(settings.GRAPH_VIEWER_LIBS_DIR, name, LIBS)

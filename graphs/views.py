@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 from rest_framework.decorators import api_view, permission_classes
@@ -127,10 +128,10 @@ def put_upload(request: HttpRequest, put_request_id: str) -> HttpResponse:
 
 
 @require_http_methods(["GET"])
-def graph_file(request: HttpRequest, key: str) -> HttpResponse:
+def graph_file(request: HttpRequest, key: str) -> HttpResponseBase:
     """A stored graph's JSON (`GraphMetadata.url`), for whoever may see its model."""
     user = request.user if request.user.is_authenticated else None
-    graph = catalog.visible_graphs(user).filter(storage_key=key).first()  # type: ignore[arg-type]
+    graph = catalog.visible_graphs(user).filter(storage_key=key).first()
     if graph is None:
         return error(catalog.GRAPH_NOT_FOUND, status=404)
     return FileResponse(storage.open_file(key), content_type="application/json")

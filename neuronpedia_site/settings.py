@@ -392,6 +392,4 @@ GRAPH_TIMEOUT = env_int("GRAPH_TIMEOUT", "600")
 # empty = look it up) and the libraries they load from CDNs, fetched once from npm by
 # scripts/fetch_graph_viewer_libs.sh (d3 v7, d3-jetpack, dagre, pako).
 GRAPH_VIEWER_ASSETS_DIR = os.getenv("GRAPH_VIEWER_ASSETS_DIR", "")
-GRAPH_VIEWER_LIBS_DIR = Path(
-    os.getenv("GRAPH_VIEWER_LIBS_DIR", str(VAR_DIR / "graph-viewer-libs"))
-)
+GRAPH_VIEWER_LIBS_DIR = Path(os.getenv("GRAPH_VIEWER_LIBS_DIR", str(VAR_DIR / "graph-viewer-libs")))

@@ -85,7 +85,9 @@ def save_tokenizer(tokenizer: Any, path: str | Path) -> None:
     for key in ("bos_token", "eos_token", "pad_token", "unk_token"):
         if isinstance(written.get(key), str):
             config[key] = written[key]
-    (out / TOKENIZER_CONFIG_FILENAME).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+    (out / TOKENIZER_CONFIG_FILENAME).write_text(
+        json.dumps(config, indent=2, sort_keys=True) + "\n"
+    )
 
 
 def load_model_dir(path: str | Path, device: str = "cpu", dtype: str = "float32") -> Any:

@@ -14,7 +14,7 @@ from tests.support.graphs import GRAPH_MODEL
 def graph_dir(settings: Any, tmp_path: Path) -> Path:
     settings.GRAPH_LOCAL_DIR = tmp_path / "graphs"
     settings.GRAPH_S3_BUCKET = ""
-    return settings.GRAPH_LOCAL_DIR  # type: ignore[no-any-return]
+    return settings.GRAPH_LOCAL_DIR
 
 
 @pytest.fixture

@@ -80,7 +80,7 @@ def test_an_upload_lands_in_the_bucket_and_delete_removes_it(
     )
     assert saved.status_code == 200
     served = APIClient().get(f"/graph-files/{slot['key']}")
-    assert json.loads(b"".join(served.streaming_content)) == graph
+    assert json.loads(served.getvalue()) == graph
     deleted = alice.client().post(
         "/api/graph/delete", {"modelId": GRAPH_MODEL, "slug": "cat-sat"}, format="json"
     )

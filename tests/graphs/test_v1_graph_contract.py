@@ -10,7 +10,7 @@ from django.conf import settings
 from rest_framework.test import APIClient
 
 pytestmark = pytest.mark.django_db
-SECRET = {"HTTP_X_SECRET_KEY": settings.INFERENCE_SECRET}
+SECRET: dict[str, Any] = {"HTTP_X_SECRET_KEY": settings.INFERENCE_SECRET}
 PATHS = ("/v1/graph/generate-graph", "/v1/graph/forward-pass", "/v1/graph/steer")
 
 
