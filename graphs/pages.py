@@ -15,7 +15,7 @@ from neuronpedia_site.models import User
 # tooltips); only this page allows inline style attributes, never inline <style> or scripts.
 VIEWER_CSP = {"style-src-attr": ["'unsafe-inline'"]}
 # An embedded viewer may be framed by any site (upstream's embed links); it offers no action.
-EMBED_CSP = {**VIEWER_CSP, "frame-ancestors": ["*"]}
+EMBED_FRAMING = {"frame-ancestors": ["*"]}
 
 
 def _user(request: HttpRequest) -> User | None:
@@ -60,8 +60,9 @@ def graph_page(request: HttpRequest, model_id: str) -> HttpResponse:
     }
     response = render(request, "graphs/viewer.html", context)
     # django-csp's decorators set these attributes; the policy depends on `embed` here.
-    setattr(response, "_csp_update", EMBED_CSP if embed else VIEWER_CSP)
+    setattr(response, "_csp_update", VIEWER_CSP)
     if embed:
+        setattr(response, "_csp_replace", EMBED_FRAMING)
         setattr(response, "xframe_options_exempt", True)
     return response
 
