@@ -15,7 +15,7 @@ MAX_PINNED = 10000
 MAX_UPLOAD_BYTES_FIELD = 100 * 1024 * 1024  # upstream's MAX_GRAPH_UPLOAD_SIZE_BYTES
 
 
-class ChatMessage(serializers.Serializer):
+class GraphChatMessage(serializers.Serializer):
     role = serializers.CharField(max_length=32)
     content = serializers.CharField(
         allow_blank=True, trim_whitespace=False, max_length=MAX_PROMPT_CHARS
@@ -24,7 +24,7 @@ class ChatMessage(serializers.Serializer):
 
 def _messages() -> BoundedList:
     return BoundedList(
-        child=ChatMessage(), max_length=MAX_CHAT_MESSAGES, required=False, allow_null=True
+        child=GraphChatMessage(), max_length=MAX_CHAT_MESSAGES, required=False, allow_null=True
     )
 
 
@@ -62,13 +62,13 @@ class GraphTokenize(serializers.Serializer):
     desiredLogitProb = serializers.FloatField(min_value=0.6, max_value=0.99, default=0.95)
 
 
-class SignedPut(serializers.Serializer):
+class GraphSignedPut(serializers.Serializer):
     filename = serializers.CharField(max_length=MAX_NAME)
     contentLength = serializers.IntegerField(min_value=1024, max_value=MAX_UPLOAD_BYTES_FIELD)
     contentType = serializers.CharField(max_length=MAX_NAME, required=False, allow_blank=True)
 
 
-class PutRequestId(serializers.Serializer):
+class GraphPutRequestId(serializers.Serializer):
     putRequestId = serializers.CharField(max_length=64)
 
 
@@ -77,7 +77,7 @@ class GraphKey(serializers.Serializer):
     slug = serializers.CharField(max_length=MAX_NAME)
 
 
-class SubgraphSave(GraphKey):
+class GraphSubgraphSave(GraphKey):
     displayName = serializers.CharField(
         max_length=MAX_NAME, required=False, allow_blank=True, allow_null=True
     )
@@ -95,11 +95,11 @@ class SubgraphSave(GraphKey):
     overwriteId = serializers.CharField(max_length=64, required=False)
 
 
-class SubgraphId(serializers.Serializer):
+class GraphSubgraphId(serializers.Serializer):
     subgraphId = serializers.CharField(max_length=64)
 
 
-class SteerLogitFeature(serializers.Serializer):
+class GraphSteerLogitFeature(serializers.Serializer):
     layer = serializers.IntegerField(min_value=0, max_value=1000)
     index = serializers.IntegerField(min_value=0, max_value=2**31 - 1)
     token_active_position = serializers.IntegerField(min_value=0, max_value=10000)
@@ -111,13 +111,13 @@ class SteerLogitFeature(serializers.Serializer):
     ablate = serializers.BooleanField()
 
 
-class SteerLogits(serializers.Serializer):
+class GraphSteerLogits(serializers.Serializer):
     modelId = serializers.CharField(max_length=MAX_NAME)
     sourceSetName = serializers.CharField(
         max_length=MAX_NAME, required=False, allow_null=True, allow_blank=True
     )
     prompt = serializers.CharField(min_length=1, max_length=MAX_PROMPT_CHARS, trim_whitespace=False)
-    features = BoundedList(child=SteerLogitFeature(), max_length=MAX_STEER_FEATURES)
+    features = BoundedList(child=GraphSteerLogitFeature(), max_length=MAX_STEER_FEATURES)
     nTokens = serializers.IntegerField(min_value=1, max_value=256, default=256)
     topK = serializers.IntegerField(min_value=0, max_value=10, default=5)
     freezeAttention = serializers.BooleanField(default=True)

@@ -12,7 +12,7 @@ from rest_framework import serializers
 from bus import registry
 from bus.task_names import GRAPH_FORWARD_PASS, GRAPH_GENERATE, GRAPH_STEER
 from graphs import generation, schema_check
-from graphs.serializers import MAX_NAME, MAX_PROMPT_CHARS, ChatMessage
+from graphs.serializers import MAX_NAME, MAX_PROMPT_CHARS, GraphChatMessage
 from neuronpedia_site.errors import ApiError
 from neuronpedia_site.validation import BoundedList
 
@@ -27,12 +27,12 @@ def _prompt_fields() -> dict[str, serializers.Field]:
             max_length=MAX_PROMPT_CHARS, required=False, allow_null=True, trim_whitespace=False
         ),
         "messages": BoundedList(
-            child=ChatMessage(), max_length=256, required=False, allow_null=True
+            child=GraphChatMessage(), max_length=256, required=False, allow_null=True
         ),
     }
 
 
-class GenerateGraph(serializers.Serializer):
+class V1GraphGenerate(serializers.Serializer):
     model_id = serializers.CharField(max_length=MAX_NAME)
     slug_identifier = serializers.RegexField(r"^[a-zA-Z0-9_-]+$", max_length=MAX_NAME)
     prompt = _prompt_fields()["prompt"]
@@ -52,7 +52,7 @@ class GenerateGraph(serializers.Serializer):
     user_id = serializers.CharField(required=False, allow_null=True, allow_blank=True)
 
 
-class ForwardPass(serializers.Serializer):
+class V1GraphForwardPass(serializers.Serializer):
     model_id = serializers.CharField(max_length=MAX_NAME)
     prompt = _prompt_fields()["prompt"]
     messages = _prompt_fields()["messages"]
@@ -60,7 +60,7 @@ class ForwardPass(serializers.Serializer):
     desired_logit_prob = serializers.FloatField(min_value=0.0, max_value=1.0, default=0.95)
 
 
-class SteerFeature(serializers.Serializer):
+class V1GraphSteerFeature(serializers.Serializer):
     layer = serializers.IntegerField(min_value=0, max_value=1000)
     index = serializers.IntegerField(min_value=0, max_value=2**31 - 1)
     token_active_position = serializers.IntegerField(min_value=0, max_value=10000)
@@ -70,11 +70,11 @@ class SteerFeature(serializers.Serializer):
     ablate = serializers.BooleanField(default=False)
 
 
-class Steer(serializers.Serializer):
+class V1GraphSteer(serializers.Serializer):
     model_id = serializers.CharField(max_length=MAX_NAME)
     prompt = _prompt_fields()["prompt"]
     messages = _prompt_fields()["messages"]
-    features = BoundedList(child=SteerFeature(), max_length=64)
+    features = BoundedList(child=V1GraphSteerFeature(), max_length=64)
     n_tokens = serializers.IntegerField(min_value=1, max_value=256, default=10)
     top_k = serializers.IntegerField(min_value=0, max_value=20, default=5)
     temperature = serializers.FloatField(min_value=0, max_value=2, default=0)

@@ -90,25 +90,29 @@ def delete(request: Request) -> Response:
 
 
 @schemas.open_answer(
-    TAG, serializers.SignedPut, "`{url, key, putRequestId}`; 429 past 200 a day per IP.", 400, 401
+    TAG,
+    serializers.GraphSignedPut,
+    "`{url, key, putRequestId}`; 429 past 200 a day per IP.",
+    400,
+    401,
 )
 @api_view(["POST"])
 @permission_classes([ApiKeyRequired])
 def signed_put(request: Request) -> Response:
     """Upload 1/2: a one-time URL on this site to PUT the gzip graph file to."""
-    data = validated(serializers.SignedPut, request.data)
+    data = validated(serializers.GraphSignedPut, request.data)
     answer = uploads.create_put_request(
         authed_user(request), client_ip(request._request), data["filename"]
     )
     return Response(answer)
 
 
-@schemas.open_answer(TAG, serializers.PutRequestId, "`{message, url}`.", 400, 401, 404)
+@schemas.open_answer(TAG, serializers.GraphPutRequestId, "`{message, url}`.", 400, 401, 404)
 @api_view(["POST"])
 @permission_classes([ApiKeyRequired])
 def save_to_db(request: Request) -> Response:
     """Upload 2/2: record the uploaded graph."""
-    data = validated(serializers.PutRequestId, request.data)
+    data = validated(serializers.GraphPutRequestId, request.data)
     row = uploads.save_to_db(authed_user(request), data["putRequestId"])
     return Response({"message": "Graph saved to database", "url": page_url(row.model_id, row.slug)})
 
@@ -154,7 +158,7 @@ def tokenize(request: Request) -> Response:
 
 @schemas.open_answer(
     TAG,
-    serializers.SteerLogits,
+    serializers.GraphSteerLogits,
     "`{DEFAULT_GENERATION, STEERED_GENERATION, DEFAULT_LOGITS_BY_TOKEN, STEERED_LOGITS_BY_TOKEN}`.",
     400,
     404,
@@ -163,17 +167,17 @@ def tokenize(request: Request) -> Response:
 @api_view(["POST"])
 def steer_logits(request: Request) -> Response:
     """Generate with and without ablating or shifting graph features at positions."""
-    data = validated(serializers.SteerLogits, request.data)
+    data = validated(serializers.GraphSteerLogits, request.data)
     return Response(generation.steer_logits(data, request_user(request)))
 
 
 @schemas.open_answer(
-    TAG, serializers.SubgraphSave, "`{success: true, subgraphId}`.", 400, 401, 403, 404
+    TAG, serializers.GraphSubgraphSave, "`{success: true, subgraphId}`.", 400, 401, 403, 404
 )
 @api_view(["POST"])
 @permission_classes([ApiKeyRequired])
 def subgraph_save(request: Request) -> Response:
-    data = validated(serializers.SubgraphSave, request.data)
+    data = validated(serializers.GraphSubgraphSave, request.data)
     return Response({"success": True, "subgraphId": subgraphs.save(data, authed_user(request))})
 
 
@@ -196,7 +200,7 @@ def subgraph_list_featured(request: Request) -> Response:
 
 @schemas.open_answer(
     TAG,
-    serializers.SubgraphId,
+    serializers.GraphSubgraphId,
     '`{success: true, message: "Subgraph deleted successfully"}`.',
     401,
     403,
@@ -205,6 +209,6 @@ def subgraph_list_featured(request: Request) -> Response:
 @api_view(["POST"])
 @permission_classes([ApiKeyRequired])
 def subgraph_delete(request: Request) -> Response:
-    data = validated(serializers.SubgraphId, request.data)
+    data = validated(serializers.GraphSubgraphId, request.data)
     subgraphs.delete(data["subgraphId"], authed_user(request))
     return Response({"success": True, "message": "Subgraph deleted successfully"})

@@ -187,17 +187,17 @@ def v1_steer_completion_chat(request: Request) -> Response | StreamingHttpRespon
 # -- the graph server's contract (graphs.server_contract), under /v1/graph/ ---------------------
 
 v1_graph_generate = _contract(
-    graph_contract.GenerateGraph,
+    graph_contract.V1GraphGenerate,
     graph_contract.generate_graph,
     "Graph server: trace a prompt (≤ 64 tokens) and answer the attribution graph JSON.",
 )
 v1_graph_forward_pass = _contract(
-    graph_contract.ForwardPass,
+    graph_contract.V1GraphForwardPass,
     graph_contract.forward_pass,
     "Graph server: the prompt's tokens and salient next-token logits.",
 )
 v1_graph_steer = _contract(
-    graph_contract.Steer,
+    graph_contract.V1GraphSteer,
     graph_contract.steer,
     "Graph server: generation with and without ablating or shifting transcoder features.",
 )
