@@ -29,7 +29,7 @@ urlpatterns = [
     ),
     re_path(r"^api/steer-logits/?$", views.steer_logits, name="api-steer-logits"),
     path("api/graph/put/<segment:put_request_id>", views.put_upload, name="api-graph-put"),
-    path("api/graph/<model_id:model_id>/<segment:slug>", views.get_graph, name="api-graph-get"),
+    path("api/graph/<str:model_id>/<str:slug>", views.get_graph, name="api-graph-get"),
     path("graph-files/<path:key>", views.graph_file, name="graph-file"),
     path("graph-viewer/assets/<path:name>", viewer.asset, name="graph-viewer-asset"),
     path("graph-viewer/lib/<segment:name>", viewer.lib, name="graph-viewer-lib"),
