@@ -34,6 +34,7 @@ class WorkerInfo(TypedDict):
     token_limit: NotRequired[int]
     device: NotRequired[str]
     batching: NotRequired[dict[str, Any]]
+    graph_source_set: NotRequired[str | None]  # the transcoder set it traces graphs with
 
 
 def announce(info: WorkerInfo) -> None:

