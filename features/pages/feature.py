@@ -207,12 +207,12 @@ X_TICKS = 5
 
 
 def nice_step(span: float, count: int) -> float:
-    """A round tick step (1, 2 or 5 times a power of ten) giving about `count` ticks."""
+    """The round tick step (1, 2 or 5 times a power of ten) giving closest to `count` steps."""
     if span <= 0:
         return 1.0
-    raw = span / max(count, 1)
-    power = 10 ** math.floor(math.log10(raw))
-    return next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    power = 10 ** math.floor(math.log10(span / max(count, 1)))
+    steps = [m * power for m in (1, 2, 5, 10)]
+    return min(steps, key=lambda step: abs(span / step - count))
 
 
 def axis_ticks(low: float, high: float, count: int) -> list[float]:
@@ -516,6 +516,9 @@ class AutointerpChoices:
 
 
 def autointerp_choices() -> AutointerpChoices:
+    seeded_scorers = set(
+        ExplanationScoreType.objects.filter(name__in=SCORER_TYPES).values_list("name", flat=True)
+    )
     return AutointerpChoices(
         explainers=sorted(
             ExplanationType.objects.filter(name__in=list(EXPLAINER_TYPES)).values_list(
@@ -527,11 +530,7 @@ def autointerp_choices() -> AutointerpChoices:
                 "name", flat=True
             )
         ),
-        scorers=[
-            name
-            for name in SCORER_TYPES
-            if ExplanationScoreType.objects.filter(name=name).exists()
-        ],
+        scorers=[name for name in SCORER_TYPES if name in seeded_scorers],
         scorer_models=list(
             ExplanationScoreModel.objects.exclude(name=EMBEDDING_SCORE_MODEL)
             .order_by("name")
