@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.paginator import Page, Paginator
 from django.conf import settings
+from django.core.paginator import Page, Paginator
 from django.db.models import (
     Case,
     Count,
@@ -141,7 +141,13 @@ def featured_feature(user: User | None) -> Featured | None:
         values = top["values"][start : centre + FEATURED_CONTEXT + 1]
         max_value = top["max_value"]
     return Featured(
-        best["model_id"], best["layer"], best["index"], best["description"], tokens, values, max_value
+        best["model_id"],
+        best["layer"],
+        best["index"],
+        best["description"],
+        tokens,
+        values,
+        max_value,
     )
 
 

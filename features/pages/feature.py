@@ -582,15 +582,15 @@ def score_breakdown(json_details: str | None) -> list[ScoredExample]:
             for item in details.get(kind) or []:
                 if not isinstance(item, dict):
                     continue
-                expected = kind == "top"
+                wanted = kind == "top"
                 match = bool(item.get("match"))
                 rows.append(
                     ScoredExample(
                         kind,
                         _joined(item.get("tokens")),
-                        "match" if expected else "no match",
+                        "match" if wanted else "no match",
                         "match" if match else "no match",
-                        match == expected,
+                        match == wanted,
                     )
                 )
     return rows

@@ -98,7 +98,9 @@ def test_histograms_have_labelled_axes_and_ticks(site: Site) -> None:
 def test_the_bookmark_and_votes_show_the_viewers_state(
     site: Site, alice: Account, bob: Account
 ) -> None:
-    explanation_id = re.search(r'data-explanation="([^"]+)"', _page()).group(1)  # type: ignore[union-attr]
+    found = re.search(r'data-explanation="([^"]+)"', _page())
+    assert found is not None
+    explanation_id = found.group(1)
     anonymous = _page()
     assert 'id="bookmark"' not in anonymous and 'class="secondary vote"' not in anonymous
     assert "to vote, generate or score explanations" in anonymous
