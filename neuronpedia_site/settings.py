@@ -87,6 +87,15 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     }
 }
+# Who may frame a feature's embed view (`?embed=true`, features/pages/embed.py): CSP
+# frame-ancestors sources, space- or comma-separated; "*" (the default) is any site, as
+# upstream's embeds. Every other page refuses frames (frame-ancestors 'none', X-Frame-Options).
+EMBED_FRAME_ANCESTORS = [
+    s for s in os.getenv("EMBED_FRAME_ANCESTORS", "*").replace(",", " ").split() if s
+] or [NONE]
+
+# The home page's featured feature, "modelId/source/index"; empty: the most voted explained one.
+FEATURED_FEATURE = os.getenv("FEATURED_FEATURE", "")
 
 # Embedded services live here when DATABASE_URL / REDIS_URL are unset.
 VAR_DIR = Path(os.getenv("VAR_DIR", str(BASE_DIR / "var")))
@@ -195,6 +204,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "features.pages.navigation.navigation",
             ],
         },
     },

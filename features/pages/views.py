@@ -14,6 +14,7 @@ from features.models import Model
 from features.pages import browse as pages
 from features.pages import explore
 from features.pages import feature as dashboard
+from features.pages.embed import allow_framing, embed_options
 from features.pages.search import MIN_QUERY_LENGTH, search_explanations
 from features.search import MAX_OFFSET
 from neuronpedia_site.accounts import NEW_KEY_SESSION
@@ -33,7 +34,13 @@ def _offset_param(request: HttpRequest) -> int:
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html", pages.home_context(_viewer(request)))
+    context = pages.home_context(_viewer(request))
+    featured = context["featured"]
+    if featured is not None:
+        context["featured_tokens"] = dashboard.shade(
+            featured.tokens, featured.values, featured.max_value
+        )
+    return render(request, "home.html", context)
 
 
 @login_required
@@ -42,7 +49,12 @@ def account(request: HttpRequest) -> HttpResponse:
     assert user is not None  # login_required
     secret = UserSecret.objects.filter(user=user, type=UserSecret.Type.NEURONPEDIA).first()
     new_key = request.session.pop(NEW_KEY_SESSION, None)
-    context = {"secret": secret, "new_key": new_key, "lists": pages.lists_of(user)}
+    context = {
+        "secret": secret,
+        "new_key": new_key,
+        "lists": pages.lists_of(user),
+        "llm_keys": pages.llm_key_prefixes(user),
+    }
     return render(request, "account.html", context)
 
 
@@ -98,18 +110,31 @@ def browse(request: HttpRequest, model_id: str, source_or_set: str) -> HttpRespo
 
 
 def feature_page(request: HttpRequest, model_id: str, layer: str, index: str) -> HttpResponse:
+    """The dashboard; `?embed=true` is the chromeless view others may frame (upstream's
+    flags, features/pages/embed.py)."""
     user = _viewer(request)
     feature = get_feature(model_id, layer, index, user)
     if feature is None:
         raise Http404("No such feature.")
     default_range = feature["sourceSet"].get("defaultRange", 1)
     context_range = dashboard.parse_range(request.GET.get("range"), default_range)
+    embed = embed_options(request.GET)
+    previous_index, next_index = dashboard.neighbours(feature)
+    dash = dashboard.build_dashboard(feature, context_range)
+    viewer = dashboard.viewer_state(feature, user)
     context = {
-        "dash": dashboard.build_dashboard(feature, context_range),
+        "dash": dash,
+        "explanations": dashboard.annotated_explanations(dash.explanations, viewer),
         "default_range": default_range,
         "my_lists": pages.lists_of(user) if user else [],
+        "embed": embed,
+        "viewer": viewer,
+        "previous_index": previous_index,
+        "next_index": next_index,
+        "autointerp": dashboard.autointerp_choices() if user else None,
     }
-    return render(request, "features/feature.html", context)
+    response = render(request, "features/feature.html", context)
+    return allow_framing(response) if embed.on else response
 
 
 def inference_search(request: HttpRequest, model_id: str) -> HttpResponse:
