@@ -1,19 +1,12 @@
-"""The site header's links (a template context processor): Steer goes to the model the page is
-about, or the first listed model; Graphs only when a graph list page exists for it."""
+"""The site header's links (a template context processor): Steer and Graphs go to the model the
+page is about, or the first listed model."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from features.models import Model
-
-
-def _graph_list_url(model_id: str) -> str | None:
-    try:
-        return reverse("graph-list", kwargs={"model_id": model_id})
-    except NoReverseMatch:  # the graph pages are not part of this install yet
-        return None
 
 
 def navigation(request: HttpRequest) -> dict[str, str | None]:
@@ -27,5 +20,5 @@ def navigation(request: HttpRequest) -> dict[str, str | None]:
     return {
         "nav_model_id": model_id,
         "nav_steer_url": reverse("steer-page", kwargs={"model_id": model_id}) if model_id else None,
-        "nav_graph_url": _graph_list_url(model_id) if model_id else None,
+        "nav_graph_url": reverse("graph-page", kwargs={"model_id": model_id}) if model_id else None,
     }

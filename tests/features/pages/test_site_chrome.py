@@ -25,18 +25,19 @@ def _nav(page: str) -> list[tuple[str, str]]:
     return re.findall(r'<a (?:class="[^"]*" )?href="([^"]+)">([^<]+)</a>', nav.group(1))
 
 
-def test_the_header_links_models_search_steer_and_account(site: Site, alice: Account) -> None:
+def test_the_header_links_models_search_steer_graphs_and_account(site: Site, alice: Account) -> None:
     links = _nav(Client().get("/").content.decode())
     assert links == [
         ("/#models", "Models"),
         ("/search", "Search"),
         ("/gpt2-small/steer", "Steer"),
+        ("/gpt2-small/graph", "Graphs"),
         ("/login", "Log in"),
         ("/signup", "Sign up"),
     ]
     links = _nav(logged_in(alice).get("/gpt2-small/6-res-jb/7").content.decode())
     assert ("/gpt2-small/steer", "Steer") in links and ("/account", "Account (alice)") in links
-    assert not any(text == "Graphs" for _, text in links)  # no graph list page in this install
+    assert ("/gpt2-small/graph", "Graphs") in links
 
 
 def test_the_home_page_says_what_the_platform_does_with_entry_points(site: Site) -> None:
