@@ -9,6 +9,8 @@
   var table = document.getElementById("infer-results");
   var body = table.querySelector("tbody");
   var submit = document.getElementById("infer-submit");
+  // Always-on features ("." or "the") crowd out the rest unless hidden, as on Neuronpedia.
+  var hideDense = document.getElementById("infer-hide-dense");
 
   function cell(row, content) {
     var td = row.insertCell();
@@ -37,7 +39,7 @@
       selectedLayers: [],
       sortIndexes: [],
       ignoreBos: document.getElementById("infer-ignore-bos").checked,
-      densityThreshold: -1,
+      densityThreshold: hideDense && hideDense.checked ? Number(hideDense.dataset.threshold) : -1,
       numResults: 50,
     }).then(function (answer) {
       if (!answer.ok || !answer.data || !answer.data.result) {
