@@ -296,9 +296,10 @@ INFERENCE_SECRET = env_secret("INFERENCE_SECRET")
 # is ready, instead of making the request wait for the inserts.
 INFERENCE_BACKGROUND_SAVES = env_bool("INFERENCE_BACKGROUND_SAVES", "True")
 # The search-via-inference page hides, unless the user unticks it, features active on more than
-# this fraction of tokens (always-on features such as "." or "the"), as Neuronpedia's page hides
-# features above 1 % density; -1 shows them all.
-INFERENCE_SEARCH_DENSITY_THRESHOLD = env_fraction("INFERENCE_SEARCH_DENSITY_THRESHOLD", "0.01")
+# this fraction of tokens (always-on features), as Neuronpedia's page hides features above 1 %
+# density; -1 shows them all. 1 % suits SAEs of 16k+ features; the demo's topic features fire on
+# up to an eighth of all tokens (docs/differences.md).
+INFERENCE_SEARCH_DENSITY_THRESHOLD = env_fraction("INFERENCE_SEARCH_DENSITY_THRESHOLD", "0.2")
 # A Server-Timing header on search-all answers: the time taken by each part of the request
 # (neuronpedia_site/timing.py). Off by default; the benchmarks turn it on.
 SERVER_TIMING = env_bool("SERVER_TIMING", "False")
