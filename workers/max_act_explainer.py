@@ -174,12 +174,10 @@ def selective_topic(
     examples: Sequence[tuple[float, Sequence[str]]], lexicon: Mapping[str, frozenset[str]]
 ) -> str | None:
     """The topic all strong examples share: every example whose peak is at least
-    OFF_TOPIC_RATIO of the highest is a text of it (`text_topic`); None when they differ, when
-    one has no topic, or when there is no example."""
+    OFF_TOPIC_RATIO of the highest and whose text has a topic (`text_topic`) is of that topic;
+    None when they differ or when no strong example has a topic. (A window without any topic
+    word, such as a greeting, says nothing either way.)"""
     top = max((peak for peak, _ in examples), default=0.0)
-    if top <= 0:
-        return None
-    topics = {
-        text_topic(tokens, lexicon) for peak, tokens in examples if peak >= OFF_TOPIC_RATIO * top
-    }
+    strong = [tokens for peak, tokens in examples if top > 0 and peak >= OFF_TOPIC_RATIO * top]
+    topics = {text_topic(tokens, lexicon) for tokens in strong} - {None}
     return next(iter(topics)) if len(topics) == 1 else None

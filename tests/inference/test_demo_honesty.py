@@ -92,6 +92,10 @@ def _off_topic_max(client: APIClient, model: Model, layer: str, index: str, topi
     return max(a["maxValue"] for a in response.json())
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="the committed demo pack fails it (demo_pack/README.md); remove once it is retrained",
+)
 def test_every_topic_has_a_selective_feature_in_the_top_5(anon: APIClient, demo: Model) -> None:
     # One test for all topics: loading the demo rows takes most of its time.
     failed = []

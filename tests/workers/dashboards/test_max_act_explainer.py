@@ -60,6 +60,9 @@ def test_a_topic_is_named_only_when_strong_examples_are_all_of_that_topic() -> N
     # below 0.3 of its maximum elsewhere: selective
     weak_elsewhere = [(10.0, dino_text), (2.9, food_text)]
     assert explain(scores, [], LEXICON, examples=weak_elsewhere).startswith("dinosaurs: ")
-    # a strong example with no topic word at all is not evidence for the topic either
+    # a strong example with no topic word at all says nothing either way
     untopical = [(10.0, dino_text), (4.0, [" Hello", "!"])]
-    assert ":" not in explain(scores, [], LEXICON, examples=untopical)
+    assert explain(scores, [], LEXICON, examples=untopical).startswith("dinosaurs: ")
+    # one strong example of another topic rules the topic out, however many are on topic
+    many = [(10.0, dino_text)] * 20 + [(3.5, food_text)]
+    assert ":" not in explain(scores, [], LEXICON, examples=many)
