@@ -29,6 +29,17 @@ def env_int(name: str, default: str) -> int:
         raise ImproperlyConfigured(f"{name} must be an integer") from exc
 
 
+def env_fraction(name: str, default: str) -> float:
+    """A number between 0 and 1, or -1 for "off"."""
+    try:
+        value = float(os.getenv(name, default))
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a number") from exc
+    if value != -1 and not 0 < value < 1:
+        raise ImproperlyConfigured(f"{name} must be between 0 and 1, or -1 (off)")
+    return value
+
+
 def env_secret(name: str, default: str = "") -> str:
     """Read NAME, or the file named by NAME_FILE (a Docker secret)."""
     path = os.getenv(f"{name}_FILE")
@@ -295,6 +306,11 @@ INFERENCE_SECRET = env_secret("INFERENCE_SECRET")
 # Save search-all results (Activation + SavedSearch rows) on a background thread after the answer
 # is ready, instead of making the request wait for the inserts.
 INFERENCE_BACKGROUND_SAVES = env_bool("INFERENCE_BACKGROUND_SAVES", "True")
+# The search-via-inference page hides, unless the user unticks it, features active on more than
+# this fraction of tokens (always-on features), as Neuronpedia's page hides features above 1 %
+# density; -1 shows them all. 1 % suits SAEs of 16k+ features; the demo's topic features fire on
+# up to an eighth of all tokens (docs/differences.md).
+INFERENCE_SEARCH_DENSITY_THRESHOLD = env_fraction("INFERENCE_SEARCH_DENSITY_THRESHOLD", "0.2")
 # A Server-Timing header on search-all answers: the time taken by each part of the request
 # (neuronpedia_site/timing.py). Off by default; the benchmarks turn it on.
 SERVER_TIMING = env_bool("SERVER_TIMING", "False")

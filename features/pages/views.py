@@ -5,6 +5,7 @@ in the browser goes through the JSON API."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -141,6 +142,9 @@ def inference_search(request: HttpRequest, model_id: str) -> HttpResponse:
     """Search via inference: the browser posts the text to `/api/search-all/`."""
     model = pages.viewable_model(model_id, _viewer(request))
     context = pages.model_context(model, _viewer(request))
+    threshold = settings.INFERENCE_SEARCH_DENSITY_THRESHOLD
+    context["density_threshold"] = threshold
+    context["density_percent"] = f"{threshold * 100:g}"
     return render(request, "features/inference_search.html", context)
 
 

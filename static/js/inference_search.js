@@ -12,6 +12,8 @@
   var submit = document.getElementById("infer-submit");
   var lastText = "";
   var sortIndexes = [];
+  // Always-on features ("." or "the") crowd out the rest unless hidden, as on Neuronpedia.
+  var hideDense = document.getElementById("infer-hide-dense");
 
   function cell(row, content) {
     var td = row.insertCell();
@@ -62,7 +64,7 @@
       selectedLayers: [],
       sortIndexes: sortIndexes,
       ignoreBos: document.getElementById("infer-ignore-bos").checked,
-      densityThreshold: -1,
+      densityThreshold: hideDense && hideDense.checked ? Number(hideDense.dataset.threshold) : -1,
       numResults: 50,
     }).then(function (answer) {
       if (!answer.ok || !answer.data || !answer.data.result) {
