@@ -25,6 +25,7 @@ deps: $(VENV)/.deps
 deps-dev: $(VENV)/.deps-dev
 
 run: deps
+	bash scripts/fetch_graph_viewer_libs.sh || echo "graph pages will say what they lack"
 	$(PY) manage.py serve --port $(PORT)
 
 test: deps-dev

@@ -98,6 +98,8 @@ def completion(content: str) -> str:
 
 def _handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as real endpoints do
+
         def log_message(self, *args: Any) -> None:
             pass
 

@@ -46,6 +46,9 @@ AUTOINTERP_V1_SCORE_FUZZ_DETECTION = "workers.tasks.autointerp.v1_score_fuzz_det
 AUTOINTERP_V1_SCORE_EMBEDDING = "workers.tasks.autointerp.v1_score_embedding"
 AUTOINTERP_BATCH = "workers.tasks.autointerp.batch"
 
+# workers/tasks/umap.py: queue inference.<modelId> (decoder directions) or default
+UMAP_LAYOUT = "workers.tasks.umap.layout_source"
+
 ALL = (
     PING,
     WORKER_STATUS,
@@ -70,4 +73,5 @@ ALL = (
     AUTOINTERP_V1_SCORE_FUZZ_DETECTION,
     AUTOINTERP_V1_SCORE_EMBEDDING,
     AUTOINTERP_BATCH,
+    UMAP_LAYOUT,
 )

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from features import models as m
+from features import umap_jobs
 from neuronpedia_site.admin import ForeignKeysByIdAdmin
 
 
@@ -215,6 +216,35 @@ class EmbeddingJobAdmin(ForeignKeysByIdAdmin):
     list_display = ("id", "state", "done", "total", "seconds", "created_at", "finished_at")
     list_filter = ("state",)
     readonly_fields = [f.name for f in m.EmbeddingJob._meta.fields]
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+
+@admin.register(m.UmapJob)
+class UmapJobAdmin(ForeignKeysByIdAdmin):
+    """UMAP layout jobs (docs/ui.md, "UMAP"): read only but for cancel and resume;
+    `compute_umap` starts them."""
+
+    list_display = ("id", "model_id", "source_id", "basis", "state", "progress", "created_at")
+    list_filter = ("state", "basis")
+    readonly_fields = [f.name for f in m.UmapJob._meta.fields]
+    actions = ("cancel", "resume")
+
+    @admin.action(description="Cancel the selected UMAP jobs")
+    def cancel(self, request: Any, queryset: Any) -> None:
+        self._each(request, queryset, umap_jobs.cancel)
+
+    @admin.action(description="Resume the selected cancelled or failed UMAP jobs")
+    def resume(self, request: Any, queryset: Any) -> None:
+        self._each(request, queryset, umap_jobs.resume)
+
+    def _each(self, request: Any, queryset: Any, act: Any) -> None:
+        for job in queryset:
+            try:
+                act(job)
+            except umap_jobs.UmapJobError as error:
+                self.message_user(request, str(error), level=messages.WARNING)
 
     def has_add_permission(self, request: object) -> bool:
         return False

@@ -652,6 +652,50 @@ class EmbeddingJob(models.Model):
         return self.done / self.total if self.total else 1.0
 
 
+class UmapJob(models.Model):
+    """One run of the job that lays a source's features out in 2-d with umap-learn
+    (`workers/umap_job.py`) and stores each feature's `umap_x`/`umap_y` on its Neuron row.
+
+    `basis` says what is laid out: the SAE's decoder directions (read by the worker that serves
+    the model) or the features' explanation embeddings. A cancelled job stops at its next step
+    without writing; a cancelled or failed one can be resumed (queued again), and a job whose
+    worker died is redelivered (acknowledged late) and starts its steps again.
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+        CANCELLED = "cancelled"
+
+    class Basis(models.TextChoices):
+        DECODER = "decoder"
+        EXPLANATIONS = "explanations"
+
+    model_id = models.TextField()
+    source_id = models.TextField()
+    basis = models.CharField(max_length=16, choices=Basis.choices, default=Basis.DECODER)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    step = models.CharField(max_length=64, blank=True, default="")
+    progress = models.FloatField(default=0)  # 0..1, by step (read vectors, lay out, write)
+    points = models.IntegerField(default=0)  # features laid out
+    seconds = models.FloatField(default=0)
+    error = models.TextField(blank=True, default="")
+    task_id = models.CharField(max_length=64, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        # Used by features.umap_jobs.pending (one open job per source).
+        indexes = [models.Index(fields=["model_id", "source_id", "state"], name="umapjob_source")]
+
+    def __str__(self) -> str:
+        return f"umap job #{self.pk} {self.model_id}/{self.source_id} ({self.state})"
+
+
 class ExplanationScore(models.Model):
     id = models.CharField(primary_key=True, max_length=40, default=new_id)
     initiated_by_user = models.ForeignKey(

@@ -161,15 +161,23 @@ ORDER BY distance, id
 """
 
 
+def walk_settings(cursor: Any, depth: int) -> None:
+    """pgvector's settings for the rest of this transaction: candidates per walk
+    (`EXPLANATION_HNSW_EF_SEARCH`, or `depth` if more), and the iterative scan, which keeps
+    walking while fewer than `LIMIT` rows passed the scope's filters (without it a walk whose
+    first candidates are out of scope returns short, so the planner reads the scope instead)."""
+    cursor.execute(
+        "SELECT set_config('hnsw.ef_search', %s, true), "
+        "set_config('hnsw.iterative_scan', 'relaxed_order', true)",
+        [str(max(settings.EXPLANATION_HNSW_EF_SEARCH, depth))],
+    )
+
+
 def vector_ranking(sql: str, query_vector: str, scope: ScopeFilter, depth: int) -> dict[str, float]:
     """Explanation id → cosine distance, nearest first, by `MEANING_SQL` or `OPENAI_SQL`."""
     params: dict[str, Any] = {"query": query_vector, "depth": depth, **scope.params()}
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config('hnsw.ef_search', %s, true), "
-            "set_config('hnsw.iterative_scan', 'relaxed_order', true)",
-            [str(max(settings.EXPLANATION_HNSW_EF_SEARCH, depth))],
-        )
+        walk_settings(cursor, depth)
         cursor.execute(sql, params)
         return {row[0]: float(row[1]) for row in cursor.fetchall()}
 

@@ -80,6 +80,7 @@ urlpatterns = [
     path("api/user/bookmarks", lv.user_bookmarks, name="api-user-bookmarks"),
     path("api/comment/new", lv.comment_new, name="api-comment-new"),
     path("api/comment/delete", lv.comment_delete, name="api-comment-delete"),
+    path("api/umap", v.umap_layout, name="api-umap"),
     path("api/user/api-key", lv.user_api_key, name="api-user-api-key"),
     path("api/user/api-key-update", lv.user_api_key_update, name="api-user-api-key-update"),
     # -- pages -------------------------------------------------------------------------------
@@ -88,6 +89,10 @@ urlpatterns = [
     path("search", pv.search, name="search"),
     path("list/<segment:list_id>", pv.list_page, name="list-page"),
     path("user/<segment:username>/vectors", pv.user_vectors, name="user-vectors"),
+    path("search-topk-by-token", pv.search_topk_by_token, name="search-topk-by-token"),
+    path("random/<segment:model_id>", pv.random_feature, name="random-feature"),
+    path("random/<segment:model_id>/<segment:source>", pv.random_feature, name="random-source"),
+    # A model's page, or a release's when no model has the name (features.pages.explore).
     path("<model_id:model_id>", pv.model_page, name="model-page"),
     # Before the browse route: a source set called "search" would be shadowed (none is).
     path("<model_id:model_id>/search", pv.inference_search, name="inference-search"),

@@ -65,4 +65,8 @@ urlpatterns = [
         v1_views.v1_steer_completion_chat,
         name="v1-steer-completion-chat",
     ),
+    path("v1/graph/generate-graph", v1_views.v1_graph_generate, name="v1-graph-generate"),
+    path("v1/graph/forward-pass", v1_views.v1_graph_forward_pass, name="v1-graph-forward-pass"),
+    path("v1/graph/steer", v1_views.v1_graph_steer, name="v1-graph-steer"),
+    path("v1/graph/check-busy", v1_views.v1_graph_check_busy, name="v1-graph-check-busy"),
 ]

@@ -22,6 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from features.api import schemas
+from graphs import server_contract as graph_contract
 from inference import contract as inference_contract
 from inference import serializers as shapes
 from inference import v1_steer
@@ -181,3 +182,31 @@ def v1_steer_completion_chat(request: Request) -> Response | StreamingHttpRespon
     With `stream: true` the answer is `text/event-stream` (SSE). Needs the `X-SECRET-KEY`
     header when the server sets INFERENCE_SECRET."""
     return _steer(request, steering_shapes.V1SteerCompletionChat, chat=True)
+
+
+# -- the graph server's contract (graphs.server_contract), under /v1/graph/ ---------------------
+
+v1_graph_generate = _contract(
+    graph_contract.V1GraphGenerate,
+    graph_contract.generate_graph,
+    "Graph server: trace a prompt (≤ 64 tokens) and answer the attribution graph JSON.",
+)
+v1_graph_forward_pass = _contract(
+    graph_contract.V1GraphForwardPass,
+    graph_contract.forward_pass,
+    "Graph server: the prompt's tokens and salient next-token logits.",
+)
+v1_graph_steer = _contract(
+    graph_contract.V1GraphSteer,
+    graph_contract.steer,
+    "Graph server: generation with and without ablating or shifting transcoder features.",
+)
+
+
+@schemas.open_answer(schemas.V1_TAG, None, "`{busy}`.", 401, 503)
+@api_view(["GET"])
+@authentication_classes([])
+@permission_classes([InferenceSecretRequired])
+def v1_graph_check_busy(request: Request) -> Response:
+    """Graph server: whether graph work would have to wait (no live worker traces graphs)."""
+    return Response(graph_contract.check_busy())

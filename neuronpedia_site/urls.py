@@ -25,6 +25,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/admin/", include("importer.urls")),
     path("", include("steering.urls")),
+    path("", include("graphs.urls")),
     path("", include("inference.urls")),
     path("", include("features.urls")),
 ]

@@ -3,6 +3,9 @@
 # documentation's shell examples, which use curl and jq. Install what is missing when we may
 # (root with apt); otherwise those tests skip and say why.
 set -u
+# The graph viewer's d3/dagre/pako (npm, pinned by hash); the graph page tests need them.
+bash "$(dirname "$0")/fetch_graph_viewer_libs.sh" \
+  || echo "could not fetch the graph viewer's libraries; the graph page test will skip (fail in CI)"
 missing=()
 command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 \
   || missing+=(chromium chromium-driver)

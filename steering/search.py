@@ -27,7 +27,7 @@ def _listed_sources(model: Model, user: User | None) -> list[str]:
     )
 
 
-def _result(feature: Feature, description: str = "") -> dict[str, Any]:
+def search_result(feature: Feature, description: str = "") -> dict[str, Any]:
     return {
         "modelId": feature.model_id,
         "layer": feature.layer,
@@ -65,17 +65,17 @@ def search_features(
     found: dict[tuple[str, str], dict[str, Any]] = {}
 
     def add(feature: Feature, description: str = "") -> None:
-        found.setdefault((feature.layer, feature.index), _result(feature, description))
+        found.setdefault((feature.layer, feature.index), search_result(feature, description))
 
     match = _FEATURE_ID.match(query)
     if match:
         for feature in features.filter(layer=match["layer"], index=match["index"]):
             own = user is not None and feature.creator_id == user.id
             if feature.layer in sources or own:
-                add(feature, _best_explanation(feature))
+                add(feature, best_explanation(feature))
     elif query.isdigit():
         for feature in features.filter(layer__in=sources, index=query)[:limit]:
-            add(feature, _best_explanation(feature))
+            add(feature, best_explanation(feature))
     if user is not None:
         for feature in features.filter(
             has_vector=True, creator=user, vector_label__icontains=query
@@ -96,7 +96,7 @@ def search_features(
     return list(found.values())[:limit]
 
 
-def _best_explanation(feature: Feature) -> str:
+def best_explanation(feature: Feature) -> str:
     explanation = (
         Explanation.objects.filter(
             model_id=feature.model_id, layer=feature.layer, index=feature.index

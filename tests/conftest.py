@@ -43,6 +43,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         item.add_marker(skip)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    """Before a test's database is flushed or rolled back, let the workers it used finish what
+    the test left them (see `WorkerProcess.wait_idle`)."""
+    for value in getattr(item, "funcargs", {}).values():
+        if isinstance(value, WorkerProcess):
+            value.wait_idle()
+
+
 @pytest.fixture
 def alice(db: None) -> Account:
     """An owner with an API key."""

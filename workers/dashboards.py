@@ -831,13 +831,15 @@ def write_export(
                             )  # fmt: skip
                     by_id = _token_scores(tops[i], token_probs)
                     scores = list(zip(text(list(by_id)), by_id.values(), strict=True))
+                    shown = [*tops[i], *(e for b in bins[i] for e in b.examples)]
+                    contexts = [(max(e.values), text(e.token_ids)) for e in shown]
                     explanations.append(
                         {
                             **key,
                             "id": _id("e", model_id, source, i, max_act_explainer.EXPLANATION_TYPE),
                             "authorId": BOT_USER_ID,
                             "description": max_act_explainer.explain(
-                                scores, features[-1]["pos_str"], lexicon
+                                scores, features[-1]["pos_str"], lexicon, examples=contexts
                             ),
                             "embedding": None,
                             "typeName": max_act_explainer.EXPLANATION_TYPE,

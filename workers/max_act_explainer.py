@@ -23,6 +23,9 @@ EXPLANATION_TYPE = "np_offline-max-act"
 # A topic is named only when its words carry at least this share of the feature's token scores,
 # its best token is one of them, and they are at least half of the tokens shown.
 SELECTIVE_SHARE = 0.5
+# ... and, when the examples' texts are given, every example on which the feature reaches this
+# fraction of its maximum is a text of that topic (the feature stays below it on other topics).
+OFF_TOPIC_RATIO = 0.3
 EXPLANATION_MODEL = "np-offline"
 
 
@@ -71,6 +74,7 @@ def explain(
     lexicon: Mapping[str, frozenset[str]] | None = None,
     n_tokens: int = 4,
     n_logits: int = 3,
+    examples: Sequence[tuple[float, Sequence[str]]] | None = None,
 ) -> str:
     """A short phrase for a feature.
 
@@ -78,7 +82,10 @@ def explain(
     score means the feature fired harder there (the caller weights activations by how rare the
     token is, so "the" does not win every feature); pairs of the same token add up. `top_logits`
     are the feature's top positive logit tokens, best first. Word tokens are preferred over
-    punctuation and whitespace, which only show when nothing else is there.
+    punctuation and whitespace, which only show when nothing else is there. `examples` are
+    (peak activation, tokens) of the feature's top and interval examples: with a lexicon, a topic
+    is named only if every example that reaches OFF_TOPIC_RATIO of the highest peak is a text of
+    that topic (see `selective_topic`).
     """
     score: dict[str, float] = {}
     shown: dict[str, str] = {}
@@ -93,6 +100,8 @@ def explain(
     parts = []
     if tokens:
         label = _lexicon_label(words, score, n_tokens, lexicon) if lexicon else None
+        if label and examples is not None and selective_topic(examples, lexicon or {}) != label:
+            label = None
         parts.append((f"{label}: " if label else "") + ", ".join(tokens))
     if logits:
         parts.append("predicts " + ", ".join(logits))
@@ -149,3 +158,26 @@ def _lexicon_label(
     selective = total > 0 and inside / total >= SELECTIVE_SHARE
     enough = count >= min(2, len(shown)) and count * 2 >= len(shown)
     return name if shown[0] in group and enough and selective else None
+
+
+def text_topic(tokens: Sequence[str], lexicon: Mapping[str, frozenset[str]]) -> str | None:
+    """The lexicon group with the most words in `tokens` (None without any; ties: by name)."""
+    hits = Counter(
+        name for token in tokens for name, group in lexicon.items() if _key(token) in group
+    )
+    if not hits:
+        return None
+    return min(hits.items(), key=lambda item: (-item[1], item[0]))[0]
+
+
+def selective_topic(
+    examples: Sequence[tuple[float, Sequence[str]]], lexicon: Mapping[str, frozenset[str]]
+) -> str | None:
+    """The topic all strong examples share: every example whose peak is at least
+    OFF_TOPIC_RATIO of the highest and whose text has a topic (`text_topic`) is of that topic;
+    None when they differ or when no strong example has a topic. (A window without any topic
+    word, such as a greeting, says nothing either way.)"""
+    top = max((peak for peak, _ in examples), default=0.0)
+    strong = [tokens for peak, tokens in examples if top > 0 and peak >= OFF_TOPIC_RATIO * top]
+    topics = {text_topic(tokens, lexicon) for tokens in strong} - {None}
+    return next(iter(topics)) if len(topics) == 1 else None

@@ -73,6 +73,8 @@ def save_tokenizer(tokenizer: Any, path: str | Path) -> None:
     """`save_pretrained`, then a `tokenizer_config.json` every supported transformers reads."""
     out = Path(path)
     tokenizer.save_pretrained(str(out))
+    # transformers 4 also writes the special tokens here; the config below names them all.
+    (out / "special_tokens_map.json").unlink(missing_ok=True)
     written = json.loads((out / TOKENIZER_CONFIG_FILENAME).read_text())
     extra = written.get("additional_special_tokens") or written.get("extra_special_tokens") or []
     if isinstance(extra, dict):

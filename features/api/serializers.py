@@ -323,3 +323,13 @@ class ExplanationScoreRequestSerializer(serializers.Serializer):
 class ApiKeyUpdateSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=["OPENAI", "GOOGLE", "ANTHROPIC", "OPENROUTER"])
     value = serializers.CharField(max_length=512, allow_blank=True, trim_whitespace=True)
+
+
+class UmapSerializer(serializers.Serializer):
+    modelId = serializers.CharField(max_length=64)
+    layers = BoundedList(
+        child=serializers.CharField(max_length=255),
+        min_length=1,
+        max_length=50,
+        help_text="Source ids whose layouts to return.",
+    )

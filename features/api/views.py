@@ -16,7 +16,7 @@ from rest_framework.decorators import api_view, permission_classes
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from features import autointerp, catalog, explanations, feature_detail, search, uploads
+from features import autointerp, catalog, explanations, feature_detail, search, umap, uploads
 from features.access import NOT_FOUND_MESSAGE
 from features.api import schemas
 from features.api import serializers as s
@@ -375,3 +375,20 @@ def explanation_score_delete(request: Request, score_id: str) -> Response:
     """Delete an explanation score you created."""
     autointerp.delete_score(score_id, authed_user(request))
     return Response({"message": "Explanation score deleted"})
+
+
+@schemas.open_answer(
+    "Features",
+    s.UmapSerializer,
+    "`{[layer]: [{id, layer, index, description, umap_cluster, umap_x, umap_y, "
+    "umap_log_feature_sparsity}]}`: each source's stored 2-d layout, one point per feature "
+    "(`id` and `description`: its best explanation, null when it has none).",
+    400,
+    404,
+)
+@api_view(["POST"])
+def umap_layout(request: Request) -> Response:
+    """The UMAP layouts of sources (`layers`) of a model. Optional auth: private models and
+    sources show to their creators only; asking for one you cannot see is a 404."""
+    body = validated(s.UmapSerializer, request.data)
+    return Response(umap.umap_points(body["modelId"], body["layers"], request_user(request)))

@@ -11,9 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db.models import (
     Case,
+    Count,
     Exists,
     F,
     IntegerField,
@@ -40,7 +42,7 @@ from features.models import (
     SourceSet,
 )
 from neuronpedia_format.sources import layer_of
-from neuronpedia_site.models import PUBLIC_ACTIVATIONS_USER_IDS, User
+from neuronpedia_site.models import PUBLIC_ACTIVATIONS_USER_IDS, User, UserSecret
 
 FEATURES_PER_PAGE = 50
 LIST_FEATURES_SHOWN = 300  # as upstream's list/get, which cuts larger lists
@@ -81,7 +83,72 @@ def home_context(user: User | None) -> dict[str, Any]:
             )
         )
     )
-    return {"models": list(models), "releases": [r for r in releases if r.listed_sets]}
+    return {
+        "models": list(models),
+        "releases": [r for r in releases if r.listed_sets],
+        "featured": featured_feature(user),
+    }
+
+
+@dataclass
+class Featured:
+    model_id: str
+    layer: str
+    index: str
+    description: str
+    tokens: list[str]
+    values: list[float]
+    max_value: float
+
+
+FEATURED_CONTEXT = 8  # tokens either side of the max token in the home page's snippet
+
+
+def featured_feature(user: User | None) -> Featured | None:
+    """A feature for the home page: `FEATURED_FEATURE` ("model/source/index") when set and
+    visible, else the explained feature of a listed source with the most votes (then the best
+    scores), with a snippet of its top activation."""
+    sources = visible_sources(user, listed=True).filter(
+        model_id=OuterRef("model_id"), source_id=OuterRef("layer")
+    )
+    explanations = Explanation.objects.filter(Exists(sources))
+    wanted = settings.FEATURED_FEATURE.split("/")
+    if len(wanted) == 3:
+        chosen = explanations.filter(model_id=wanted[0], layer=wanted[1], index=wanted[2])
+        explanations = chosen if chosen.exists() else explanations
+    best = (
+        explanations.annotate(n_votes=Count("votes"))
+        .order_by("-n_votes", *explanation_order())
+        .values("model_id", "layer", "index", "description")
+        .first()
+    )
+    if best is None:
+        return None
+    top = (
+        public_activations()
+        .filter(model_id=best["model_id"], layer=best["layer"], index=best["index"])
+        .order_by("-max_value")
+        .values("tokens", "values", "max_value", "max_value_token_index")
+        .first()
+    )
+    tokens: list[str] = []
+    values: list[float] = []
+    max_value = 0.0
+    if top is not None:
+        centre = top["max_value_token_index"]
+        start = max(0, centre - FEATURED_CONTEXT)
+        tokens = top["tokens"][start : centre + FEATURED_CONTEXT + 1]
+        values = top["values"][start : centre + FEATURED_CONTEXT + 1]
+        max_value = top["max_value"]
+    return Featured(
+        best["model_id"],
+        best["layer"],
+        best["index"],
+        best["description"],
+        tokens,
+        values,
+        max_value,
+    )
 
 
 @dataclass
@@ -218,6 +285,25 @@ def list_entries(found: List, user: User | None) -> list[ListEntry]:
         .order_by("added_at", "key")[:LIST_FEATURES_SHOWN]
     )
     return [ListEntry(i, i.top_explanation, i.top_activation) for i in items]
+
+
+LLM_KEY_TYPES = (
+    ("OPENAI", "OpenAI"),
+    ("ANTHROPIC", "Anthropic"),
+    ("GOOGLE", "Google (Gemini)"),
+    ("OPENROUTER", "OpenRouter"),
+)
+
+
+def llm_key_prefixes(user: User) -> list[tuple[str, str, str | None]]:
+    """(type, label, the stored key's first characters or None) per LLM provider: a key is
+    stored encrypted and never shown in full (neuronpedia_site/llm_keys.py)."""
+    stored = dict(
+        UserSecret.objects.filter(user=user, type__in=[t for t, _ in LLM_KEY_TYPES]).values_list(
+            "type", "display_prefix"
+        )
+    )
+    return [(kind, label, stored.get(kind)) for kind, label in LLM_KEY_TYPES]
 
 
 def lists_of(user: User) -> list[List]:

@@ -57,6 +57,40 @@
     $("search-status").textContent = "Added " + keyOf(f) + ".";
   }
 
+  // A preview of a result: its top activation, fetched when the reader opens it.
+  function preview(f) {
+    const details = el("details", {}, [el("summary", { text: "Preview" })]);
+    const body = el("div", {});
+    details.appendChild(body);
+    details.addEventListener("toggle", async () => {
+      if (!details.open || body.dataset.loaded) return;
+      body.dataset.loaded = "1";
+      body.textContent = "Loading…";
+      const path = [f.modelId, f.layer, f.index].map(encodeURIComponent).join("/");
+      try {
+        const response = await fetch("/api/feature/" + path, { credentials: "same-origin" });
+        if (!response.ok) throw new Error(response.statusText);
+        const feature = await response.json();
+        const top = (feature.activations || [])[0];
+        body.replaceChildren(
+          el("a", { href: "/" + path, target: "_blank", rel: "noopener", text: "Open the feature page" })
+        );
+        if (top) {
+          const tokens = el("p", { class: "tokens" });
+          const start = Math.max(0, top.maxValueTokenIndex - 8);
+          const end = top.maxValueTokenIndex + 6;
+          NP.renderTokens(tokens, top.tokens.slice(start, end), top.values.slice(start, end), top.maxValue);
+          body.appendChild(tokens);
+        } else {
+          body.appendChild(el("p", { class: "muted", text: "No stored activations." }));
+        }
+      } catch (error) {
+        body.textContent = "Could not load the preview.";
+      }
+    });
+    return details;
+  }
+
   function renderPicker(list, results) {
     list.replaceChildren(
       ...results.map((f) =>
@@ -69,6 +103,7 @@
             onclick: () => addFeature(f),
           }),
           el("span", { class: "muted", text: " " + describe(f) }),
+          preview(f),
         ])
       )
     );
@@ -79,29 +114,62 @@
     list.replaceChildren(
       ...state.features.map((f, i) => {
         const id = "strength-" + i;
+        const slider = el("input", {
+          type: "range",
+          min: "-100",
+          max: "100",
+          step: "1",
+          value: String(f.strength),
+          "aria-label": "Strength of " + keyOf(f),
+        });
         const input = el("input", {
           id: id,
           type: "number",
           step: "any",
           min: "-300",
           value: String(f.strength),
-          oninput: (event) => {
-            f.strength = Number(event.target.value);
-          },
         });
-        return el("li", {}, [
-          el("label", { for: id, text: keyOf(f) + " " + describe(f) + " · strength " }),
-          input,
-          el("button", {
-            type: "button",
-            text: "Remove",
-            "aria-label": "Remove " + keyOf(f),
-            onclick: () => {
-              state.features.splice(i, 1);
-              renderSelected();
-              $("search-status").textContent = "Removed " + keyOf(f) + ".";
-            },
-          }),
+        const presets = el(
+          "div",
+          { class: "presets", role: "group", "aria-label": "Strength presets for " + keyOf(f) },
+          config.presets.map((p) =>
+            el("button", {
+              type: "button",
+              class: "secondary",
+              text: p.label + " " + p.value,
+              "aria-pressed": String(f.strength === p.value),
+              onclick: () => setStrength(p.value),
+            })
+          )
+        );
+        function setStrength(value) {
+          f.strength = value;
+          input.value = String(value);
+          slider.value = String(value);
+          presets.querySelectorAll("button").forEach((button, n) =>
+            button.setAttribute("aria-pressed", String(config.presets[n].value === value))
+          );
+        }
+        slider.addEventListener("input", () => setStrength(Number(slider.value)));
+        input.addEventListener("input", () => setStrength(Number(input.value)));
+        return el("li", { "data-feature": keyOf(f) }, [
+          el("label", { for: id, text: keyOf(f) + " " + describe(f) }),
+          el("div", { class: "strength-row" }, [
+            slider,
+            input,
+            el("button", {
+              type: "button",
+              class: "secondary small",
+              text: "Remove",
+              "aria-label": "Remove " + keyOf(f),
+              onclick: () => {
+                state.features.splice(i, 1);
+                renderSelected();
+                $("search-status").textContent = "Removed " + keyOf(f) + ".";
+              },
+            }),
+          ]),
+          presets,
         ]);
       })
     );
@@ -133,6 +201,7 @@
       seed: parseInt($("seed").value, 10),
       freq_penalty: Number($("freq-penalty").value),
       steer_method: $("steer-method").value,
+      normalize_steering: $("normalize-steering").checked,
     };
   }
 
@@ -272,7 +341,12 @@
       body.prompt = text;
     }
     try {
-      const last = await postStream(url, body, (frame) => renderFrame(frame, text));
+      let frames = 0;
+      const last = await postStream(url, body, (frame) => {
+        frames += 1;
+        renderFrame(frame, text);
+        $("run-status").textContent = "Generating… (" + frames + " update" + (frames === 1 ? "" : "s") + " streamed)";
+      });
       if (state.mode === "chat" && last) {
         state.defaultMessages = last.DEFAULT ? last.DEFAULT.chatTemplate : body.defaultChatMessages;
         // Unsteered turns continue the steered conversation too, so steering can start later.
@@ -335,6 +409,7 @@
     $("freq-penalty").value = s.freq_penalty;
     $("steer-method").value = s.steer_method;
     $("steer-special-tokens").checked = s.steer_special_tokens;
+    $("normalize-steering").checked = Boolean(s.normalize_steering);
     const mode = saved.isChat ? "chat" : "completion";
     document.querySelector('input[name="mode"][value="' + mode + '"]').checked = true;
     setMode(mode);
@@ -377,4 +452,5 @@
   $("vector-empty").hidden = config.vectors.length > 0;
   renderSelected();
   if (config.load) load(config.load);
+  else if (config.preselect) addFeature(config.preselect);
 })();

@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 
 from bench.fake_llm import FakeLLM, Reply
-from features.models import AutointerpJob, Explanation
+from features.models import AutointerpJob, Explanation, Source
 from neuronpedia_site import llm_keys
 from tests.autointerp.features import MODEL_ID, SOURCE_ID, example_tokens, example_values
 from tests.support.accounts import Account
@@ -89,6 +90,50 @@ def test_failed_features_are_counted_and_the_job_goes_on(llm: FakeLLM, source: N
     assert (job.features_done, job.features_failed, job.state) == (FEATURES - 1, 1, "done")
     assert "no usable reply" in job.error
     assert not Explanation.objects.filter(index="0").exists()
+
+
+def test_an_explanation_saved_meanwhile_is_kept_not_duplicated(
+    llm: FakeLLM, source: None, alice: Account
+) -> None:
+    def someone_saves_feature_2_first(request: Any) -> Reply:
+        if " find2" in request.last_user:  # the prompt of feature 2's examples
+            Explanation.objects.create(
+                model_id=MODEL_ID,
+                layer=SOURCE_ID,
+                index="2",
+                description="by hand",
+                author=alice.user,
+                type_name_id="np_max-act",
+                explanation_model_name_id="gpt-4o-mini",
+            )
+            connection.close()  # this server thread's
+        return Reply(content="Explanation: triceratops")
+
+    llm.default = someone_saves_feature_2_first
+    new_job("--concurrency", "3")
+    job = AutointerpJob.objects.get()
+    assert (job.state, job.features_done, job.features_failed) == ("done", FEATURES, 0)
+    saved = Explanation.objects.filter(type_name_id="np_max-act")
+    assert saved.count() == FEATURES
+    assert list(saved.filter(index="2").values_list("description", flat=True)) == ["by hand"]
+    assert set(saved.exclude(index="2").values_list("description", flat=True)) == {"triceratops"}
+
+
+def test_a_feature_without_activations_fails_and_the_rest_are_explained(
+    llm: FakeLLM, source: None
+) -> None:
+    make_feature(Source.objects.get(source_id=SOURCE_ID), FEATURES)  # no activations
+    llm.default = lambda _r: Reply(content="Explanation: ok")
+    new_job("--concurrency", "2")
+    job = AutointerpJob.objects.get()
+    assert (job.features_total, job.features_done, job.features_failed) == (
+        FEATURES + 1,
+        FEATURES,
+        1,
+    )
+    assert job.error == "No activations found for this neuron"
+    assert len(llm.chats()) == FEATURES
+    assert not Explanation.objects.filter(index=str(FEATURES)).exists()
 
 
 def test_a_cancelled_job_stops(llm: FakeLLM, source: None, alice: Account) -> None:

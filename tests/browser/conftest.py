@@ -7,29 +7,18 @@ page on a laptop and a phone without running the site.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.chrome.webdriver import WebDriver
 
-from tests.support.browser import LAPTOP, SCREENSHOTS, require_chromium
+from tests.support.browser import LAPTOP, SCREENSHOTS, start_chrome
 
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[WebDriver]:
-    require_chromium()
-    options = webdriver.ChromeOptions()
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
-        options.add_argument(arg)
-    options.add_argument(f"--window-size={LAPTOP[0]},{LAPTOP[1]}")
-    options.binary_location = shutil.which("chromium") or ""
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    # Naming the driver keeps Selenium Manager (which would look online) out of it.
-    driver = webdriver.Chrome(options=options, service=Service(shutil.which("chromedriver")))
+    driver = start_chrome(LAPTOP)
     yield driver
     driver.quit()
 

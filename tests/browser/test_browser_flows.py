@@ -200,6 +200,7 @@ def test_create_a_list_add_the_feature_and_remove_it(
     assert browser.find_element(By.TAG_NAME, "h1").text == "Browser list"
     screenshot("list")
     browser.find_element(By.CSS_SELECTOR, "button.remove").click()
+    WebDriverWait(browser, WAIT).until(ec.alert_is_present()).accept()  # it asks first
     _wait_text(browser, "#list-page-status", "Removed 6-res-jb · 7")
     assert browser.find_elements(By.CSS_SELECTOR, "button.remove") == []
     assert not ListsOnNeurons.objects.filter(list__name="Browser list").exists()
@@ -235,6 +236,7 @@ def test_account_shows_a_rotated_key_once(
     _log_in(browser, base, alice)
     assert browser.find_element(By.ID, "api-key-prefix").text == alice.key[:10] + "…"
     browser.find_element(By.ID, "rotate-key").click()
+    WebDriverWait(browser, WAIT).until(ec.alert_is_present()).accept()  # it asks first
     key = _wait_text(browser, "#api-key", r"^sk-np-\w{44}$").text
     screenshot("account-rotated-key")
     assert key != alice.key

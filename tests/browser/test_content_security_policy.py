@@ -5,12 +5,13 @@ logged in as an admin (who sees every owner-only part and the admin site)."""
 from __future__ import annotations
 
 import pytest
+from django.db.models import F
 from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
-from features.models import Model
+from features.models import Feature, Model, Source
 from tests.support.accounts import Account
 from tests.support.factories import make_feature, make_source
 from tests.support.saved_steering import save_completion
@@ -54,6 +55,9 @@ def site(alice: Account) -> Site:
 def _pages(site: Site) -> list[str]:
     model = Model.objects.get(id=MODEL)
     shared = save_completion(model, [])
+    # The source page's UMAP pane draws (and positions its hover label) from static/js.
+    Source.objects.filter(model=model, source_id=SOURCE).update(has_umap=True)
+    Feature.objects.filter(model=model, layer=SOURCE).update(umap_x=F("max_act_approx"), umap_y=0.5)
     return [
         "/",
         f"/{MODEL}",
@@ -63,6 +67,7 @@ def _pages(site: Site) -> list[str]:
         "/search?q=dinosaurs",
         f"/{MODEL}/search",
         f"/{MODEL}/steer",
+        f"/{MODEL}/graph",
         f"/steer/{shared['DEFAULT'].id}",
         f"/list/{site.list.id}",
         "/user/alice/vectors",
@@ -70,6 +75,8 @@ def _pages(site: Site) -> list[str]:
         "/signup",
         "/api/docs",
         "/no-such-model/x/1",
+        "/gpt2-res",
+        f"/search-topk-by-token?modelId={MODEL}&source={SOURCE}",
     ]
 
 

@@ -48,6 +48,8 @@ def _activation(**fields: Any) -> dict[str, Any]:
         ["\\", "\\\\", '\\"', "\\N", "N", "\\t"],
         ["😀 non-BMP", "\u2028line sep", "\r\n"],
         ["", " ", "NULL", "null", "{}", ","],
+        ['say "hi"', 'a","b', '"', '","'],  # quotes without a backslash: not the one-join path
+        ["plain", " words", "日本", "über"],  # nothing to escape: the one-join path
     ],
 )
 def test_strings_come_back_exactly(tmp_path: Path, feature: Feature, tokens: list[str]) -> None:

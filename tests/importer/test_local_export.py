@@ -21,9 +21,11 @@ from features.models import (
 from importer.local_export import LoadError, load_export_dir
 from neuronpedia_format import export as fmt
 from neuronpedia_format.users import BOT_USER_ID
-from tests.support.demo_exports import SOURCE
+from tests.support.demo_exports import SOURCE, topic_feature
 
 pytestmark = pytest.mark.django_db
+
+DINO = topic_feature("dinosaurs")
 
 
 def test_it_loads_every_row_of_the_export(small_export: tuple[Any, Any]) -> None:
@@ -50,23 +52,25 @@ def test_it_loads_every_row_of_the_export(small_export: tuple[Any, Any]) -> None
     assert ExplanationType.objects.filter(name="np_offline-max-act").exists()
     assert ExplanationModelType.objects.filter(name="np-offline").exists()
 
-    feature = Feature.objects.get(model=model, layer=SOURCE, index="193")
-    row = export.feature(193)
+    feature = Feature.objects.get(model=model, layer=SOURCE, index=str(DINO))
+    row = export.feature(DINO)
     assert feature.max_act_approx == row["maxActApprox"]
-    assert feature.pos_str == row["pos_str"] and feature.topk_cos_sim_indices[0] == 193
+    assert feature.pos_str == row["pos_str"] and feature.topk_cos_sim_indices[0] == DINO
     assert feature.frac_nonzero == pytest.approx(row["frac_nonzero"])
-    examples = Activation.objects.filter(model=model, layer=SOURCE, index="193")
+    examples = Activation.objects.filter(model=model, layer=SOURCE, index=str(DINO))
     top = examples.order_by("-max_value", "bin_min").first()
     assert top is not None and top.creator_id == BOT_USER_ID and top.bin_min == -1
     same = [
-        a for a in export.activations_of(193) if (a["maxValue"], a["binMin"]) == (top.max_value, -1)
+        a
+        for a in export.activations_of(DINO)
+        if (a["maxValue"], a["binMin"]) == (top.max_value, -1)
     ]
     assert [top.tokens, top.values, top.data_index] in [
         [a["tokens"], a["values"], a["dataIndex"]] for a in same
     ]
-    explanation = Explanation.objects.get(model=model, layer=SOURCE, index="193")
+    explanation = Explanation.objects.get(model=model, layer=SOURCE, index=str(DINO))
     assert explanation.type_name_id == "np_offline-max-act"
-    assert explanation.description == export.explanations_of(193)[0]["description"]
+    assert explanation.description == export.explanations_of(DINO)[0]["description"]
 
 
 def test_loading_twice_adds_nothing_and_keeps_operator_edits(

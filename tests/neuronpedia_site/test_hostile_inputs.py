@@ -55,6 +55,7 @@ PATH_SAMPLES = {
     "name": "res-jb",
     "job_id": "1",
     "score_id": "c00000000000000000000score",
+    "slug": "cat-sat",
 }
 
 

@@ -51,3 +51,34 @@ def test_a_hidden_or_unknown_model_is_404(client: Client, bob: Account) -> None:
     assert client.get("/nope/steer").status_code == 404
     client.force_login(bob.user)
     assert client.get("/hidden/steer").status_code == 200
+
+
+def test_the_feature_pages_steer_button_preselects_the_feature(
+    client: Client, alice: Account
+) -> None:
+    from tests.support.factories import make_explanation, make_feature, make_source
+
+    model = make_model("pre-model", layers=4, dimension=8)
+    feature = make_feature(make_source(model, "2-res-x"), 5)
+    make_explanation(feature, "rivers and lakes")
+    html = client.get("/pre-model/steer?source=2-res-x&index=5").content.decode()
+    config = _config(html)
+    assert config["preselect"] == {
+        "modelId": "pre-model",
+        "layer": "2-res-x",
+        "index": "5",
+        "description": "rivers and lakes",
+        "hasVector": False,
+        "vectorLabel": None,
+        "defaultStrength": 10.0,
+    }
+    assert 'id="back-to-feature" href="/pre-model/2-res-x/5"' in html
+    assert [p["value"] for p in config["presets"]] == [0.0, 5.0, 10.0, 20.0, 40.0]
+    assert 'id="normalize-steering"' in html
+    # A feature that does not exist (or is hidden) preselects nothing.
+    assert (
+        _config(client.get("/pre-model/steer?source=2-res-x&index=99").content.decode())[
+            "preselect"
+        ]
+        is None
+    )

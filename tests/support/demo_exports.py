@@ -3,6 +3,7 @@ the dashboards, export-format and importer tests check (a pytest plugin: tests/c
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -55,3 +56,10 @@ def small_export(tmp_path_factory: pytest.TempPathFactory, demo_served: Any) -> 
 
     config = small_config(tmp_path_factory.mktemp("small-export"))
     return config, generate_dashboards(config, served=demo_served, progress=False)
+
+
+def topic_feature(topic: str, source: str = SOURCE) -> int:
+    """The index of the pack's `topic` feature in `source` (from its manifest, so the tests
+    follow a rebuilt pack)."""
+    manifest = json.loads((PACK / "manifest.json").read_text())
+    return int(manifest["topic_features"][topic]["features"][source])

@@ -78,6 +78,29 @@ class WorkerProcess:
         self.proc.wait(10)
         self.record.unlink(missing_ok=True)
 
+    def wait_idle(self, timeout: float = 60) -> None:
+        """Return once the worker runs no task and has none waiting, its queues' too.
+
+        A test's last request can leave work behind (generating an explanation queues the
+        embedding job): a worker still running it when the test's database is flushed holds
+        row locks the TRUNCATE then deadlocks with."""
+        from neuronpedia_site.celery import app
+        from neuronpedia_site.redis_connection import connection as redis_connection
+
+        deadline = time.monotonic() + timeout
+        inspect = app.control.inspect(destination=[self.hostname], timeout=1.0, limit=1)
+        while self.proc.poll() is None and time.monotonic() < deadline:
+            queues = (inspect.active_queues() or {}).get(self.hostname, [])
+            waiting = sum(redis_connection().llen(q["name"]) for q in queues)
+            busy = [
+                task
+                for answer in (inspect.active(), inspect.reserved())
+                for task in (answer or {}).get(self.hostname, [])
+            ]
+            if not waiting and not busy:
+                return
+            time.sleep(0.1)
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)

@@ -16,6 +16,7 @@ def test_tasks_a_caller_waits_for_are_acknowledged_when_they_start() -> None:
         task_names.IMPORT_JOB,
         task_names.AUTOINTERP_BATCH,
         task_names.EMBED_EXPLANATIONS,
+        task_names.UMAP_LAYOUT,
     }
     waited_for = set(task_names.ALL) - long_jobs
     assert waited_for

@@ -5,20 +5,28 @@ and model, as one `AutointerpJob` row.
   `requests_per_minute` LLM requests start in any 60 s window (retries included).
 - Features already explained with the same type and model are skipped, so running a job again
   resumes it; a cancelled job stops between features.
-- Progress (done, skipped, failed) and requests/tokens go to the row about once a second.
+- The threads only talk to the LLM, each taking its next feature from a queue the moment it
+  is done with one (a feature waits there per thread). The job's own thread reads the
+  features' examples ahead of them, many features per query, and saves the explanations
+  that came back, all that finished since it last looked in one transaction. So the
+  database's latency (a busy server, a remote one) never holds an LLM slot empty.
+- Progress (done, skipped, failed) and requests/tokens go to the row as features finish,
+  and `cancel_requested` is read then.
 - A feature whose LLM requests fail for good is counted as failed (the last error is kept), and
   the job goes on; a job with no usable key fails at once.
 """
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 
 from features import embedding_jobs
 from features.autointerp import EXPLAINER_TYPES
@@ -32,12 +40,14 @@ from features.models import (
 from neuronpedia_site import llm_keys
 from neuronpedia_site.errors import ApiError
 from workers.autointerp import examples as select
+from workers.autointerp.examples import Example
 from workers.autointerp.explainers import EXPLAINERS
-from workers.autointerp.jobs import feature_examples
+from workers.autointerp.jobs import NO_ACTIVATIONS, features_examples
 from workers.autointerp.llm import LLMError, Usage, chat, client
 
 WINDOW_SECONDS = 60.0
 FLUSH_SECONDS = 1.0
+READ_AHEAD = 4  # features read from the database ahead of the LLM, per thread
 State = AutointerpJob.State
 
 
@@ -97,6 +107,32 @@ def _explained(job: AutointerpJob) -> set[str]:
     return {f"{layer}/{index}" for layer, index in rows.values_list("layer", "index")}
 
 
+@dataclass(frozen=True)
+class Item:
+    """One feature to explain, read ahead: `pos_str` is None when the feature is missing."""
+
+    layer: str
+    index: str
+    pos_str: list[str] | None
+    examples: list[Example]
+
+
+def read_ahead(model_id: str, keys: list[str]) -> list[Item]:
+    """The features `keys` ("layer/index") with their examples: two queries per source."""
+    by_layer: dict[str, list[str]] = {}
+    for key in keys:
+        layer, index = key.split("/", 1)
+        by_layer.setdefault(layer, []).append(index)
+    found: dict[tuple[str, str], Item] = {}
+    for layer, indexes in by_layer.items():
+        features = Feature.objects.filter(model_id=model_id, layer=layer, index__in=indexes)
+        pos = {index: list(p or []) for index, p in features.values_list("index", "pos_str")}
+        examples = features_examples(model_id, layer, indexes)
+        for index in indexes:
+            found[layer, index] = Item(layer, index, pos.get(index), examples.get(index, []))
+    return [found[tuple(key.split("/", 1))] for key in keys]  # type: ignore[index]
+
+
 def run(job_id: int) -> None:
     """Run (or resume) the job until every feature is explained, skipped or failed."""
     job = AutointerpJob.objects.get(id=job_id)
@@ -127,57 +163,94 @@ def run(job_id: int) -> None:
         features_failed=0,
     )
     limiter = RateLimiter(job.requests_per_minute)
-    llm = client(endpoint)  # one HTTP client (and connection pool) for the whole job
+    llm = client(endpoint)  # one HTTP client (and connection pool) for the whole job, closed after
     usage = Usage()
     counts = {"done": 0, "failed": 0}
     last_error: list[str] = []
-    lock = threading.Lock()
     cancelled = threading.Event()
+    threads = max(job.concurrency, 1)
 
-    def one(key: str) -> None:
+    def one(item: Item) -> str | None:
+        """The feature's explanation from the LLM (None if the job was cancelled first)."""
         if cancelled.is_set():
-            return
-        layer, index = key.split("/", 1)
-        try:
-            explain_one(
-                job, layer, index, explainer, endpoint, model, model_row.name, usage, limiter, llm
-            )
-            outcome = "done"
-        except (LLMError, ApiError, Feature.DoesNotExist) as exc:
-            outcome = "failed"
-            with lock:
-                last_error[:] = [getattr(exc, "message", None) or str(exc)]
-        with lock:
-            counts[outcome] += 1
+            return None
+        if item.pos_str is None:
+            raise Feature.DoesNotExist(f"Feature {item.layer}/{item.index} does not exist.")
+        chosen = select.for_explainer(item.examples, explainer.count)
+        if not chosen:
+            raise ApiError(NO_ACTIVATIONS, status=400)
+        description: str = chat(
+            endpoint,
+            model,
+            explainer.build(chosen, item.pos_str, model_row.name),
+            explainer.parse,
+            usage=usage,
+            limiter=limiter,
+            llm=llm,
+            **explainer.params,
+        )
+        return description
 
     started = time.monotonic()
     base_seconds = job.seconds
 
     def flush() -> None:
-        with lock:
-            changes: dict[str, Any] = {
-                "features_done": counts["done"],
-                "features_failed": counts["failed"],
-                "requests": job.requests + usage.requests,
-                "prompt_tokens": job.prompt_tokens + usage.prompt_tokens,
-                "completion_tokens": job.completion_tokens + usage.completion_tokens,
-                "seconds": base_seconds + time.monotonic() - started,
-            }
-            if last_error:
-                changes["error"] = last_error[0]
+        changes: dict[str, Any] = {
+            "features_done": counts["done"],
+            "features_failed": counts["failed"],
+            "requests": job.requests + usage.requests,
+            "prompt_tokens": job.prompt_tokens + usage.prompt_tokens,
+            "completion_tokens": job.completion_tokens + usage.completion_tokens,
+            "seconds": base_seconds + time.monotonic() - started,
+        }
+        if last_error:
+            changes["error"] = last_error[0]
         AutointerpJob.objects.filter(id=job.id).update(**changes)
         if AutointerpJob.objects.filter(id=job.id, cancel_requested=True).exists():
             cancelled.set()
 
-    pending: set[Future[None]] = set()
-    queue = iter(todo)
-    with ThreadPoolExecutor(max_workers=max(job.concurrency, 1)) as pool:
-        _fill(pool, pending, queue, one, job.concurrency, cancelled)
-        while pending:
-            finished, pending = wait(pending, timeout=FLUSH_SECONDS, return_when=FIRST_COMPLETED)
-            flush()
-            _fill(pool, pending, queue, one, job.concurrency, cancelled)
-        _close_connections(pool, max(job.concurrency, 1))
+    items = _items(job.model_id, todo, READ_AHEAD * threads)
+    inbox: queue.SimpleQueue[Item | None] = queue.SimpleQueue()
+    outbox: queue.SimpleQueue[tuple[Item, str | None, str]] = queue.SimpleQueue()
+
+    def slot() -> None:
+        """One LLM slot: explain features from `inbox` until told to stop (None); each goes
+        back through `outbox` as (item, description, error)."""
+        while (item := inbox.get()) is not None:
+            try:
+                outbox.put((item, one(item), ""))
+            except (LLMError, ApiError, Feature.DoesNotExist) as exc:
+                outbox.put((item, None, getattr(exc, "message", None) or str(exc)))
+            except Exception as exc:  # a bug: reported on the row, not a job that never ends
+                outbox.put((item, None, f"{type(exc).__name__}: {exc}"))
+
+    slots = [threading.Thread(target=slot, name=f"autointerp-{job.id}-{n}") for n in range(threads)]
+    queued = 2 * threads  # features handed out: one running and one waiting per slot
+    handed = 0  # handed out and not back yet
+    with llm:
+        for thread in slots:
+            thread.start()
+        try:
+            handed += _feed(inbox, items, queued - handed, cancelled)
+            while handed:
+                back = _collect(outbox, FLUSH_SECONDS)
+                handed -= len(back)
+                handed += _feed(inbox, items, queued - handed, cancelled)  # the slots first
+                found = []
+                for item, description, error in back:
+                    if error:
+                        counts["failed"] += 1
+                        last_error[:] = [error]
+                    elif description is not None:
+                        found.append((item, description))
+                save(job, found)
+                counts["done"] += len(found)
+                flush()
+        finally:
+            for _ in slots:
+                inbox.put(None)
+            for thread in slots:
+                thread.join()
     flush()
     AutointerpJob.objects.filter(id=job.id).update(
         state=State.CANCELLED if cancelled.is_set() else State.DONE
@@ -185,77 +258,71 @@ def run(job_id: int) -> None:
     embedding_jobs.kick()  # the new explanations become searchable by meaning
 
 
-def _close_connections(pool: ThreadPoolExecutor, threads: int) -> None:
-    """Close each pool thread's database connection (Django's are per thread): one task per
-    thread, held at a barrier until all have started, so each runs on a different thread."""
-    barrier = threading.Barrier(threads)
-
-    def close() -> None:
-        connection.close()
-        barrier.wait(timeout=30)
-
-    for future in [pool.submit(close) for _ in range(threads)]:
-        future.result()
+def _items(model_id: str, keys: list[str], chunk: int) -> Iterator[Item]:
+    """The features to explain, read from the database `chunk` at a time."""
+    left: deque[str] = deque(keys)
+    while left:
+        batch = [left.popleft() for _ in range(min(chunk, len(left)))]
+        yield from read_ahead(model_id, batch)
 
 
-def _fill(
-    pool: ThreadPoolExecutor,
-    pending: set[Future[None]],
-    queue: Any,
-    one: Callable[[str], None],
-    concurrency: int,
+def _feed(
+    inbox: queue.SimpleQueue[Item | None],
+    items: Iterator[Item],
+    room: int,
     cancelled: threading.Event,
-) -> None:
-    """Keep `concurrency` features in flight (no more, so a cancel stops the job quickly)."""
-    while not cancelled.is_set() and len(pending) < max(concurrency, 1):
-        key = next(queue, None)
-        if key is None:
-            return
-        pending.add(pool.submit(one, key))
+) -> int:
+    """Hand out up to `room` more features (none once cancelled); how many were."""
+    count = 0
+    while count < room and not cancelled.is_set():
+        item = next(items, None)
+        if item is None:
+            break
+        inbox.put(item)
+        count += 1
+    return count
 
 
-def explain_one(
-    job: AutointerpJob,
-    layer: str,
-    index: str,
-    explainer: Any,
-    endpoint: llm_keys.Endpoint,
-    model: str,
-    model_name: str,
-    usage: Usage,
-    limiter: RateLimiter,
-    llm: Any,
-) -> None:
-    feature = Feature.objects.get(model_id=job.model_id, layer=layer, index=index)
-    chosen = select.for_explainer(feature_examples(job.model_id, layer, index), explainer.count)
-    if not chosen:
-        raise ApiError("No activations found for this neuron", status=400)
-    description = chat(
-        endpoint,
-        model,
-        explainer.build(chosen, list(feature.pos_str or []), model_name),
-        explainer.parse,
-        usage=usage,
-        limiter=limiter,
-        llm=llm,
-        **explainer.params,
+def _collect(
+    outbox: queue.SimpleQueue[tuple[Item, str | None, str]], timeout: float
+) -> list[tuple[Item, str | None, str]]:
+    """What came back: waits up to `timeout` for the first, then takes all that are there."""
+    try:
+        back = [outbox.get(timeout=timeout)]
+    except queue.Empty:
+        return []
+    while True:
+        try:
+            back.append(outbox.get_nowait())
+        except queue.Empty:
+            return back
+
+
+def save(job: AutointerpJob, explained: list[tuple[Item, str]]) -> None:
+    """The explanations in one transaction, less those saved meanwhile (by another job or
+    a user) for the same feature, type and model."""
+    if not explained:
+        return
+    same = Explanation.objects.filter(
+        model_id=job.model_id,
+        type_name_id=job.explanation_type,
+        explanation_model_name_id=job.explanation_model,
+        layer__in={item.layer for item, _ in explained},
+        index__in={item.index for item, _ in explained},
     )
     with transaction.atomic():
-        exists = Explanation.objects.filter(
-            model_id=job.model_id,
-            layer=layer,
-            index=index,
-            type_name_id=job.explanation_type,
-            explanation_model_name_id=model_name,
-        ).exists()
-        if not exists:
-            Explanation.objects.create(
+        existing = set(same.values_list("layer", "index"))
+        Explanation.objects.bulk_create(
+            Explanation(
                 model_id=job.model_id,
-                layer=layer,
-                index=index,
+                layer=item.layer,
+                index=item.index,
                 description=description,
                 author=job.user,
                 triggered_by_user=job.user,
                 type_name_id=job.explanation_type,
-                explanation_model_name_id=model_name,
+                explanation_model_name_id=job.explanation_model,
             )
+            for item, description in explained
+            if (item.layer, item.index) not in existing
+        )

@@ -62,13 +62,21 @@ def reported(job: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]
 
 
 def feature_examples(model_id: str, layer: str, index: str) -> list[Example]:
-    rows = Activation.objects.filter(model_id=model_id, layer=layer, index=index).order_by(
-        "-max_value", "id"
+    return features_examples(model_id, layer, [index]).get(index, [])
+
+
+def features_examples(model_id: str, layer: str, indexes: list[str]) -> dict[str, list[Example]]:
+    """Index → the feature's activations as examples, strongest first, for many features of
+    one source in one query (the batch job reads them ahead of its LLM requests)."""
+    rows = Activation.objects.filter(model_id=model_id, layer=layer, index__in=indexes).order_by(
+        "index", "-max_value", "id"
     )
-    return [
-        Example(tokens=list(a.tokens), values=list(a.values), max_value=a.max_value, id=a.id)
-        for a in rows
-    ]
+    found: dict[str, list[Example]] = {}
+    for a in rows.only("index", "tokens", "values", "max_value", "id"):
+        found.setdefault(a.index, []).append(
+            Example(tokens=list(a.tokens), values=list(a.values), max_value=a.max_value, id=a.id)
+        )
+    return found
 
 
 @reported

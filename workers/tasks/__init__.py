@@ -29,4 +29,4 @@ def worker_status() -> dict[str, Any]:
 
 
 # Importing the submodules registers their tasks when Celery discovers this package.
-from workers.tasks import autointerp, embeddings, graphs, inference, steering  # noqa: E402, F401
+from workers.tasks import autointerp, embeddings, graphs, inference, steering, umap  # noqa: E402, F401

@@ -9,13 +9,13 @@ import time
 from collections.abc import Callable
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from pgvector.django import CosineDistance
 from rest_framework.test import APIClient
 
 from features import embedding_jobs, search
-from features.models import EmbeddingJob, Explanation, ExplanationEmbedding, Source
+from features.models import EmbeddingJob, Explanation, ExplanationEmbedding, Model, Source
 from tests.support.demo_exports import PACK
 from tests.support.factories import make_explanation, make_feature, make_model, make_source
 from tests.support.worker_processes import WorkerProcess
@@ -171,3 +171,56 @@ def test_the_meaning_query_walks_the_hnsw_index(demo) -> None:
         ).values_list("explanation_id", flat=True)[:10]
     )
     assert len(set(nearest) & set(exact)) >= 9
+
+
+@pytest.mark.django_db
+def test_a_scoped_walk_finds_enough_rows_when_the_nearest_are_out_of_scope(demo) -> None:
+    # 8,000 explanations in the demo source pointing anywhere, and 4,000 in another source of
+    # the same model all next to the query: the first rows the HNSW walk meets are out of
+    # scope. The iterative scan keeps walking until `depth` rows in scope have come.
+    other = make_source(Model.objects.get(id="demo-lm"), "1-res-other")
+    for index in range(DEMO_FEATURES):
+        make_feature(other, index)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO "Explanation" (id, "modelId", layer, index, description, "scoreV1",
+                                       "createdAt", "updatedAt", "authorId")
+            SELECT 'synthetic-' || g, e."modelId",
+                   CASE WHEN g <= 4000 THEN '1-res-other' ELSE e.layer END,
+                   e.index, 'synthetic ' || g, 0, now(), now(), e."authorId"
+            FROM generate_series(1, 12000) g
+            JOIN "Explanation" e ON e.index = (g % 60)::text
+            """
+        )
+        cursor.execute(
+            """
+            INSERT INTO "ExplanationEmbedding" ("explanationId", "modelId", layer, embedding)
+            SELECT e.id, e."modelId", e.layer,
+                   (SELECT array_agg(0 * d + CASE WHEN e.layer = '1-res-other'
+                                                  THEN 0.05 + (random() - 0.5) * 0.01
+                                                  ELSE random() - 0.5 END)
+                    FROM generate_series(1, 384 + 0 * length(e.id)) d)::vector
+            FROM "Explanation" e
+            """
+        )
+        cursor.execute('ANALYZE "ExplanationEmbedding"')
+    scope = search.ScopeFilter.of(Source.objects.filter(source_id=DEMO_SOURCE))
+    query = "[" + ",".join(["0.05"] * 384) + "]"
+    with transaction.atomic(), connection.cursor() as cursor:
+        search.walk_settings(cursor, 80)  # as the search runs it
+        cursor.execute(
+            "EXPLAIN " + search.MEANING_SQL, {"query": query, "depth": 80, **scope.params()}
+        )
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Index Scan using explanation_embedding_hnsw" in plan, plan  # two thirds in scope
+    nearest = search.vector_ranking(search.MEANING_SQL, query, scope, 80)
+    in_scope = ExplanationEmbedding.objects.filter(layer=DEMO_SOURCE)
+    assert len(nearest) == 80
+    assert set(in_scope.filter(explanation_id__in=nearest).values_list("layer", flat=True)) == {
+        DEMO_SOURCE
+    }
+    exact = in_scope.order_by(CosineDistance("embedding", [0.05] * 384)).values_list(
+        "explanation_id", flat=True
+    )[:80]
+    assert len(set(nearest) & set(exact)) >= 72

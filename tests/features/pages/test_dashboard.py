@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from features.pages.feature import histogram, parse_range, shade, window
+from features.pages.feature import (
+    axis_ticks,
+    format_tick,
+    histogram,
+    parse_range,
+    shade,
+    window,
+)
 
 
 def test_shade_scales_values_into_alpha_and_marks_the_max() -> None:
@@ -38,10 +45,34 @@ def test_parse_range_takes_counts_all_or_the_default() -> None:
 
 
 def test_histogram_bars_fill_the_chart_height_and_colour_by_sign() -> None:
-    chart = histogram([-1.0, 0.5, 2.0], [2, 4, 1], "Logit weight")
+    chart = histogram([-1.0, 0.5, 2.0], [2, 4, 1], "Logit weight", "Logit weight", "Tokens")
     assert chart is not None
     assert [b.height for b in chart.bars] == [40.0, 80.0, 20.0]
     assert [b.fill for b in chart.bars] == ["#c0392b", "#2f6fde", "#2f6fde"]
     assert chart.bars[1].label == "0.500: 4"
-    assert chart.summary == "Logit weight histogram: 3 bins from -1.000 to 2.000, tallest bin 4."
-    assert histogram([], [], "x") is None
+    assert chart.summary == (
+        "Logit weight histogram: 3 bins of logit weight from -1.000 to 2.000; "
+        "the tallest bin holds 4 tokens."
+    )
+    assert histogram([], [], "x", "x", "y") is None
+
+
+def test_histogram_axes_carry_round_ticks_inside_the_range() -> None:
+    chart = histogram([-1.0, 0.5, 2.0], [2, 4, 1], "Logit weight", "Logit weight", "Tokens")
+    assert chart is not None
+    assert [t.label for t in chart.x_ticks] == ["-1", "-0.5", "0", "0.5", "1", "1.5", "2"]
+    # The first and last ticks sit at the centres of the first and last bars.
+    first, last = chart.bars[0], chart.bars[-1]
+    assert chart.x_ticks[0].position == round(first.x + (first.width + 1) / 2, 2)
+    assert chart.x_ticks[-1].position == round(last.x + (last.width + 1) / 2, 2)
+    # y ticks from 0 up to the tallest bin, 0 on the axis and 4 at the top of the tallest bar.
+    assert [t.label for t in chart.y_ticks] == ["0", "1", "2", "3", "4"]
+    assert chart.y_ticks[0].position == chart.axis_y
+    assert chart.y_ticks[-1].position == chart.bars[1].y
+    assert (chart.x_label, chart.y_label) == ("Logit weight", "Tokens")
+
+
+def test_axis_ticks_are_round_numbers() -> None:
+    assert axis_ticks(0, 4337, 3) == [0, 2000, 4000]
+    assert axis_ticks(0.062, 5.688, 5) == [1, 2, 3, 4, 5]
+    assert format_tick(12000) == "12k" and format_tick(0.25) == "0.25"

@@ -88,7 +88,7 @@ def test_it_shows_explanations_best_first_with_scores(site: Site) -> None:
     page = _page()
     assert page.index("dinosaurs and prehistoric animals") < page.index("large animals")
     assert "oai_token-act-pair · gpt-4o-mini" in page
-    assert "recall_alt (gpt-4o-mini)</span> <strong>0.734</strong>" in page
+    assert 'recall_alt (gpt-4o-mini)</span> <strong class="score-value">0.734</strong>' in page
 
 
 def test_similar_features_link_with_their_explanations(site: Site) -> None:
@@ -194,7 +194,8 @@ def test_the_page_takes_a_fixed_number_of_queries(
     site: Site, alice: Account, django_assert_max_num_queries
 ) -> None:
     client = logged_in(alice)
-    # session + user, source, feature, set, activations, explanations (+ scores), lists,
-    # comments, similar features' explanations, the user's lists
-    with django_assert_max_num_queries(12):
+    # session + user, the feature (one statement), similar features' explanations, the
+    # user's lists, the neighbours, votes, the bookmark, the user's votes, the autointerp
+    # choices (3), the header's model
+    with django_assert_max_num_queries(14):
         client.get(URL)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.test import Client
 
@@ -28,3 +30,14 @@ def test_it_says_when_no_set_allows_it(site: Site) -> None:
 
 def test_hidden_models_are_404(site: Site) -> None:
     assert Client().get("/secret-lm/search").status_code == 404
+
+
+def test_dense_features_are_hidden_by_default_at_the_configured_threshold(
+    site: Site, settings: Any
+) -> None:
+    settings.INFERENCE_SEARCH_DENSITY_THRESHOLD = 0.15
+    page = Client().get("/gpt2-small/search").content.decode()
+    assert 'id="infer-hide-dense" data-threshold="0.15" checked>' in page
+    assert "Hide features active on more than 15% of tokens" in page
+    settings.INFERENCE_SEARCH_DENSITY_THRESHOLD = -1
+    assert "infer-hide-dense" not in Client().get("/gpt2-small/search").content.decode()

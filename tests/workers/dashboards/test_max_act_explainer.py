@@ -48,3 +48,21 @@ def test_a_topic_is_named_only_when_the_feature_is_selective_for_it() -> None:
 
 def test_one_topic_word_beside_a_filler_word_is_not_a_topic() -> None:
     assert ":" not in explain([(" fossil", 5.0), (" was", 1.0)], [], LEXICON)
+
+
+def test_a_topic_is_named_only_when_strong_examples_are_all_of_that_topic() -> None:
+    scores = [(" raptor", 5.0), (" fossil", 4.0), (" sky", 1.0)]
+    dino_text = [" The", " raptor", " left", " a", " fossil"]
+    food_text = [" The", " pizza", " and", " soup"]
+    # fires on a food text at 0.5 of its maximum: not a dinosaur feature
+    mixed = [(10.0, dino_text), (5.0, food_text)]
+    assert ":" not in explain(scores, [], LEXICON, examples=mixed)
+    # below 0.3 of its maximum elsewhere: selective
+    weak_elsewhere = [(10.0, dino_text), (2.9, food_text)]
+    assert explain(scores, [], LEXICON, examples=weak_elsewhere).startswith("dinosaurs: ")
+    # a strong example with no topic word at all says nothing either way
+    untopical = [(10.0, dino_text), (4.0, [" Hello", "!"])]
+    assert explain(scores, [], LEXICON, examples=untopical).startswith("dinosaurs: ")
+    # one strong example of another topic rules the topic out, however many are on topic
+    many = [(10.0, dino_text)] * 20 + [(3.5, food_text)]
+    assert ":" not in explain(scores, [], LEXICON, examples=many)

@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from bus.client import EMBED_QUEUE
+from features import umap_jobs
 from importer.demo import demo_pack_available
 from neuronpedia_format.demo_pack import DEMO_MODEL_ID
 
@@ -27,6 +28,11 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--no-worker", action="store_true")
         parser.add_argument("--no-demo", action="store_true")
+        parser.add_argument(
+            "--no-umap",
+            action="store_true",
+            help="Don't queue UMAP layouts for the demo sources that lack one.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
@@ -37,6 +43,10 @@ class Command(BaseCommand):
         env = {**os.environ, "DATABASE_URL": settings.DATABASE_URL, "REDIS_URL": settings.REDIS_URL}
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
         children: list[subprocess.Popen] = []
+        if demo and not options["no_worker"] and not options["no_umap"]:
+            # Queued now, run by the worker below once it has loaded the model: the page
+            # comes up at once and the scatter appears seconds later (docs/ui.md, "UMAP").
+            umap_jobs.start_missing(DEMO_MODEL_ID)
         if not options["no_worker"]:
             worker = [*manage, "run_worker", "--hostname", "worker@%h"]
             if demo:
