@@ -14,8 +14,14 @@
     var details = meta.feature_details || {};
     var set = String(details.neuronpedia_source_set || config.sourceSet || "").split("/").pop();
     var list = [];
+    // Graphs from circuit-tracer (schema_version 1, as our workers write them) carry each
+    // transcoder node's feature as the Cantor pairing of layer and index; our feature pages and
+    // graph-features files are by index, so the viewer gets plain indices (schema 0).
+    var paired = (meta.schema_version || 0) > 0;
+    meta.schema_version = 0;
     graph.nodes.forEach(function (node) {
       if (node.feature_type !== "cross layer transcoder" || !set) return;
+      if (paired) node.feature = util.cantorUnpair(node.feature)[1];
       var source = node.layer + "-" + set;
       list[node.layer] = "./graph-features/" + source;
       node.vis_link = "/" + config.modelId + "/" + source + "/" + node.feature;

@@ -40,7 +40,7 @@ def make_graph(
         nodes.append(
             _node(
                 f"{layer}_{index}_{last}",
-                index,
+                cantor_pair(layer, index),  # schema_version 1, as circuit-tracer writes it
                 str(layer),
                 last,
                 "cross layer transcoder",
@@ -93,6 +93,11 @@ def make_graph(
         "nodes": nodes,
         "links": links,
     }
+
+
+def cantor_pair(layer: int, index: int) -> int:
+    """A transcoder node's `feature` in graph schema 1 (circuit-tracer's Cantor pairing)."""
+    return (layer + index) * (layer + index + 1) // 2 + index
 
 
 def _noise(n: int) -> str:
