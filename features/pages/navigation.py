@@ -12,7 +12,10 @@ from features.models import Model
 def navigation(request: HttpRequest) -> dict[str, str | None]:
     match = getattr(request, "resolver_match", None)
     model_id = match.kwargs.get("model_id") if match is not None else None
-    user = request.user if request.user.is_authenticated else None
+    # A request refused before the authentication middleware (a NUL in its path) has no user.
+    user = getattr(request, "user", None)
+    if user is not None and not user.is_authenticated:
+        user = None
     if model_id is None or not Model.objects.viewable_by(user).filter(id=model_id).exists():
         model_id = (
             Model.objects.listed_for(user).order_by("id").values_list("id", flat=True).first()
