@@ -25,7 +25,9 @@ def _nav(page: str) -> list[tuple[str, str]]:
     return re.findall(r'<a (?:class="[^"]*" )?href="([^"]+)">([^<]+)</a>', nav.group(1))
 
 
-def test_the_header_links_models_search_steer_graphs_and_account(site: Site, alice: Account) -> None:
+def test_the_header_links_models_search_steer_graphs_and_account(
+    site: Site, alice: Account
+) -> None:
     links = _nav(Client().get("/").content.decode())
     assert links == [
         ("/#models", "Models"),
