@@ -23,12 +23,11 @@ from tests.support.accounts import Account
 from tests.support.browser import LAPTOP, PHONE
 from tests.support.factories import make_feature, make_model, make_source
 from tests.support.seed import FEATURE, MODEL, SOURCE, Site, seed_site
-from tests.support.worker_processes import ROOT
+from tests.support.worker_processes import DEMO_PACK, DEMO_WORKER_ARGS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 Shot = Callable[[str], Path]
 WAIT = 10
-DEMO_PACK = ROOT / "demo_pack" / "demo-lm"
 
 
 def _wait_text(browser: WebDriver, selector: str, pattern: str) -> WebElement:
@@ -151,8 +150,7 @@ def test_the_test_box_shades_a_real_workers_activations(
     model = make_model("demo-lm", layers=2, dimension=manifest["d_model"])
     make_feature(make_source(model, "1-res-demo"), index)
     start_worker(
-        "--model", "demo-lm", "--model-dir", str(DEMO_PACK / "model"),
-        "--sae-dir", str(DEMO_PACK / "saes"), "--device", "cpu", "--no-default-queue",
+        *DEMO_WORKER_ARGS,
         wait=120,
     )  # fmt: skip
     browser.set_window_size(*LAPTOP)

@@ -22,12 +22,15 @@ from selenium.webdriver.support.ui import WebDriverWait
 from features.models import Feature, Model, Source, SourceRelease, SourceSet
 from tests.support.browser import LAPTOP, SCREENSHOTS
 from tests.support.factories import make_explanation, make_model, make_source
-from tests.support.worker_processes import ROOT, empty_redis_but_workers, spawn_worker
+from tests.support.worker_processes import (
+    DEMO_WORKER_ARGS,
+    empty_redis_but_workers,
+    spawn_worker,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 Shot = Callable[[str], Path]
 WAIT = 20
-DEMO_PACK = ROOT / "demo_pack" / "demo-lm"
 SOURCE = "1-res-demo"
 NARROW = (400, 860)
 TEXT = "The dinosaur ate leaves near the volcano"
@@ -37,8 +40,7 @@ TEXT = "The dinosaur ate leaves near the volcano"
 def demo_worker(django_db_setup: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     process = spawn_worker(
         tmp_path_factory.mktemp("explore-worker"),
-        "--model", "demo-lm", "--model-dir", str(DEMO_PACK / "model"),
-        "--sae-dir", str(DEMO_PACK / "saes"), "--device", "cpu", "--no-default-queue",
+        *DEMO_WORKER_ARGS,
         prefix="explore", wait=180,
     )  # fmt: skip
     yield process

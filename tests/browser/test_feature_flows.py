@@ -31,12 +31,11 @@ from tests.support.factories import (
     make_source,
 )
 from tests.support.seed import FEATURE, MODEL, SOURCE, Site, seed_site
-from tests.support.worker_processes import ROOT
+from tests.support.worker_processes import DEMO_PACK, DEMO_WORKER_ARGS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 Shot = Callable[[str], Path]
 WAIT = 10
-DEMO_PACK = ROOT / "demo_pack" / "demo-lm"
 NARROW = (400, 900)
 
 
@@ -73,8 +72,7 @@ def test_home_to_feature_to_steer_with_the_feature_preselected_and_a_share_link(
     make_explanation(feature, "dinosaurs and fossils")
     make_activation(feature, [0.0, 16.0, 1.0], [" The", " triceratops", " roared"])
     start_worker(
-        "--model", "demo-lm", "--model-dir", str(DEMO_PACK / "model"),
-        "--sae-dir", str(DEMO_PACK / "saes"), "--device", "cpu", "--no-default-queue",
+        *DEMO_WORKER_ARGS,
         wait=120,
     )  # fmt: skip
     base = str(live_server)

@@ -23,6 +23,14 @@ ROOT = Path(__file__).resolve().parents[2]  # the repository
 # stops the groups whose owner is gone (`stop_leftover_workers`).
 SPAWNED_DIR = ROOT / "var" / "test-workers"
 
+DEMO_PACK = ROOT / "demo_pack" / "demo-lm"
+# `run_worker` arguments of a worker serving the bundled demo model and its SAEs on the CPU,
+# consuming only its inference queue.
+DEMO_WORKER_ARGS = (
+    "--model", "demo-lm", "--model-dir", str(DEMO_PACK / "model"),
+    "--sae-dir", str(DEMO_PACK / "saes"), "--device", "cpu", "--no-default-queue",
+)  # fmt: skip
+
 
 def empty_redis_but_workers() -> None:
     """Empty the test Redis database but for what a package's long-lived worker needs to stay
