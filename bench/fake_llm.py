@@ -99,6 +99,11 @@ def completion(content: str) -> str:
 def _handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as real endpoints do
+        # TCP_NODELAY, as real endpoints (uvicorn, nginx) set it. Without it Nagle's algorithm
+        # holds the body (a second small send after the headers) until the client ACKs the
+        # headers, and on a kept-alive connection Linux delays that ACK ~40 ms: every answer
+        # took 44 ms instead of 1 ms (bench/README.md, "Autointerp").
+        disable_nagle_algorithm = True
 
         def log_message(self, *args: Any) -> None:
             pass

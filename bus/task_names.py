@@ -29,6 +29,7 @@ STEER_CHAT = "workers.tasks.steering.steer_chat"
 GRAPH_GENERATE = "workers.tasks.graphs.generate_graph"
 GRAPH_FORWARD_PASS = "workers.tasks.graphs.forward_pass"
 GRAPH_STEER = "workers.tasks.graphs.steer_logits"
+GRAPH_PARSE_CHAT_PROMPT = "workers.tasks.graphs.parse_chat_prompt"
 
 # workers/tasks/embeddings.py: a query on queue embed (bus.client.EMBED_QUEUE), the
 # background job that embeds explanations on queue default
@@ -64,6 +65,7 @@ ALL = (
     GRAPH_GENERATE,
     GRAPH_FORWARD_PASS,
     GRAPH_STEER,
+    GRAPH_PARSE_CHAT_PROMPT,
     EMBED_QUERY,
     EMBED_EXPLANATIONS,
     IMPORT_JOB,

@@ -1,7 +1,8 @@
-"""Work that needs the model: generating a graph, the forward pass behind `tokenize`, and
-steering on a graph's features. Each goes to the model's live workers by task name
-(`bus.routing`, `bus.task_names.GRAPH_*`); a model without a live worker, or whose workers have
-no transcoders, is a 503 naming the queue to start."""
+"""Work that needs the model: generating a graph, the forward pass behind `tokenize`, steering
+on a graph's features, and reading a rendered prompt's chat turns with the model's tokenizer.
+Each goes to the model's live workers by task name (`bus.routing`, `bus.task_names.GRAPH_*`); a
+model without a live worker, or whose workers have no transcoders, is a 503 naming the queue to
+start."""
 
 from __future__ import annotations
 
@@ -13,7 +14,12 @@ from django.conf import settings
 
 from bus import routing
 from bus.errors import WorkerError
-from bus.task_names import GRAPH_FORWARD_PASS, GRAPH_GENERATE, GRAPH_STEER
+from bus.task_names import (
+    GRAPH_FORWARD_PASS,
+    GRAPH_GENERATE,
+    GRAPH_PARSE_CHAT_PROMPT,
+    GRAPH_STEER,
+)
 from graphs import catalog, schema_check, storage
 from graphs.models import GraphMetadata
 from neuronpedia_site.errors import ApiError
@@ -125,4 +131,13 @@ def steer_logits(data: dict[str, Any], user: User | None) -> dict[str, Any]:
         seed=data["seed"],
         freeze_attention=data["freezeAttention"],
     )
+    return result
+
+
+def parse_chat_prompt(model_id: str, prompt: str, user: User | None) -> dict[str, Any]:
+    """The chat turns behind a rendered graph prompt, by the model's own chat template (upstream's
+    `/parse-chat-prompt`): `{messages (null for plain text), is_chat, prompt (without a leading
+    special token), unsteerable_positions}`."""
+    live = graph_model(model_id, user)
+    result: dict[str, Any] = live.call(GRAPH_PARSE_CHAT_PROMPT, prompt=prompt)
     return result

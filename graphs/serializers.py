@@ -62,6 +62,14 @@ class GraphTokenize(serializers.Serializer):
     desiredLogitProb = serializers.FloatField(min_value=0.6, max_value=0.99, default=0.95)
 
 
+class GraphParseChatPrompt(serializers.Serializer):
+    prompt = serializers.CharField(min_length=1, max_length=MAX_PROMPT_CHARS, trim_whitespace=False)
+    modelId = serializers.CharField(max_length=MAX_NAME)
+    sourceSetName = serializers.CharField(
+        max_length=MAX_NAME, required=False, allow_null=True, allow_blank=True
+    )
+
+
 class GraphSignedPut(serializers.Serializer):
     filename = serializers.CharField(max_length=MAX_NAME)
     contentLength = serializers.IntegerField(min_value=1024, max_value=MAX_UPLOAD_BYTES_FIELD)

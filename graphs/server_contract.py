@@ -1,5 +1,6 @@
 """The graph server's contract (upstream `apps/graph/openapi.json`), answered by this site in
-front of its workers: `/v1/graph/generate-graph`, `/forward-pass`, `/steer`, `/check-busy`
+front of its workers: `/v1/graph/generate-graph`, `/forward-pass`, `/steer`,
+`/parse-chat-prompt`, `/check-busy`
 (the inference app mounts them behind the `/v1` secret). Bodies are the graph server's
 snake_case; only models anonymous callers may see are served."""
 
@@ -83,6 +84,11 @@ class V1GraphSteer(serializers.Serializer):
     freeze_attention = serializers.BooleanField(default=False)
 
 
+class V1GraphParseChatPrompt(serializers.Serializer):
+    model_id = serializers.CharField(max_length=MAX_NAME)
+    prompt = serializers.CharField(min_length=1, max_length=MAX_PROMPT_CHARS, trim_whitespace=False)
+
+
 def _require_prompt(data: dict[str, Any]) -> None:
     if not data.get("prompt") and not data.get("messages"):
         raise ApiError("Provide either `prompt` or `messages`.")
@@ -142,6 +148,10 @@ def steer(data: dict[str, Any]) -> dict[str, Any]:
         **{name: data.get(name) for name in fields},
     )
     return result
+
+
+def parse_chat_prompt(data: dict[str, Any]) -> dict[str, Any]:
+    return generation.parse_chat_prompt(data["model_id"], data["prompt"], None)
 
 
 def check_busy() -> dict[str, bool]:

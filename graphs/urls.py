@@ -17,6 +17,11 @@ urlpatterns = [
     re_path(r"^api/graph/list-owned/?$", views.list_owned, name="api-graph-list-owned"),
     re_path(r"^api/graph/list/?$", views.list_graphs, name="api-graph-list"),
     re_path(r"^api/graph/tokenize/?$", views.tokenize, name="api-graph-tokenize"),
+    re_path(
+        r"^api/graph/parse-chat-prompt/?$",
+        views.parse_chat_prompt,
+        name="api-graph-parse-chat-prompt",
+    ),
     re_path(r"^api/graph/subgraph/save/?$", views.subgraph_save, name="api-graph-subgraph-save"),
     re_path(r"^api/graph/subgraph/list/?$", views.subgraph_list, name="api-graph-subgraph-list"),
     re_path(

@@ -158,6 +158,24 @@ def tokenize(request: Request) -> Response:
 
 @schemas.open_answer(
     TAG,
+    serializers.GraphParseChatPrompt,
+    "`{messages: [{role, content}] or null, is_chat, prompt, unsteerable_positions}`.",
+    400,
+    404,
+    503,
+)
+@api_view(["POST"])
+def parse_chat_prompt(request: Request) -> Response:
+    """The chat turns behind a rendered graph prompt, read with the model's chat template on its
+    graph worker; `messages` is null for a plain prompt."""
+    data = validated(serializers.GraphParseChatPrompt, request.data)
+    return Response(
+        generation.parse_chat_prompt(data["modelId"], data["prompt"], request_user(request))
+    )
+
+
+@schemas.open_answer(
+    TAG,
     serializers.GraphSteerLogits,
     "`{DEFAULT_GENERATION, STEERED_GENERATION, DEFAULT_LOGITS_BY_TOKEN, STEERED_LOGITS_BY_TOKEN}`.",
     400,

@@ -68,5 +68,10 @@ urlpatterns = [
     path("v1/graph/generate-graph", v1_views.v1_graph_generate, name="v1-graph-generate"),
     path("v1/graph/forward-pass", v1_views.v1_graph_forward_pass, name="v1-graph-forward-pass"),
     path("v1/graph/steer", v1_views.v1_graph_steer, name="v1-graph-steer"),
+    path(
+        "v1/graph/parse-chat-prompt",
+        v1_views.v1_graph_parse_chat_prompt,
+        name="v1-graph-parse-chat-prompt",
+    ),
     path("v1/graph/check-busy", v1_views.v1_graph_check_busy, name="v1-graph-check-busy"),
 ]

@@ -201,6 +201,11 @@ v1_graph_steer = _contract(
     graph_contract.steer,
     "Graph server: generation with and without ablating or shifting transcoder features.",
 )
+v1_graph_parse_chat_prompt = _contract(
+    graph_contract.V1GraphParseChatPrompt,
+    graph_contract.parse_chat_prompt,
+    "Graph server: the chat turns behind a rendered prompt, by the model's chat template.",
+)
 
 
 @schemas.open_answer(schemas.V1_TAG, None, "`{busy}`.", 401, 503)

@@ -70,6 +70,8 @@ RULES = (
     Rule("/api/feature/upload-batch", 1000),
     Rule("/api/model/new", 5),
     Rule("/api/source-set/new", 10),
+    Rule("/api/graph/tokenize", 300),
+    Rule("/api/graph/parse-chat-prompt", 300),
 )
 
 # Checks every bucket, then counts the request in all of them, or in none when one is full.

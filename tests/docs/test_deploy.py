@@ -67,3 +67,18 @@ def test_the_broker_keeps_queued_jobs_across_a_redis_restart() -> None:
     assert command[command.index("--appendonly") + 1] == "yes"
     assert "redisdata:/data" in redis["volumes"] and "redisdata" in compose["volumes"]
     assert compose["services"]["web"]["environment"]["LOAD_DEMO"] == "True"
+
+
+def test_the_image_has_the_graph_viewers_libraries() -> None:
+    """A stage fetches them with the script `make run` uses (pinned, hash-checked), and the
+    image copies them where its `GRAPH_VIEWER_LIBS_DIR` points."""
+    lines = [line.split() for line in (ROOT / "Dockerfile").read_text().splitlines()]
+    stages = [words for words in lines if words and words[0] == "FROM"]
+    assert stages[0][-2:] == ["AS", "graph-viewer-libs"] and len(stages) == 2
+    fetch = next(words for words in lines if words[:1] == ["RUN"])
+    assert fetch[1] == "GRAPH_VIEWER_LIBS_DIR=/graph-viewer-libs"
+    assert fetch[-1].endswith("/scripts/fetch_graph_viewer_libs.sh")
+    assert (ROOT / "scripts" / "fetch_graph_viewer_libs.sh").is_file()
+    copy = next(words for words in lines if words[1:2] == ["--from=graph-viewer-libs"])
+    assert copy[2] == "/graph-viewer-libs"
+    assert ["ENV", f"GRAPH_VIEWER_LIBS_DIR={copy[3]}"] in lines

@@ -1,4 +1,4 @@
-"""tokenize, steer-logits and the /v1/graph contract through a real graph worker (the demo
+"""tokenize, parse-chat-prompt, steer-logits and the /v1/graph contract through a real graph worker (the demo
 model with its transcoders). These need the worker side's tasks: they fail under CI=true until
 `workers/tasks/graphs.py` exists, and skip elsewhere."""
 
@@ -52,6 +52,56 @@ def test_tokenize_answers_the_forward_pass(
     assert data["input_tokens"] and data["salient_logits"]
     assert {"token", "token_id", "probability"} <= set(data["salient_logits"][0])
     assert 0 < data["cumulative_probability"] <= 1
+
+
+def test_parse_chat_prompt_gives_back_the_turns_tokenize_rendered(
+    anon: APIClient, demo_graph_worker: WorkerProcess, demo_model: Any
+) -> None:
+    messages = [
+        {"role": "system", "content": "Answer in one word."},
+        {"role": "user", "content": "What does a cat say?"},
+    ]
+    rendered = anon.post(
+        "/api/graph/tokenize", {"modelId": "demo-lm", "messages": messages}, format="json"
+    ).json()["prompt"]
+    assert rendered.startswith("<|im_start|>system\n")  # the demo model's ChatML
+    answer = anon.post(
+        "/api/graph/parse-chat-prompt",
+        {"modelId": "demo-lm", "prompt": "<|endoftext|>" + rendered},
+        format="json",
+    )
+    assert answer.status_code == 200, answer.json()
+    assert answer.json() == {
+        "messages": [*messages, {"role": "assistant", "content": ""}],
+        "is_chat": True,
+        "prompt": rendered,
+        "unsteerable_positions": [0],
+    }
+    assert answer["x-limit-remaining"] == "299"  # upstream's 300 an hour
+
+    plain = anon.post(
+        "/api/graph/parse-chat-prompt", {"modelId": "demo-lm", "prompt": PROMPT}, format="json"
+    ).json()
+    assert (plain["messages"], plain["is_chat"], plain["prompt"]) == (None, False, PROMPT)
+
+    v1 = anon.post(
+        "/v1/graph/parse-chat-prompt",
+        {"model_id": "demo-lm", "prompt": rendered},
+        format="json",
+        HTTP_X_SECRET_KEY=settings.INFERENCE_SECRET,
+    )
+    assert v1.status_code == 200 and v1.json()["messages"] == answer.json()["messages"]
+
+
+def test_parse_chat_prompt_refuses_bad_bodies_and_unknown_models(
+    anon: APIClient, demo_model: Any
+) -> None:
+    empty = anon.post("/api/graph/parse-chat-prompt", {"modelId": "demo-lm"}, format="json")
+    assert empty.status_code == 400 and {"error", "message"} <= set(empty.json())
+    long = {"modelId": "demo-lm", "prompt": "x" * 10_001}
+    assert anon.post("/api/graph/parse-chat-prompt", long, format="json").status_code == 400
+    unknown = {"modelId": "no-such-model", "prompt": "hi"}
+    assert anon.post("/api/graph/parse-chat-prompt", unknown, format="json").status_code == 404
 
 
 def test_steer_logits_answers_both_generations(

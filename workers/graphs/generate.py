@@ -10,6 +10,7 @@ upstream's viewer decodes); the node id `{layer}_{index}_{ctx}` names the featur
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -18,6 +19,7 @@ from typing import Any
 
 from workers.errors import BadRequest
 from workers.graphs.prompts import graph_prompt
+from workers.graphs.pruning import prune_graph
 from workers.graphs.replacement import GraphModel
 
 FEATURE_NODE_TYPE = "cross layer transcoder"  # circuit-tracer's name for every transcoder node
@@ -67,8 +69,8 @@ def attribute_prompt(graph_model: GraphModel, ids: list[int], options: GraphOpti
 def graph_json(
     graph_model: GraphModel, graph: Any, slug: str, options: GraphOptions
 ) -> dict[str, Any]:
-    """Prune `graph` and write it as upstream's graph JSON (clerps still empty)."""
-    from circuit_tracer.graph import prune_graph
+    """Prune `graph` (circuit-tracer's pruning, `workers.graphs.pruning`) and write it as
+    upstream's graph JSON (clerps still empty)."""
     from circuit_tracer.utils.create_graph_files import (
         build_model,
         create_nodes,
@@ -106,6 +108,14 @@ def graph_json(
     return out
 
 
+@functools.cache
+def _generator_version() -> str:
+    """circuit-tracer's installed version, read once: `importlib.metadata` searches the
+    `sys.path` directories for it on every call (0.6 ms, and up to 13 ms when one of them has
+    changed since)."""
+    return version("circuit-tracer")
+
+
 def _info(graph_model: GraphModel) -> dict[str, Any]:
     return {
         "creator_name": "Anonymous (CT)",
@@ -116,7 +126,7 @@ def _info(graph_model: GraphModel) -> dict[str, Any]:
         "transcoder_set": graph_model.source_set,
         "generator": {
             "name": "circuit-tracer",
-            "version": version("circuit-tracer"),
+            "version": _generator_version(),
             "url": "https://github.com/safety-research/circuit-tracer",
         },
         "create_time_ms": int(time.time() * 1000),

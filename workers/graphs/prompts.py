@@ -42,14 +42,37 @@ def render(tokenizer: Any, prompt: str | None, messages: Sequence[dict[str, Any]
     return prompt
 
 
-def with_leading_special(tokenizer: Any, ids: list[int]) -> list[int]:
-    """`ids` led by the tokenizer's BOS (else EOS, else PAD), as the model saw every document in
-    training; a prompt already starting with it is left alone. circuit-tracer leaves that first
-    position out of the graph."""
+def leading_special_id(tokenizer: Any) -> int | None:
+    """The token every graph prompt starts with: the tokenizer's BOS, else EOS, else PAD."""
     for candidate in (tokenizer.bos_token_id, tokenizer.eos_token_id, tokenizer.pad_token_id):
         if candidate is not None:
-            return ids if ids and ids[0] == candidate else [int(candidate), *ids]
-    return ids
+            return int(candidate)
+    return None
+
+
+def with_leading_special(tokenizer: Any, ids: list[int]) -> list[int]:
+    """`ids` led by `leading_special_id`, as the model saw every document in training; a prompt
+    already starting with it is left alone. circuit-tracer leaves that first position out of the
+    graph."""
+    lead = leading_special_id(tokenizer)
+    if lead is None or (ids and ids[0] == lead):
+        return ids
+    return [lead, *ids]
+
+
+def strip_leading_special(tokenizer: Any, text: str) -> str:
+    """`text` without the leading special token written out at its start (a stored graph's
+    prompt may carry it), as upstream's graph server strips a leading BOS."""
+    lead = leading_special_id(tokenizer)
+    literal = None if lead is None else tokenizer.convert_ids_to_tokens(lead)
+    return text[len(literal) :] if literal and text.startswith(literal) else text
+
+
+def unsteerable_positions(ids: Sequence[int]) -> list[int]:
+    """The positions of a graph prompt's `ids` that steering leaves alone: the leading special
+    token, whose features circuit-tracer zeroes. `steer_logits` drops features there and
+    `parse_chat_prompt` reports them, from this one rule."""
+    return [0] if ids else []
 
 
 def graph_prompt(

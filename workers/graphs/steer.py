@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from workers.errors import BadRequest
-from workers.graphs.prompts import graph_prompt
+from workers.graphs.prompts import graph_prompt, unsteerable_positions
 from workers.graphs.replacement import GraphModel
 
 
@@ -96,10 +96,11 @@ def interventions(
         _check_feature(graph_model, feature, n_pos)
     model = graph_model.model
     _, activations = model.get_activations(torch.tensor([ids], device=model.cfg.device))
+    skipped = set(unsteerable_positions(ids))
     out: list[tuple[int, Any, int, Any]] = []
     for f in features:
-        if f.steer_position == 0:
-            continue  # the leading special token: unsteerable
+        if f.steer_position in skipped:
+            continue
         value: Any = 0.0
         if not f.ablate:
             assert f.delta is not None

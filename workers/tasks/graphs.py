@@ -1,6 +1,7 @@
 """Attribution-graph tasks, on the model's queue `inference.<modelId>`: the graph server's
-`/generate-graph`, `/forward-pass` and `/steer` (upstream's `apps/graph`), answered by the
-worker that serves the model when it has transcoders (otherwise a 503 naming the model).
+`/generate-graph`, `/forward-pass`, `/steer` and `/parse-chat-prompt` (upstream's `apps/graph`),
+answered by the worker that serves the model when it has transcoders (otherwise a 503 naming the
+model).
 
 Each task answers through `serving.answer`, so errors come back as `{"error", "status"}`.
 """
@@ -14,6 +15,7 @@ from celery import shared_task
 from bus.claims import WAITED_FOR_TASK_OPTIONS
 from workers import serving
 from workers.graphs import clerps
+from workers.graphs.chat_prompt import parse_chat_prompt as run_parse_chat_prompt
 from workers.graphs.forward import forward_pass as run_forward_pass
 from workers.graphs.generate import GraphOptions
 from workers.graphs.generate import generate_graph as run_generate_graph
@@ -97,3 +99,12 @@ def steer_logits(
         return run_steer_logits(serving.graph_model(), prompt, messages, features, settings)
 
     return serving.answer(model, work)
+
+
+@shared_task(**WAITED_FOR_TASK_OPTIONS)
+def parse_chat_prompt(model: str, prompt: str) -> dict[str, Any]:
+    """`{messages, is_chat, prompt, unsteerable_positions}`: the chat turns behind a rendered
+    graph prompt (None for plain text), by the graph model's tokenizer and chat template."""
+    return serving.answer(
+        model, lambda _: run_parse_chat_prompt(serving.graph_model().tokenizer, prompt)
+    )

@@ -1,13 +1,16 @@
 """Pruning keeps the nodes whose influence on the logits is above the node threshold: computed
-here from the unpruned graph with a matrix inverse (circuit-tracer sums the power series)."""
+here from the unpruned graph with a matrix inverse (circuit-tracer sums the power series); and
+our pruning (`workers.graphs.pruning`) gives exactly circuit-tracer's masks."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import torch
 
 from workers.graphs.generate import GraphOptions, attribute_prompt, graph_json
+from workers.graphs.pruning import find_threshold, prune_graph
 
 PROMPT = "The quick brown fox jumps over the lazy dog."
 
@@ -66,3 +69,36 @@ def test_a_lower_threshold_keeps_a_subset(graph_model: Any) -> None:
     small = _kept_features(graph_model, graph, 0.5)
     large = _kept_features(graph_model, graph, 0.95)
     assert small < large
+
+
+@pytest.mark.parametrize("thresholds", [(0.8, 0.98), (0.5, 0.85), (0.95, 0.99), (1.0, 1.0)])
+def test_our_pruning_gives_circuit_tracers_masks_bit_for_bit(
+    graph_model: Any, thresholds: tuple[float, float]
+) -> None:
+    """`workers.graphs.pruning.prune_graph` only sorts fewer zeros than circuit-tracer's."""
+    from circuit_tracer.graph import prune_graph as theirs
+
+    tokenizer = graph_model.tokenizer
+    for prompt in (PROMPT, "Paris is the capital of", "1 2 3 4 5 6 7 8 9 10 11 12"):
+        ids = [tokenizer.bos_token_id, *tokenizer(prompt, add_special_tokens=False)["input_ids"]]
+        graph = attribute_prompt(graph_model, ids, GraphOptions())
+        ours = prune_graph(graph, *thresholds)
+        want = theirs(graph, *thresholds)
+        assert torch.equal(ours.node_mask, want.node_mask)
+        assert torch.equal(ours.edge_mask, want.edge_mask)
+        assert torch.equal(ours.cumulative_scores, want.cumulative_scores)
+        assert 0 < int(ours.edge_mask.sum()) < ours.edge_mask.numel() or thresholds[1] == 1.0
+
+
+def test_the_threshold_is_circuit_tracers_with_zeros_negatives_and_ties() -> None:
+    from circuit_tracer.graph import find_threshold as theirs
+
+    generator = torch.Generator().manual_seed(0)
+    dense = torch.rand(5000, generator=generator)
+    sparse = dense * (torch.rand(5000, generator=generator) < 0.03)
+    ties = torch.tensor([3.0, 1.0, 1.0, 1.0, 0.0, 0.0])
+    signed = dense - 0.5
+    for scores in (dense, sparse, ties, signed, torch.zeros(7)):
+        for keep in (0.0, 0.5, 0.8, 0.98, 1.0):
+            got, want = find_threshold(scores, keep), theirs(scores, keep)
+            assert torch.equal(got, want) or (got.isnan() and want.isnan()), (scores, keep)

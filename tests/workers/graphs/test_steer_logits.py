@@ -99,3 +99,22 @@ def test_bad_features_are_400s(graph_model: Any, feature: dict[str, Any], messag
     spec = {"layer": 0, "index": 0, "token_active_position": 1, **feature}
     with pytest.raises(BadRequest, match=message):
         steer_logits(graph_model, PROMPT, None, [spec], SteerSettings(n_tokens=2))
+
+
+def test_a_feature_at_the_leading_special_token_is_dropped(graph_model: Any) -> None:
+    """Position 0 is what `parse_chat_prompt` reports as unsteerable: a huge shift there steers
+    nothing, as upstream's `/steer` drops features at its unsteerable positions."""
+    layer, index, pos = _strongest_feature(graph_model)
+    spec = {"layer": layer, "index": index, "token_active_position": pos}
+    out = steer_logits(
+        graph_model,
+        PROMPT,
+        None,
+        [{**spec, "steer_position": 0, "delta": 1000.0}],
+        SteerSettings(n_tokens=3),
+    )
+    first = len(graph_model.tokenizer(PROMPT)["input_ids"])
+    want = out["DEFAULT_LOGITS_BY_TOKEN"][first]["top_logits"]
+    got = out["STEERED_LOGITS_BY_TOKEN"][first]["top_logits"]
+    assert [t["token"] for t in got] == [t["token"] for t in want]
+    assert [t["prob"] for t in got] == pytest.approx([t["prob"] for t in want], abs=1e-4)
