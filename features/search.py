@@ -32,7 +32,14 @@ from django.db.models import Exists, OuterRef, QuerySet
 from features import query_embeddings
 from features.access import NOT_FOUND_MESSAGE, visible_sources
 from features.feature_detail import FeatureRef, features_json
-from features.models import FTS_CONFIG, Model, Source, SourceRelease, SourceSet
+from features.models import (
+    FTS_CONFIG,
+    LOCAL_EMBEDDING_DIM,
+    Model,
+    Source,
+    SourceRelease,
+    SourceSet,
+)
 from neuronpedia_site import timing
 from neuronpedia_site.errors import ApiError
 from neuronpedia_site.models import User
@@ -144,15 +151,18 @@ class ScopeFilter:
 # The nearest explanations in scope. When most rows are in scope, PostgreSQL walks the HNSW
 # index, filtering as it goes (`iterative_scan` keeps walking until `LIMIT` rows pass); when
 # few are, it reads them through `explanation_embedding_source` and sorts them exactly. The
-# scope is written as filters, not a join, so the planner can tell the two apart.
-# `relaxed_order` may return rows slightly out of order: sort again.
-MEANING_SQL = """
+# scope is written as filters, not a join, so the planner can tell the two apart. The walk
+# orders by the index's expression, the half-precision distance (`ExplanationEmbedding`'s
+# index); the rows it returns are sorted again by full-precision distance (which also undoes
+# `relaxed_order`'s slight disorder).
+MEANING_SQL = f"""
 SELECT id, distance FROM (
     SELECT ee."explanationId" AS id, ee.embedding <=> %(query)s::vector AS distance
     FROM "ExplanationEmbedding" ee
     WHERE ee."modelId" = ANY(%(models)s) AND ee.layer = ANY(%(layers)s)
       AND ee."modelId" || chr(9) || ee.layer <> ALL(%(holes)s::text[])
-    ORDER BY ee.embedding <=> %(query)s::vector
+    ORDER BY ee.embedding::halfvec({LOCAL_EMBEDDING_DIM})
+          <=> %(query)s::halfvec({LOCAL_EMBEDDING_DIM})
     LIMIT %(depth)s
 ) nearest
 ORDER BY distance, id
