@@ -17,12 +17,17 @@
    of them is 20th and which 21st is noise, not a miss.
 3. Starts gunicorn and one embedding worker (`run_worker --queues embed`) on that database and
    sends `--queries` searches, one at a time, each a query text not seen before (so its
-   embedding is not cached), to `POST /api/explanation/search-all`: p50/p99 end to end,
-   including the query embedding on the worker; also the worker's round trip alone.
+   embedding is not cached; the bench's Redis database is cleared first), to
+   `POST /api/explanation/search-all`: p50/p99 end to end, including the query embedding on
+   the worker, and the p50 of each stage from the answers' Server-Timing header
+   (`features.search.rank`); also the worker's round trip alone. Then `--word-queries`
+   searches of words found in many descriptions ("because fossil"), whose full-text side has
+   thousands of matches to rank.
 4. Embeddings/s of the background job (`workers.embedding_job`) over `--job-rows` new
    explanations with real text, embedded for real.
 
 Usage: python bench/search.py [--rows 1000000] [--phrases 1000] [--queries 200] [--reseed]
+       [--ef-search 800] [--skip recall,latency,job]
 Goals: p50 <= 50 ms, recall@20 >= 0.95.
 """
 
@@ -32,11 +37,13 @@ import argparse
 import json
 import os
 import random
+import statistics
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -50,6 +57,7 @@ MODEL_ID = "bench-model"
 SET_NAME = "res-bench"
 SOURCES = 10
 PER_FEATURE = 4
+HNSW_INDEX = "explanation_embedding_hnsw"
 
 TOPICS = {
     "dinosaurs": "fossil raptor triceratops extinct jurassic bones",
@@ -110,6 +118,15 @@ def phrase(rng: random.Random) -> str:
 
 def query_text(rng: random.Random) -> str:
     return " ".join(rng.sample(QUERY_WORDS, 2)) + f" {rng.randrange(10**6)}"
+
+
+def word_query_texts(rng: random.Random, count: int) -> list[str]:
+    """`count` different queries whose words are in many descriptions: a joining word and a
+    topic's name or word ("because fossil", "raptor the"), each in 1/120 to 1/5 of the rows,
+    so the full-text side has thousands of matches to rank."""
+    words = [w for topic, rest in TOPICS.items() for w in [topic, *rest.split()]]
+    pairs = [(g, w) for g in GLUE for w in words] + [(w, g) for g in GLUE for w in words]
+    return [" ".join(pair) for pair in rng.sample(pairs, count)]
 
 
 # --- database ------------------------------------------------------------------------------
@@ -218,7 +235,7 @@ def seed(rows: int, phrases: int, noise: float) -> None:
             )
         )
         print(f"  {rows} explanations: {time.monotonic() - started:.0f} s", flush=True)
-        cur.execute("DROP INDEX IF EXISTS explanation_embedding_hnsw")
+        cur.execute(f"DROP INDEX IF EXISTS {HNSW_INDEX}")
     raw = connection.connection
     register_vector(raw)
     generator = np.random.default_rng(0)
@@ -250,12 +267,14 @@ def seed(rows: int, phrases: int, noise: float) -> None:
     raw.commit()
     print(f"  {rows} embeddings copied: {time.monotonic() - started:.0f} s", flush=True)
     build = time.monotonic()
+    from features.models import ExplanationEmbedding
+
+    (hnsw,) = [i for i in ExplanationEmbedding._meta.indexes if i.name == HNSW_INDEX]
     with connection.cursor() as cur:
         cur.execute("SET maintenance_work_mem = '2GB'")
-        cur.execute(
-            'CREATE INDEX explanation_embedding_hnsw ON "ExplanationEmbedding" '
-            "USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64)"
-        )
+    with connection.schema_editor() as editor:  # the migrations' index, as they build it
+        editor.add_index(ExplanationEmbedding, hnsw)
+    with connection.cursor() as cur:
         cur.execute("ANALYZE")
     print(f"  HNSW index built: {time.monotonic() - build:.0f} s", flush=True)
 
@@ -324,7 +343,7 @@ def plan() -> str:
             "EXPLAIN " + search.MEANING_SQL, {"query": vector, "depth": 80, **scope.params()}
         )
         lines = [row[0] for row in cur.fetchall()]
-    return next((line.strip() for line in lines if "Scan" in line), "?")[:100]
+    return next((line.strip() for line in lines if "ExplanationEmbedding" in line), "?")[:100]
 
 
 def start_embed_worker(env: dict[str, str], log: Path) -> subprocess.Popen:
@@ -338,11 +357,68 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
 
 
-def latency(env: dict[str, str], queries: int) -> dict[str, float]:
+STAGES = {
+    "embed-send": "query embedding: task sent",
+    "scope": "scope (sources searched)",
+    "words": "full-text query (while the embedding is computed)",
+    "embed-wait": "query embedding: the rest of its wait",
+    "meaning": "meaning query (HNSW)",
+    "hits": "fusion's page: its rows",
+    "neurons": "feature join (features and top activations)",
+}
+
+
+def stage_table(parts: list[dict[str, float]]) -> list[tuple[str, float]]:
+    """Medians of the Server-Timing parts of the answers (`features.search.rank`), the rest of
+    Django (rendering, middleware: `app` less its parts) and what lies outside Django (HTTP,
+    gunicorn, the client: the request's total less `app`)."""
+    rows = [(label, [p.get(name, 0.0) for p in parts]) for name, label in STAGES.items()]
+    rows.append(
+        (
+            "rest of Django (view, JSON, middleware)",
+            [p["app"] - sum(p.get(name, 0.0) for name in STAGES) for p in parts],
+        )
+    )
+    rows.append(("outside Django (HTTP, gunicorn, client)", [p["total"] - p["app"] for p in parts]))
+    rows.append(("total", [p["total"] for p in parts]))
+    return [(label, statistics.median(values)) for label, values in rows]
+
+
+def api_latency(url: str, texts: list[str]) -> dict[str, Any]:
+    """Each text sent once to search-all, one at a time, after 10 warm-up requests."""
+    from neuronpedia_site import timing
+
+    warm = [f"warm up {n}" for n in range(10)]
+    times, methods, parts = [], set(), []
+    for n, text in enumerate(warm + texts):
+        body = json.dumps({"query": text}).encode()
+        request = urllib.request.Request(
+            url, body, {"Content-Type": "application/json"}, method="POST"
+        )
+        started = time.perf_counter()
+        with urllib.request.urlopen(request, timeout=30) as response:
+            answer = json.loads(response.read())
+            header = response.headers["Server-Timing"] or ""
+        elapsed = time.perf_counter() - started
+        if n >= len(warm):
+            times.append(elapsed)
+            methods.add(answer["searchMethod"])
+            parts.append({**timing.parse(header), "total": elapsed * 1000})
+    return {
+        "p50": percentile(times, 50) * 1000,
+        "p99": percentile(times, 99) * 1000,
+        "hybrid": methods == {"hybrid"},
+        "stages": stage_table(parts) if parts and "app" in parts[0] else [],
+    }
+
+
+def latency(env: dict[str, str], queries: int, word_queries: int) -> dict[str, Any]:
     from django.conf import settings
+    from django.core.cache import cache
 
     from bus import client, task_names
 
+    cache.clear()  # the bench's Redis database: no query embedding left from an earlier run
     rng = random.Random(2)
     log = Path(env["BENCH_LOG_DIR"])
     worker = start_embed_worker(env, log / "embed-worker.log")
@@ -351,7 +427,7 @@ def latency(env: dict[str, str], queries: int) -> dict[str, float]:
     try:
         timeout = settings.EXPLANATION_EMBED_TIMEOUT
         round_trips = []
-        for _ in range(max(20, queries // 4)):
+        for n in range(10 + max(20, queries // 4)):  # the first 10 warm the worker up
             started = time.perf_counter()
             client.call(
                 task_names.EMBED_QUERY,
@@ -359,29 +435,29 @@ def latency(env: dict[str, str], queries: int) -> dict[str, float]:
                 queue=client.EMBED_QUEUE,
                 timeout=timeout,
             )
-            round_trips.append(time.perf_counter() - started)
+            if n >= 10:
+                round_trips.append(time.perf_counter() - started)
         url = f"http://127.0.0.1:{port}/api/explanation/search-all"
-        times, methods = [], set()
-        for n in range(queries + 10):
-            body = json.dumps({"query": query_text(rng)}).encode()
-            request = urllib.request.Request(
-                url, body, {"Content-Type": "application/json"}, method="POST"
-            )
-            started = time.perf_counter()
-            with urllib.request.urlopen(request, timeout=30) as response:
-                answer = json.loads(response.read())
-            if n >= 10:  # warm-up
-                times.append(time.perf_counter() - started)
-                methods.add(answer["searchMethod"])
-        return {
-            "p50": percentile(times, 50) * 1000,
-            "p99": percentile(times, 99) * 1000,
-            "embed_p50": percentile(round_trips, 50) * 1000,
-            "hybrid": float(methods == {"hybrid"}),
-        }
+        found: dict[str, Any] = {"embed_p50": percentile(round_trips, 50) * 1000}
+        found["meaning"] = api_latency(url, [query_text(rng) for _ in range(queries)])
+        if word_queries:
+            found["words"] = api_latency(url, word_query_texts(rng, word_queries))
+        return found
     finally:
         stop(web)
         stop(worker)
+
+
+def print_latency(kind: str, count: int, result: dict[str, Any], embed_p50: float) -> None:
+    print(
+        f"search-all through the API, {count} new {kind} one at a time: "
+        f"p50 {result['p50']:.1f} ms, p99 {result['p99']:.1f} ms (goal p50 <= 50 ms); "
+        f"query embedding round trip alone p50 {embed_p50:.1f} ms; "
+        f"all hybrid: {result['hybrid']}",
+        flush=True,
+    )
+    for label, ms in result["stages"]:
+        print(f"  {label:<55} p50 {ms:7.1f} ms")
 
 
 def job_speed(rows: int) -> float:
@@ -416,6 +492,18 @@ def main() -> None:
     parser.add_argument("--phrases", type=int, default=1000)
     parser.add_argument("--noise", type=float, default=0.03)
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument(
+        "--word-queries",
+        type=int,
+        default=100,
+        help="Queries of words in many descriptions ('because fossil'), after --queries.",
+    )
+    parser.add_argument(
+        "--ef-search",
+        type=int,
+        default=0,
+        help="EXPLANATION_HNSW_EF_SEARCH for the API (default: the setting's).",
+    )
     parser.add_argument("--recall-queries", type=int, default=100)
     parser.add_argument("--job-rows", type=int, default=1000)
     parser.add_argument("--epsilon", type=float, default=1e-3, help="Tie-aware recall's.")
@@ -455,7 +543,7 @@ def main() -> None:
             f"{(time.monotonic() - started) / args.recall_queries * 1000:.0f} ms each",
             flush=True,
         )
-        for ef in sorted({100, 200, settings.EXPLANATION_HNSW_EF_SEARCH, 400, 800}):
+        for ef in sorted({100, 200, settings.EXPLANATION_HNSW_EF_SEARCH, 400, 600, 800}):
             strict, tied, ms = recall(truth, ef, args.epsilon)
             print(
                 f"recall@20 HNSW vs exact, ef_search {ef}: strict {strict:.3f}, "
@@ -471,14 +559,15 @@ def main() -> None:
             "BENCH_LOG_DIR": str(log_dir),
             "PYTHONUNBUFFERED": "1",
         }
-        result = latency(env, args.queries)
-        print(
-            f"search-all through the API, {args.queries} new queries one at a time: "
-            f"p50 {result['p50']:.1f} ms, p99 {result['p99']:.1f} ms (goal p50 <= 50 ms); "
-            f"query embedding round trip alone p50 {result['embed_p50']:.1f} ms; "
-            f"all hybrid: {bool(result['hybrid'])}",
-            flush=True,
-        )
+        if args.ef_search:
+            env["EXPLANATION_HNSW_EF_SEARCH"] = str(args.ef_search)
+        print(f"ef_search through the API: {args.ef_search or settings.EXPLANATION_HNSW_EF_SEARCH}")
+        result = latency(env, args.queries, args.word_queries)
+        print_latency("queries", args.queries, result["meaning"], result["embed_p50"])
+        if "words" in result:
+            print_latency(
+                "queries of common words", args.word_queries, result["words"], result["embed_p50"]
+            )
     if "job" not in skip:
         print(
             f"background job: {job_speed(args.job_rows):.0f} explanations/s "

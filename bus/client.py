@@ -132,33 +132,69 @@ def call(
     WorkerError with that status, so bad input found on the worker is still a clear 4xx.
     `checked`: the caller has just found a live worker of `queue` in the registry.
     """
+    return begin(name, kwargs, queue, timeout, checked).result()
+
+
+class PendingCall:
+    """A task sent by `begin`, whose result the caller takes later with `result()`: the caller
+    does other work while the worker runs it. The `timeout` runs from `begin`."""
+
+    def __init__(self, name: str, kwargs: dict[str, Any], queue: str, timeout: float) -> None:
+        self.name = name
+        self.kwargs = kwargs
+        self.queue = queue
+        self.deadline = time.monotonic() + timeout
+        self._attempt: tuple[str, Watch] | None = self._send()
+
+    def _send(self) -> tuple[str, Watch]:
+        key = f"{replies.KEY_PREFIX}{uuid.uuid4().hex}"
+        remaining = self.deadline - time.monotonic()
+        watch = send_watched(
+            self.name, self.kwargs, self.queue, remaining, {replies.REPLY_HEADER: key}
+        )
+        return key, watch
+
+    def result(self) -> Any:
+        """Wait for the task's result, as `call` does (504, 502, a worker's 4xx, failover)."""
+        reply = None
+        while reply is None:
+            if self._attempt is None:
+                self._attempt = self._send()
+            reply = self._wait(*self._attempt)
+            if reply is None:  # the worker that took it died: send it again
+                self._attempt = None
+        if "failed" in reply:
+            raise WorkerError(f"The worker on '{self.queue}' failed: {reply['failed']}", status=502)
+        value = reply["result"]
+        if isinstance(value, dict) and "error" in value and "status" in value:
+            raise WorkerError(value["error"], status=int(value["status"]))
+        return value
+
+    def _wait(self, key: str, watch: Watch) -> Any:
+        """The attempt's reply; None when the worker that took it died."""
+        remaining = self.deadline - time.monotonic()
+        while remaining > 0:
+            reply = replies.wait(key, min(WATCH_SECONDS, remaining))
+            if reply is not None:
+                return reply
+            if watch.worker_died():
+                return None
+            remaining = self.deadline - time.monotonic()
+        raise WorkerError(f"The worker on '{self.queue}' did not answer in time.", status=504)
+
+
+def begin(
+    name: str,
+    kwargs: dict[str, Any],
+    queue: str,
+    timeout: float,
+    checked: bool = False,
+) -> PendingCall:
+    """Send a task as `call` does and return at once; `result()` waits for it. 503 here when no
+    live worker serves `queue`."""
     if not checked:
         require_worker(queue)
-    deadline = time.monotonic() + timeout
-    reply = None
-    while reply is None:
-        reply = _attempt(name, kwargs, queue, deadline)
-    if "failed" in reply:
-        raise WorkerError(f"The worker on '{queue}' failed: {reply['failed']}", status=502)
-    value = reply["result"]
-    if isinstance(value, dict) and "error" in value and "status" in value:
-        raise WorkerError(value["error"], status=int(value["status"]))
-    return value
-
-
-def _attempt(name: str, kwargs: dict[str, Any], queue: str, deadline: float) -> Any:
-    """Send the task once and wait for its reply; None when the worker that took it died."""
-    key = f"{replies.KEY_PREFIX}{uuid.uuid4().hex}"
-    remaining = deadline - time.monotonic()
-    watch = send_watched(name, kwargs, queue, remaining, {replies.REPLY_HEADER: key})
-    while remaining > 0:
-        reply = replies.wait(key, min(WATCH_SECONDS, remaining))
-        if reply is not None:
-            return reply
-        if watch.worker_died():
-            return None
-        remaining = deadline - time.monotonic()
-    raise WorkerError(f"The worker on '{queue}' did not answer in time.", status=504)
+    return PendingCall(name, kwargs, queue, timeout)
 
 
 def stream(

@@ -39,22 +39,52 @@ def _literal(values: list[float]) -> str:
 
 def local(query: str) -> str:
     """The query's local embedding, computed by a worker serving the `embed` queue."""
-    key = _cache_key("local", query)
-    cached = cache.get(key)
-    if cached is not None:
-        return str(cached)
-    try:
-        answer = client.call(
-            task_names.EMBED_QUERY,
-            {"text": query},
-            queue=client.EMBED_QUEUE,
-            timeout=settings.EXPLANATION_EMBED_TIMEOUT,
-        )
-    except WorkerError as exc:
-        raise EmbeddingUnavailable(exc.message) from exc
-    literal = _literal(answer["embedding"])
-    cache.set(key, literal, CACHE_SECONDS)
-    return literal
+    return start_local(query).get()
+
+
+class PendingLocal:
+    """A local embedding on its way: from the cache at once, or from a worker that is computing
+    it while the caller does other work (search runs its full-text query meanwhile)."""
+
+    def __init__(self, query: str) -> None:
+        self.key = _cache_key("local", query)
+        self._literal: str | None = None
+        self._call: client.PendingCall | None = None
+        self._error: EmbeddingUnavailable | None = None
+        cached = cache.get(self.key)
+        if cached is not None:
+            self._literal = str(cached)
+            return
+        try:
+            self._call = client.begin(
+                task_names.EMBED_QUERY,
+                {"text": query},
+                queue=client.EMBED_QUEUE,
+                timeout=settings.EXPLANATION_EMBED_TIMEOUT,
+            )
+        except WorkerError as exc:
+            self._error = EmbeddingUnavailable(exc.message)
+
+    def get(self) -> str:
+        """The embedding in pgvector's text form; `EmbeddingUnavailable` says why not."""
+        if self._literal is not None:
+            return self._literal
+        if self._error is not None:
+            raise self._error
+        assert self._call is not None
+        try:
+            answer = self._call.result()
+        except WorkerError as exc:
+            self._error = EmbeddingUnavailable(exc.message)
+            raise self._error from exc
+        self._literal = _literal(answer["embedding"])
+        cache.set(self.key, self._literal, CACHE_SECONDS)
+        return self._literal
+
+
+def start_local(query: str) -> PendingLocal:
+    """Ask for the query's local embedding without waiting for it (`PendingLocal.get`)."""
+    return PendingLocal(query)
 
 
 def openai_configured() -> bool:

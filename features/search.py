@@ -26,14 +26,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Exists, OuterRef, QuerySet
 
 from features import query_embeddings
 from features.access import NOT_FOUND_MESSAGE, visible_sources
 from features.feature_detail import FeatureRef, features_json
-from features.models import FTS_CONFIG, Explanation, Model, Source, SourceRelease, SourceSet
+from features.models import (
+    FTS_CONFIG,
+    LOCAL_EMBEDDING_DIM,
+    Model,
+    Source,
+    SourceRelease,
+    SourceSet,
+)
+from neuronpedia_site import timing
 from neuronpedia_site.errors import ApiError
 from neuronpedia_site.models import User
 
@@ -63,9 +70,11 @@ class SearchHit:
     score: float
 
 
-# One full-text expression for the query and the GIN index `explanation_description_simple`:
-# PostgreSQL uses the index only when the two match exactly.
-DESCRIPTION_VECTOR = SearchVector("description", config=FTS_CONFIG)
+# One full-text expression for the query and the GIN index `explanation_description_simple`
+# (`SearchVector("description", config=FTS_CONFIG)` in the model's Meta): PostgreSQL uses the
+# index only when the two match exactly.
+DESCRIPTION_VECTOR = f"to_tsvector('{FTS_CONFIG}'::regconfig, COALESCE(e.description, ''))"
+TSQUERY = f"to_tsquery('{FTS_CONFIG}'::regconfig, %(tsquery)s)"
 
 
 def prefix_tsquery(query: str) -> str:
@@ -78,30 +87,40 @@ def depth_for(end: int) -> int:
     return min(MAX_DEPTH, 2 * end + 40)
 
 
-def word_ranking(query: str, sources: QuerySet[Source], depth: int) -> dict[str, float]:
-    """Explanation id → full-text rank (cover density, scaled into [0, 1)), best first."""
+# The explanations in scope whose description has every word: one bitmap scan of the GIN
+# index, the scope as filters (as `MEANING_SQL`), at most `cap` matches read (in the table's
+# order) and ranked by cover density, scaled into [0, 1) (normalization 32: rank / (rank + 1)).
+WORDS_SQL = f"""
+SELECT id, rank FROM (
+    SELECT e.id, e."scoreV1", ts_rank_cd({DESCRIPTION_VECTOR}, {TSQUERY}, 32) AS rank
+    FROM "Explanation" e
+    WHERE {DESCRIPTION_VECTOR} @@ {TSQUERY}
+      AND e."modelId" = ANY(%(models)s) AND e.layer = ANY(%(layers)s)
+      AND e."modelId" || chr(9) || e.layer <> ALL(%(holes)s::text[])
+    LIMIT %(cap)s
+) matches
+ORDER BY rank DESC, "scoreV1" DESC, id
+LIMIT %(depth)s
+"""
+
+
+def word_ranking(query: str, scope: ScopeFilter, depth: int) -> dict[str, float]:
+    """Explanation id → full-text rank, best first. When more than `WORD_MATCH_CAP`
+    explanations have the words, the first `WORD_MATCH_CAP` found are ranked: the same ones
+    on every page, as the query runs without parallel workers (whose rows come in any order)."""
     raw = prefix_tsquery(query)
     if not raw:
         return {}
-    tsquery = SearchQuery(raw, search_type="raw", config=FTS_CONFIG)
-    in_scope = sources.filter(model_id=OuterRef("model_id"), source_id=OuterRef("layer"))
-    matches = (
-        Explanation.objects.annotate(document=DESCRIPTION_VECTOR)
-        .filter(document=tsquery)
-        .filter(Exists(in_scope))
-        .values("id")[:WORD_MATCH_CAP]
-    )
-    rows = (
-        Explanation.objects.filter(id__in=Subquery(matches))
-        .annotate(
-            rank=SearchRank(
-                DESCRIPTION_VECTOR, tsquery, cover_density=True, normalization=Value(32)
-            )
-        )
-        .order_by("-rank", "-score_v1", "id")
-        .values_list("id", "rank")[:depth]
-    )
-    return dict(rows)
+    params: dict[str, Any] = {
+        "tsquery": raw,
+        "cap": max(WORD_MATCH_CAP, depth),
+        "depth": depth,
+        **scope.params(),
+    }
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('max_parallel_workers_per_gather', '0', true)")
+        cursor.execute(WORDS_SQL, params)
+        return {row[0]: float(row[1]) for row in cursor.fetchall()}
 
 
 @dataclass(frozen=True)
@@ -132,15 +151,18 @@ class ScopeFilter:
 # The nearest explanations in scope. When most rows are in scope, PostgreSQL walks the HNSW
 # index, filtering as it goes (`iterative_scan` keeps walking until `LIMIT` rows pass); when
 # few are, it reads them through `explanation_embedding_source` and sorts them exactly. The
-# scope is written as filters, not a join, so the planner can tell the two apart.
-# `relaxed_order` may return rows slightly out of order: sort again.
-MEANING_SQL = """
+# scope is written as filters, not a join, so the planner can tell the two apart. The walk
+# orders by the index's expression, the half-precision distance (`ExplanationEmbedding`'s
+# index); the rows it returns are sorted again by full-precision distance (which also undoes
+# `relaxed_order`'s slight disorder).
+MEANING_SQL = f"""
 SELECT id, distance FROM (
     SELECT ee."explanationId" AS id, ee.embedding <=> %(query)s::vector AS distance
     FROM "ExplanationEmbedding" ee
     WHERE ee."modelId" = ANY(%(models)s) AND ee.layer = ANY(%(layers)s)
       AND ee."modelId" || chr(9) || ee.layer <> ALL(%(holes)s::text[])
-    ORDER BY ee.embedding <=> %(query)s::vector
+    ORDER BY ee.embedding::halfvec({LOCAL_EMBEDDING_DIM})
+          <=> %(query)s::halfvec({LOCAL_EMBEDDING_DIM})
     LIMIT %(depth)s
 ) nearest
 ORDER BY distance, id
@@ -233,32 +255,42 @@ class SearchPage:
 
 
 def rank(query: str, offset: int, sources: QuerySet[Source]) -> SearchPage:
-    """One page of hits: every available ranking fused."""
+    """One page of hits: every available ranking fused.
+
+    The query's embedding is asked for first and computed on a worker while this process runs
+    the full-text query and reads the scope, which do not need it; then the meaning ranking.
+    Each step is a part of the request's Server-Timing header (`neuronpedia_site.timing`)."""
     end = offset + MAX_RESULTS
     depth = depth_for(end)
-    word_ranks = word_ranking(query, sources, depth)
+    with timing.part("embed-send"):
+        pending = query_embeddings.start_local(query)
+    with timing.part("scope"):
+        scope = ScopeFilter.of(sources)
+    with timing.part("words"):
+        word_ranks = word_ranking(query, scope, depth)
     rankings: list[list[str]] = [list(word_ranks)]
     notices = []
     local_vector: str | None = None
-    scope: ScopeFilter | None = None
     try:
-        local_vector = query_embeddings.local(query)
+        with timing.part("embed-wait"):
+            local_vector = pending.get()
     except query_embeddings.EmbeddingUnavailable as exc:
         notices.append(f"Searched by words only: the query could not be embedded ({exc})")
     if local_vector is not None:
-        scope = ScopeFilter.of(sources)
-        rankings.append(list(vector_ranking(MEANING_SQL, local_vector, scope, depth)))
+        with timing.part("meaning"):
+            rankings.append(list(vector_ranking(MEANING_SQL, local_vector, scope, depth)))
     if query_embeddings.openai_configured():
         try:
             openai_vector = query_embeddings.openai(query)
         except query_embeddings.EmbeddingUnavailable as exc:
             notices.append(str(exc))
         else:
-            scope = scope or ScopeFilter.of(sources)
             rankings.append(list(vector_ranking(OPENAI_SQL, openai_vector, scope, depth)))
     method = HYBRID if len(rankings) > 1 else FULLTEXT
     ids = fuse(rankings)[offset:end] if method == HYBRID else rankings[0][offset:end]
-    return SearchPage(_hits(ids, local_vector, word_ranks), method, " ".join(notices) or None)
+    with timing.part("hits"):
+        hits = _hits(ids, local_vector, word_ranks)
+    return SearchPage(hits, method, " ".join(notices) or None)
 
 
 def scope_for_layers(model_id: str, layers: Sequence[str], user: User | None) -> QuerySet[Source]:
@@ -315,9 +347,10 @@ def search_explanations(
     page = rank(query, offset, sources)
     hits = page.hits
     refs = [FeatureRef(h.model_id, h.layer, h.index, max_acts=ACTS_PER_RESULT) for h in hits]
-    neurons = {
-        (n["modelId"], n["layer"], n["index"]): n for n in json.loads(features_json(refs, user))
-    }
+    with timing.part("neurons"):
+        neurons = {
+            (n["modelId"], n["layer"], n["index"]): n for n in json.loads(features_json(refs, user))
+        }
     results = [
         {
             "modelId": h.model_id,

@@ -347,7 +347,7 @@ HIGHER_LIMIT_API_TOKENS = [t for t in os.getenv("HIGHER_LIMIT_API_TOKENS", "").s
 EXPLANATION_EMBED_TIMEOUT = env_int("EXPLANATION_EMBED_TIMEOUT", "2")
 # The HNSW walk's candidate list (pgvector's hnsw.ef_search; never shorter than the results a
 # page needs): higher finds more of the true nearest explanations, more slowly (bench/search.py).
-EXPLANATION_HNSW_EF_SEARCH = env_int("EXPLANATION_HNSW_EF_SEARCH", "200")
+EXPLANATION_HNSW_EF_SEARCH = env_int("EXPLANATION_HNSW_EF_SEARCH", "800")
 # An OpenAI-compatible endpoint serving text-embedding-3-large at 256 dims: when set, the
 # embeddings imported with Neuronpedia's explanations rank results too. Empty: not used.
 EXPLANATION_EMBEDDINGS_BASE_URL = os.getenv("EXPLANATION_EMBEDDINGS_BASE_URL", "")

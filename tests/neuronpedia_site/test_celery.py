@@ -97,3 +97,21 @@ def test_a_call_stores_no_celery_result_and_its_reply_is_consumed(start_worker) 
     while conn.keys(claims.KEY_PREFIX + "*"):
         assert time.monotonic() < deadline, "the task's claim was left behind"
         time.sleep(0.05)
+
+
+def test_a_begun_task_runs_while_its_caller_does_other_work(start_worker) -> None:
+    start_worker()
+    key = f"begun-{uuid.uuid4().hex}"
+    conn = redis_client()
+    pending = client.begin(SLEEP_THEN_RECORD, {"key": key, "seconds": 0.2}, "default", timeout=30)
+    deadline = time.monotonic() + 30
+    while conn.get(f"{key}:done") is None:  # finished before anyone asked for its result
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert pending.result() == 1
+
+
+def test_beginning_a_task_nobody_serves_is_a_503_at_once() -> None:
+    with pytest.raises(WorkerError) as info:
+        client.begin(task_names.PING, {}, queue="inference.nobody", timeout=30)
+    assert info.value.status == 503

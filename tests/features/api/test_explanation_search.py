@@ -121,3 +121,26 @@ def test_search_release_covers_the_releases_sets(anon: APIClient, gpt2: Gpt2) ->
 def test_prefix_tsquery_keeps_only_words() -> None:
     assert search.prefix_tsquery("Dino's & bones!") == "dino:* & s:* & bones:*"
     assert search.prefix_tsquery("':*|") == ""
+
+
+def test_a_common_word_ranks_a_bounded_number_of_matches(
+    gpt2: Gpt2, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Beyond `WORD_MATCH_CAP` matches, the first found (in the table's order) are ranked, and
+    only rows in scope count towards it."""
+    hidden = make_source(gpt2.model, "7-hidden", visibility=Visibility.PRIVATE)
+    for i in range(10):
+        make_explanation(make_feature(hidden, i), "whale whale whale whale")
+    for i in range(30):
+        make_explanation(make_feature(gpt2.source, 100 + i), f"whale number {i}")
+    best = make_explanation(make_feature(gpt2.source, 999), "whale whale whale")
+    scope = search.ScopeFilter.of(search.scope_all(None))
+    whole = search.word_ranking("whale", scope, depth=5)
+    assert list(whole)[0] == best.id and len(whole) == 5
+    assert all(0 < rank < 1 for rank in whole.values())
+
+    monkeypatch.setattr(search, "WORD_MATCH_CAP", 30)  # the 31st match in scope is not read
+    bounded = search.word_ranking("whale", scope, depth=5)
+    assert best.id not in bounded and len(bounded) == 5
+    # A page that needs more rows than the bound reads as many as it needs.
+    assert list(search.word_ranking("whale", scope, depth=31))[0] == best.id

@@ -7,6 +7,7 @@ import gzip
 import json
 import time
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.db import connection, transaction
@@ -16,6 +17,7 @@ from rest_framework.test import APIClient
 
 from features import embedding_jobs, search
 from features.models import EmbeddingJob, Explanation, ExplanationEmbedding, Model, Source
+from neuronpedia_site import timing
 from tests.support.demo_exports import PACK
 from tests.support.factories import make_explanation, make_feature, make_model, make_source
 from tests.support.worker_processes import WorkerProcess
@@ -90,8 +92,17 @@ def test_because_finds_the_features_explained_by_because(anon: APIClient, demo) 
 
 
 @pytest.mark.django_db
-def test_without_an_embed_worker_it_searches_words_and_says_so(anon: APIClient, demo) -> None:
-    body = _search(anon, "prehistoric reptiles")
+def test_without_an_embed_worker_it_searches_words_and_says_so(
+    anon: APIClient, demo, settings: Any
+) -> None:
+    settings.SERVER_TIMING = True
+    response = anon.post(
+        "/api/explanation/search-all", {"query": "prehistoric reptiles"}, format="json"
+    )
+    assert list(timing.parse(response.headers["Server-Timing"])) == [
+        *("embed-send", "scope", "words", "embed-wait", "hits", "neurons", "app")
+    ]
+    body = response.json()
     assert body["searchMethod"] == "fulltext"
     assert "run_worker --queues embed" in body["notice"]
     assert body["results"] == []
@@ -102,7 +113,7 @@ def test_without_an_embed_worker_it_searches_words_and_says_so(anon: APIClient, 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_synonym_finds_the_dinosaur_features(
-    anon: APIClient, start_worker: Callable[..., WorkerProcess]
+    anon: APIClient, start_worker: Callable[..., WorkerProcess], settings: Any
 ) -> None:
     source = make_source(make_model("demo-lm"), DEMO_SOURCE)
     explanations = _demo_explanations()
@@ -117,13 +128,22 @@ def test_a_synonym_finds_the_dinosaur_features(
         job.refresh_from_db()
     assert job.state == EmbeddingJob.State.DONE and job.done == len(explanations)
 
-    body = _search(anon, "prehistoric reptiles")
+    settings.SERVER_TIMING = True
+    response = anon.post(
+        "/api/explanation/search-all", {"query": "prehistoric reptiles"}, format="json"
+    )
+    body = response.json()
     assert body["searchMethod"] == "hybrid" and "notice" not in body
+    # The full-text query and the scope run while the worker embeds the query.
+    assert list(timing.parse(response.headers["Server-Timing"])) == [
+        *("embed-send", "scope", "words", "embed-wait", "meaning", "hits", "neurons", "app")
+    ]
     top = body["results"][:3]
     assert all(r["description"].startswith("dinosaurs:") for r in top), top
     assert 0 < top[0]["cosine_similarity"] <= 1
     # No dinosaur explanation has the word "reptiles": words alone find nothing.
-    assert not search.word_ranking("prehistoric reptiles", Source.objects.all(), 100)
+    everywhere = search.ScopeFilter.of(Source.objects.all())
+    assert not search.word_ranking("prehistoric reptiles", everywhere, 100)
     # Pages continue where the last one ended, with the same query embedding (cached).
     second = _search(anon, "prehistoric reptiles", offset=20)
     assert second["searchMethod"] == "hybrid"
@@ -174,10 +194,15 @@ def test_the_meaning_query_walks_the_hnsw_index(demo) -> None:
 
 
 @pytest.mark.django_db
-def test_a_scoped_walk_finds_enough_rows_when_the_nearest_are_out_of_scope(demo) -> None:
+def test_a_scoped_walk_finds_enough_rows_when_the_nearest_are_out_of_scope(
+    demo, settings: Any
+) -> None:
     # 8,000 explanations in the demo source pointing anywhere, and 4,000 in another source of
     # the same model all next to the query: the first rows the HNSW walk meets are out of
     # scope. The iterative scan keeps walking until `depth` rows in scope have come.
+    # pgvector's cost of a walk grows with ef_search: at the default 800, PostgreSQL sorts
+    # 12,000 rows exactly rather than walk; at 200 it walks, which is what this test is about.
+    settings.EXPLANATION_HNSW_EF_SEARCH = 200
     other = make_source(Model.objects.get(id="demo-lm"), "1-res-other")
     for index in range(DEMO_FEATURES):
         make_feature(other, index)
