@@ -8,7 +8,14 @@ import logging
 from typing import Any
 
 from celery import states
-from celery.signals import task_postrun, task_received, worker_ready, worker_shutdown
+from celery.signals import (
+    task_postrun,
+    task_prerun,
+    task_received,
+    worker_ready,
+    worker_shutdown,
+)
+from django.db import close_old_connections
 
 from bus import claims, replies
 from bus.client import EMBED_QUEUE
@@ -49,6 +56,15 @@ def _claim(request: Any = None, **kwargs: Any) -> None:
     key = claims.claim_key(request)
     if key:
         claims.record(key, request.hostname)
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _close_old_connections(**kwargs: Any) -> None:
+    # What Django does at each request's start and end (CELERY_DB_REUSE_MAX keeps Celery from
+    # closing them all): a broken connection, or one older than CONN_MAX_AGE, is closed, and
+    # the thread's next query opens a new one; a healthy one is reused.
+    close_old_connections()
 
 
 @task_postrun.connect

@@ -15,6 +15,7 @@ from bus.connections import redis_client
 SLEEP_THEN_RECORD = "tests.support.tasks.sleep_then_record"
 SLOW_FIRST_RUN = "tests.support.tasks.slow_first_run"
 SLOW_FIRST_STREAM = "tests.support.tasks.slow_first_stream"
+BACKEND_PID = "tests.support.tasks.backend_pid"
 
 
 @shared_task(acks_late=True)
@@ -55,3 +56,13 @@ def slow_first_stream(self: Task, key: str, seconds: float, channel: str) -> dic
         time.sleep(seconds)
     frames.finish(channel, answer)
     return answer
+
+
+@shared_task(**WAITED_FOR_TASK_OPTIONS)
+def backend_pid() -> int:
+    """The PostgreSQL server process of the worker's database connection (opened if needed)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return int(cursor.fetchone()[0])
