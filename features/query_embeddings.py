@@ -37,11 +37,6 @@ def _literal(values: list[float]) -> str:
     return "[" + ",".join(repr(float(x)) for x in values) + "]"
 
 
-def local(query: str) -> str:
-    """The query's local embedding, computed by a worker serving the `embed` queue."""
-    return start_local(query).get()
-
-
 class PendingLocal:
     """A local embedding on its way: from the cache at once, or from a worker that is computing
     it while the caller does other work (search runs its full-text query meanwhile)."""
