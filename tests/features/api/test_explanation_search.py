@@ -144,3 +144,18 @@ def test_a_common_word_ranks_a_bounded_number_of_matches(
     assert best.id not in bounded and len(bounded) == 5
     # A page that needs more rows than the bound reads as many as it needs.
     assert list(search.word_ranking("whale", scope, depth=31))[0] == best.id
+
+
+def test_the_words_query_can_use_the_description_index() -> None:
+    # WORDS_SQL writes the GIN index's expression out by hand: with sequential scans off, a
+    # plan for its match that cannot use the index means the two no longer match.
+    from django.db import connection, transaction
+
+    match = (
+        f'SELECT e.id FROM "Explanation" e WHERE {search.DESCRIPTION_VECTOR} @@ {search.TSQUERY}'
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {match}", {"tsquery": "dinosaur"})
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "explanation_description_simple" in plan, plan
