@@ -26,6 +26,10 @@ SELECTIVE_SHARE = 0.5
 # ... and, when the examples' texts are given, every example on which the feature reaches this
 # fraction of its maximum is a text of that topic (the feature stays below it on other topics).
 OFF_TOPIC_RATIO = 0.3
+# ... and at least this many of those strong examples have a topic (one text says little),
+# and at least this share of them is of that topic.
+MIN_TOPIC_EXAMPLES = 3
+TOPIC_SHARE = 0.9
 EXPLANATION_MODEL = "np-offline"
 
 
@@ -84,8 +88,10 @@ def explain(
     are the feature's top positive logit tokens, best first. Word tokens are preferred over
     punctuation and whitespace, which only show when nothing else is there. `examples` are
     (peak activation, tokens) of the feature's top and interval examples: with a lexicon, a topic
-    is named only if every example that reaches OFF_TOPIC_RATIO of the highest peak is a text of
-    that topic (see `selective_topic`).
+    is named when every example that reaches OFF_TOPIC_RATIO of the highest peak is a text of
+    that topic, whatever token the feature peaks on (see `selective_topic`): a feature that
+    fires on "." only at the end of food sentences is a food feature. Without examples, the
+    shown tokens must be the topic's words (`_lexicon_label`).
     """
     score: dict[str, float] = {}
     shown: dict[str, str] = {}
@@ -99,9 +105,11 @@ def explain(
     logits = _distinct(top_logits, n_logits)
     parts = []
     if tokens:
-        label = _lexicon_label(words, score, n_tokens, lexicon) if lexicon else None
-        if label and examples is not None and selective_topic(examples, lexicon or {}) != label:
-            label = None
+        label = None
+        if lexicon and examples is not None:
+            label = selective_topic(examples, lexicon)
+        elif lexicon:
+            label = _lexicon_label(words, score, n_tokens, lexicon)
         parts.append((f"{label}: " if label else "") + ", ".join(tokens))
     if logits:
         parts.append("predicts " + ", ".join(logits))
@@ -173,11 +181,15 @@ def text_topic(tokens: Sequence[str], lexicon: Mapping[str, frozenset[str]]) -> 
 def selective_topic(
     examples: Sequence[tuple[float, Sequence[str]]], lexicon: Mapping[str, frozenset[str]]
 ) -> str | None:
-    """The topic all strong examples share: every example whose peak is at least
-    OFF_TOPIC_RATIO of the highest and whose text has a topic (`text_topic`) is of that topic;
-    None when they differ or when no strong example has a topic. (A window without any topic
-    word, such as a greeting, says nothing either way.)"""
+    """The topic of nearly all strong examples: of the examples whose peak is at least
+    OFF_TOPIC_RATIO of the highest and whose text has a topic (`text_topic`), at least
+    MIN_TOPIC_EXAMPLES and TOPIC_SHARE are of that topic; None otherwise. (A window without any
+    topic word, such as a greeting, says nothing either way.)"""
     top = max((peak for peak, _ in examples), default=0.0)
     strong = [tokens for peak, tokens in examples if top > 0 and peak >= OFF_TOPIC_RATIO * top]
-    topics = {text_topic(tokens, lexicon) for tokens in strong} - {None}
-    return next(iter(topics)) if len(topics) == 1 else None
+    found = Counter(t for t in (text_topic(tokens, lexicon) for tokens in strong) if t)
+    if not found:
+        return None
+    name, count = min(found.items(), key=lambda item: (-item[1], item[0]))
+    total = sum(found.values())
+    return name if count >= MIN_TOPIC_EXAMPLES and count >= TOPIC_SHARE * total else None

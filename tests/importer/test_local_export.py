@@ -34,7 +34,7 @@ def test_it_loads_every_row_of_the_export(small_export: tuple[Any, Any]) -> None
 
     export = fmt.read_source_export(config.out, "demo-lm", SOURCE)
     # 2 config rows, model, source set, source, then the batches
-    assert loaded.rows == 2 + 3 + 512 + result.activations + result.explanations
+    assert loaded.rows == 2 + 3 + result.features + result.activations + result.explanations
     model = Model.objects.get(id="demo-lm")
     assert (model.visibility, model.inference_enabled, model.dimension, model.layers) == (
         "PUBLIC",
@@ -46,7 +46,7 @@ def test_it_loads_every_row_of_the_export(small_export: tuple[Any, Any]) -> None
     source = Source.objects.get(model=model, source_id=SOURCE)
     assert source.inference_enabled and source.visibility == "PUBLIC"
     assert source.saelens_config["metadata"]["hook_name"] == "blocks.1.hook_resid_post"
-    assert Feature.objects.filter(model=model, layer=SOURCE).count() == 512
+    assert Feature.objects.filter(model=model, layer=SOURCE).count() == result.features
     assert Activation.objects.filter(model=model, layer=SOURCE).count() == result.activations
     assert Explanation.objects.filter(model=model, layer=SOURCE).count() == result.explanations
     assert ExplanationType.objects.filter(name="np_offline-max-act").exists()

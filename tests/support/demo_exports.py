@@ -16,6 +16,11 @@ SOURCE = "1-res-demo"
 CREATED_AT = "2026-02-03T04:05:06.000Z"
 
 
+def d_sae(source: str) -> int:
+    """How many features the pack's SAE `source` has (its never-firing ones were dropped)."""
+    return int(json.loads((PACK / "saes" / source / "cfg.json").read_text())["d_sae"])
+
+
 @pytest.fixture(scope="session")
 def demo_served() -> Any:
     """The demo pack served exactly as a worker serves a local model directory."""

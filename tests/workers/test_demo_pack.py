@@ -164,8 +164,10 @@ def test_bundled_dinosaur_feature_fires_on_dinosaur_text_far_more(
             _, cache = model.run_with_cache(doc.text, names_filter=[hook])
             peak = float(sae.encode(cache[hook][0, 1:])[:, index].max())
             (on if doc.topic == "dinosaurs" else off).append(peak)
-        ratio = (sum(on) / len(on)) / (sum(off) / len(off))
-        assert ratio >= 5, (sid, ratio)
+        on_mean, off_mean = sum(on) / len(on), sum(off) / len(off)
+        # (a k 1 feature may never fire on the other topics: compare, do not divide)
+        assert on_mean >= 5 * off_mean and on_mean > 0, (sid, on_mean, off_mean)
+        assert sum(peak > 0 for peak in on) >= 0.8 * len(on), (sid, on)
 
 
 def test_steering_with_the_dinosaur_feature_pulls_generations_to_dinosaurs(

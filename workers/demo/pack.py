@@ -39,8 +39,10 @@ from workers.demo.train import (
     new_model,
     new_sae,
     pack_rows,
+    sae_stats,
     train_model,
     train_sae,
+    without_dead_features,
 )
 
 logger = logging.getLogger(__name__)
@@ -62,10 +64,10 @@ def hook_name(layer: int) -> str:
 
 @dataclass(frozen=True)
 class DemoConfig:
-    n_docs: int = 20_000
+    n_docs: int = 30_000
     chat_fraction: float = 0.15
     # Enough merges that nearly every corpus word is one token (the corpus has ~750 words).
-    vocab_size: int = 2048
+    vocab_size: int = 4096
     model: ModelTraining = field(default_factory=ModelTraining)
     sae: SaeTraining = field(default_factory=SaeTraining)
     sae_layers: tuple[int, ...] = (0, 1)
@@ -127,7 +129,9 @@ def build_demo_pack(
     lap("model")
 
     hooks = [hook_name(layer) for layer in cfg.sae_layers]
-    acts = collect_activations(model, tokens, hooks, cfg.sae.n_tokens)
+    acts = collect_activations(
+        model, tokens, hooks, cfg.sae.n_tokens, skip_first_token=cfg.sae.skip_first_token
+    )
     lap("activations")
     held_out = _held_out_docs(corpus_seed + HELD_OUT_SEED_OFFSET, cfg.docs_per_topic_eval)
     sources, saes, features = [], {}, {}
@@ -136,6 +140,9 @@ def build_demo_pack(
         with deterministic(seed + 1 + layer):
             sae = new_sae(cfg.model.d_model, cfg.sae, _sae_metadata(layer, cfg.model.n_ctx))
             stats = train_sae(sae, acts[hook_name(layer)], cfg.sae, seed + 1 + layer)
+            # A k 1 SAE leaves about half its features dead; they would be empty pages.
+            sae = without_dead_features(sae, acts[hook_name(layer)])
+            stats |= sae_stats(sae, acts[hook_name(layer)]) | {"dead": 0.0}
         sae.eval()
         sae.save_model(str(root / SAES_SUBDIR / sid))
         saes[sid] = sae
@@ -148,7 +155,7 @@ def build_demo_pack(
                 "path": f"{SAES_SUBDIR}/{sid}",
                 "neuronpedia_id": f"{DEMO_MODEL_ID}/{sid}",
                 "architecture": "topk",
-                "d_sae": cfg.sae.d_sae,
+                "d_sae": sae.cfg.d_sae,
                 "k": cfg.sae.k,
                 **{key: round(value, 4) for key, value in stats.items()},
             }

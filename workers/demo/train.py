@@ -27,7 +27,7 @@ class ModelTraining:
     n_heads: int = 4
     d_mlp: int = 512
     n_ctx: int = 128
-    steps: int = 600
+    steps: int = 1000
     batch_size: int = 32
     lr: float = 3e-3
     warmup_steps: int = 30
@@ -36,8 +36,8 @@ class ModelTraining:
 
 @dataclass(frozen=True)
 class SaeTraining:
-    d_sae: int = 512
-    k: int = 16
+    d_sae: int = 1024
+    k: int = 1
     steps: int = 1200
     batch_size: int = 2048
     lr: float = 2e-3
@@ -46,6 +46,18 @@ class SaeTraining:
     dead_after: int = 100
     aux_k: int = 64
     aux_coeff: float = 1 / 32
+    # sae-lens `normalize_activations`: "constant_norm_rescale" scales every input to norm
+    # sqrt(d_in) before encoding (and back after decoding), so the few positions with a huge
+    # residual norm (the sentence end, the first word) do not outrank every topic feature.
+    normalize_activations: str = "constant_norm_rescale"
+    # Start each decoder row at a random training activation (centred) instead of a random
+    # direction, as k-means does: with k 1 most random directions never win a token and die.
+    init_from_data: bool = True
+    # Leave out the first token of every document: it attends to little but the BOS before it,
+    # so its residual is nearly the same vector whenever a text starts with that word, and a
+    # k 1 SAE spends features on those outliers ("The" opening a text), which then outrank
+    # every topic feature on a typed sentence.
+    skip_first_token: bool = True
 
 
 @contextlib.contextmanager
@@ -161,8 +173,10 @@ def collect_activations(
     hook_names: Sequence[str],
     n_tokens: int,
     batch_rows: int = 64,
+    skip_first_token: bool = False,
 ) -> dict[str, Float[torch.Tensor, "n d_model"]]:
-    """Residual activations at `hook_names`, skipping `<|endoftext|>` positions.
+    """Residual activations at `hook_names`, skipping `<|endoftext|>` positions (and, with
+    `skip_first_token`, the first token of every document).
 
     BOS positions carry a huge, content-free residual (an attention sink); leaving them out keeps
     SAE capacity for the text, as Neuronpedia dashboards also ignore BOS.
@@ -174,6 +188,8 @@ def collect_activations(
         batch = tokens[start : start + batch_rows]
         _, cache = model.run_with_cache(batch, names_filter=list(hook_names))
         keep = batch != eot
+        if skip_first_token:
+            keep[:, 1:] &= batch[:, :-1] != eot
         for h in hook_names:
             out[h].append(cache[h][keep])
         seen += int(keep.sum())
@@ -187,7 +203,13 @@ def new_sae(d_in: int, cfg: SaeTraining, metadata: dict[str, Any]) -> Any:
     from sae_lens.saes.sae import SAEMetadata
 
     return TopKSAE(
-        TopKSAEConfig(d_in=d_in, d_sae=cfg.d_sae, k=cfg.k, metadata=SAEMetadata(**metadata))
+        TopKSAEConfig(
+            d_in=d_in,
+            d_sae=cfg.d_sae,
+            k=cfg.k,
+            normalize_activations=cfg.normalize_activations,
+            metadata=SAEMetadata(**metadata),
+        )
     )
 
 
@@ -200,10 +222,17 @@ def train_sae(
     residual-stream units. Returns the final fraction of variance unexplained, L0 and dead count.
     """
     gen = torch.Generator().manual_seed(seed)
+    raw = acts
+    if sae.cfg.normalize_activations == "constant_norm_rescale":
+        # Train in the space the SAE encodes in; `process_sae_in` rescales again, a no-op here.
+        acts = acts * (sae.cfg.d_in**0.5) / acts.norm(dim=-1, keepdim=True)
     with torch.no_grad():
-        sae.W_dec.copy_(
-            torch.nn.functional.normalize(torch.randn(sae.W_dec.shape, generator=gen), dim=-1)
-        )
+        if cfg.init_from_data:
+            start = acts[torch.randint(0, acts.shape[0], (cfg.d_sae,), generator=gen)]
+            start = start - acts.mean(0)
+        else:
+            start = torch.randn(sae.W_dec.shape, generator=gen)
+        sae.W_dec.copy_(torch.nn.functional.normalize(start, dim=-1))
         sae.W_enc.copy_(sae.W_dec.T)
         sae.b_enc.zero_()
         sae.b_dec.copy_(acts.mean(0))
@@ -236,7 +265,31 @@ def train_sae(
         opt.step()
         with torch.no_grad():
             sae.W_dec.copy_(torch.nn.functional.normalize(sae.W_dec, dim=-1))
-    return sae_stats(sae, acts) | {"dead": float((since_fired > cfg.dead_after).sum())}
+    return sae_stats(sae, raw) | {"dead": float((since_fired > cfg.dead_after).sum())}
+
+
+@torch.no_grad()
+def without_dead_features(sae: Any, acts: Float[torch.Tensor, "n d_in"]) -> Any:
+    """The same SAE without the features that never fire on `acts`: the others keep their
+    weights, so their activations are unchanged, and no feature page is left empty."""
+    alive = (sae.encode(acts) > 0).any(0)
+    if bool(alive.all()):
+        return sae
+    cfg = sae.cfg
+    out = type(sae)(
+        type(cfg)(
+            d_in=cfg.d_in,
+            d_sae=int(alive.sum()),
+            k=cfg.k,
+            normalize_activations=cfg.normalize_activations,
+            metadata=cfg.metadata,
+        )
+    )
+    out.W_enc.copy_(sae.W_enc[:, alive])
+    out.b_enc.copy_(sae.b_enc[alive])
+    out.W_dec.copy_(sae.W_dec[alive])
+    out.b_dec.copy_(sae.b_dec)
+    return out
 
 
 @torch.no_grad()

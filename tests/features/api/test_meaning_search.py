@@ -23,7 +23,8 @@ from tests.support.factories import make_explanation, make_feature, make_model, 
 from tests.support.worker_processes import WorkerProcess
 
 DEMO_SOURCE = "0-res-demo"
-DEMO_FEATURES = 60  # the first 60 of the demo's 512: a few dinosaur and "because" features
+DEMO_FEATURES = 80  # the first 80 of the demo's 986 (79 explained): four dinosaur and two
+# "because" features
 
 
 def _demo_explanations() -> dict[int, str]:
@@ -61,10 +62,11 @@ def test_the_background_job_embeds_every_explanation_with_progress(demo: dict[in
         job.pk, on_progress=lambda j: seen.append((j.done, j.total)), batch_rows=25
     )
     assert finished.state == EmbeddingJob.State.DONE and finished.error == ""
-    assert seen == [(25, 60), (50, 60), (60, 60)]
+    n = len(demo)
+    assert seen == [(25, n), (50, n), (75, n), (n, n)]
     job.refresh_from_db()
-    assert (job.done, job.total) == (60, 60) and job.progress == 1.0 and job.seconds > 0
-    assert ExplanationEmbedding.objects.count() == Explanation.objects.count() == 60
+    assert (job.done, job.total) == (n, n) and job.progress == 1.0 and job.seconds > 0
+    assert ExplanationEmbedding.objects.count() == Explanation.objects.count() == n
     stored = ExplanationEmbedding.objects.get(explanation__index="5")
     assert (stored.model_id, stored.layer) == ("demo-lm", DEMO_SOURCE)
     expected = embeddings.embed([demo[5]])[0]
@@ -73,12 +75,12 @@ def test_the_background_job_embeds_every_explanation_with_progress(demo: dict[in
     make_explanation(make_feature(Source.objects.get(source_id=DEMO_SOURCE), 999), "volcanoes")
     again = embedding_job.run(EmbeddingJob.objects.create().pk)
     assert (again.done, again.total) == (1, 1)
-    assert ExplanationEmbedding.objects.count() == 61
+    assert ExplanationEmbedding.objects.count() == n + 1
     # PostgreSQL's own cascade (feature → explanation) takes the embedding along.
     with connection.cursor() as cursor:
         cursor.execute('DELETE FROM "Neuron" WHERE index = %s', ["5"])
     assert not ExplanationEmbedding.objects.filter(explanation__index="5").exists()
-    assert ExplanationEmbedding.objects.count() == 60
+    assert ExplanationEmbedding.objects.count() == n
 
 
 @pytest.mark.django_db

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from neuronpedia_format import export as fmt
-from tests.support.demo_exports import PACK
+from tests.support.demo_exports import PACK, d_sae
 from workers.dashboards import file_digest
 from workers.demo.corpus import topic_word_rate
 
@@ -52,7 +52,7 @@ def test_the_committed_export_is_complete_and_from_these_weights(
     source: str, manifest: dict[str, Any]
 ) -> None:
     export = fmt.read_source_export(EXPORT, "demo-lm", source)
-    assert len(export.features) == 512
+    assert len(export.features) == d_sae(source)
     assert export.model["visibility"] == "PUBLIC" and export.model["inferenceEnabled"]
     assert export.source["visibility"] == "PUBLIC" and export.source["inferenceEnabled"]
     assert export.release is not None and export.sourceset["releaseName"] == export.release["name"]

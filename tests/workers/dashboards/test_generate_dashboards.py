@@ -16,6 +16,7 @@ from tests.support.demo_exports import (
     SMALL_CORPUS_DOCS,
     SMALL_CORPUS_SEED,
     SOURCE,
+    d_sae,
     small_config,
     topic_feature,
 )
@@ -80,8 +81,8 @@ def test_export_has_every_file_and_row(small_export: tuple[Any, Any], export: An
         "source.jsonl",
         "sourceset.jsonl",
     ]
-    assert [f["index"] for f in export.features] == [str(i) for i in range(512)]
-    assert result.features == 512 and result.rows == SMALL_CORPUS_DOCS
+    assert [f["index"] for f in export.features] == [str(i) for i in range(d_sae(SOURCE))]
+    assert result.features == d_sae(SOURCE) and result.rows == SMALL_CORPUS_DOCS
     assert len(export.activations) == result.activations
     assert len(export.explanations) == result.explanations == result.alive_features
     assert export.model["dimension"] == 128 and export.model["layers"] == 2
@@ -94,7 +95,7 @@ def test_export_has_every_file_and_row(small_export: tuple[Any, Any], export: An
 
 
 def test_dashboards_match_a_direct_computation(export: Any, direct: dict[str, Any]) -> None:
-    live = [i for i in range(512) if direct["max"][i] > 0]
+    live = [i for i in range(d_sae(SOURCE)) if direct["max"][i] > 0]
     # the most and least active features, and the demo topic features
     picks = sorted(live, key=lambda i: float(direct["max"][i]))
     features = {picks[0], picks[len(picks) // 2], picks[-1], DINO, ANIMALS, CODE}

@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 
 from features.models import Activation, Explanation, Feature, Source
 from neuronpedia_format import export as fmt
-from tests.support.demo_exports import PACK, SOURCE
+from tests.support.demo_exports import PACK, SOURCE, d_sae
 
 
 @pytest.mark.django_db
@@ -29,10 +29,11 @@ def test_the_command_writes_the_export_and_loads_it(tmp_path: Path) -> None:
         stdout=out,
     )  # fmt: skip
     text = out.getvalue()
-    assert "demo-lm/0-res-demo: 512 features" in text and "loaded into the database" in text
+    assert f"demo-lm/0-res-demo: {d_sae('0-res-demo')} features" in text
+    assert "loaded into the database" in text
     export = fmt.read_source_export(tmp_path, "demo-lm", "0-res-demo")
     assert Source.objects.get(model_id="demo-lm", source_id="0-res-demo").has_dashboards
-    assert Feature.objects.filter(layer="0-res-demo").count() == 512
+    assert Feature.objects.filter(layer="0-res-demo").count() == d_sae("0-res-demo")
     assert Activation.objects.filter(layer="0-res-demo").count() == len(export.activations)
     assert Explanation.objects.filter(layer="0-res-demo").count() == len(export.explanations)
 

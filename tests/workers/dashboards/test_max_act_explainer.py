@@ -50,19 +50,33 @@ def test_one_topic_word_beside_a_filler_word_is_not_a_topic() -> None:
     assert ":" not in explain([(" fossil", 5.0), (" was", 1.0)], [], LEXICON)
 
 
-def test_a_topic_is_named_only_when_strong_examples_are_all_of_that_topic() -> None:
+def test_a_topic_is_named_when_nearly_all_strong_examples_are_of_that_topic() -> None:
     scores = [(" raptor", 5.0), (" fossil", 4.0), (" sky", 1.0)]
     dino_text = [" The", " raptor", " left", " a", " fossil"]
     food_text = [" The", " pizza", " and", " soup"]
-    # fires on a food text at 0.5 of its maximum: not a dinosaur feature
-    mixed = [(10.0, dino_text), (5.0, food_text)]
+    dinos = [(10.0, dino_text)] * 3
+    # fires on food texts at 0.5 of its maximum as often as on dinosaur texts: not a topic
+    mixed = [*dinos, *[(5.0, food_text)] * 3]
     assert ":" not in explain(scores, [], LEXICON, examples=mixed)
     # below 0.3 of its maximum elsewhere: selective
-    weak_elsewhere = [(10.0, dino_text), (2.9, food_text)]
+    weak_elsewhere = [*dinos, (2.9, food_text)]
     assert explain(scores, [], LEXICON, examples=weak_elsewhere).startswith("dinosaurs: ")
     # a strong example with no topic word at all says nothing either way
-    untopical = [(10.0, dino_text), (4.0, [" Hello", "!"])]
+    untopical = [*dinos, (4.0, [" Hello", "!"])]
     assert explain(scores, [], LEXICON, examples=untopical).startswith("dinosaurs: ")
-    # one strong example of another topic rules the topic out, however many are on topic
-    many = [(10.0, dino_text)] * 20 + [(3.5, food_text)]
-    assert ":" not in explain(scores, [], LEXICON, examples=many)
+    # one strong food example in twenty-one is noise; one in six is not
+    assert explain(scores, [], LEXICON, examples=[*dinos * 7, (3.5, food_text)]).startswith(
+        "dinosaurs: "
+    )
+    assert ":" not in explain(scores, [], LEXICON, examples=[*dinos * 2, (3.5, food_text)])
+    # two texts are too few to name a topic
+    assert ":" not in explain(scores, [], LEXICON, examples=dinos[:2])
+
+
+def test_with_examples_the_topic_does_not_depend_on_the_token_it_peaks_on() -> None:
+    # a feature that fires on "." only at the end of food sentences is a food feature
+    food_texts = [(9.0, [" The", " soup", " was", " hot", "."]), (8.0, [" Pizza", " again", "."])]
+    described = explain([(".", 9.0), (" hot", 1.0)], [], LEXICON, examples=food_texts * 2)
+    assert described == "food: hot"
+    # the same tokens without examples: no topic word among them, no topic
+    assert ":" not in explain([(".", 9.0), (" hot", 1.0)], [], LEXICON)
