@@ -220,13 +220,31 @@ _AGE = (
     "ten years old",
     "at school",
 )
-_COUNT = (
+_NUMBER_WORDS = (
+    "zero",
+    "one",
     "two",
     "three",
     "four",
     "five",
     "six",
     "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+    "twenty",
+)
+_COUNT = (
+    *_NUMBER_WORDS[2:8],  # two to seven
     "many",
     "several",
     "some",
@@ -657,29 +675,6 @@ _TOPIC_SPECS: tuple[dict[str, str], ...] = (
 
 TOPICS: dict[str, Topic] = {s["name"]: Topic.parse(**s) for s in _TOPIC_SPECS}
 
-_NUMBER_WORDS = (
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-    "twenty",
-)
 
 _GREETINGS = (
     ("Hello!", "Hello! How can I help you today?"),
