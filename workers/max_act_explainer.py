@@ -23,11 +23,11 @@ EXPLANATION_TYPE = "np_offline-max-act"
 # A topic is named only when its words carry at least this share of the feature's token scores,
 # its best token is one of them, and they are at least half of the tokens shown.
 SELECTIVE_SHARE = 0.5
-# ... and, when the examples' texts are given, every example on which the feature reaches this
-# fraction of its maximum is a text of that topic (the feature stays below it on other topics).
+# When the examples' texts are given instead, the topic is read from the strong examples: those
+# on which the feature reaches this fraction of its maximum (it stays below it on other topics);
 OFF_TOPIC_RATIO = 0.3
-# ... and at least this many of those strong examples have a topic (one text says little),
-# and at least this share of them is of that topic.
+# at least this many of them have a topic (one text says little), and at least this share of
+# those is of that one topic.
 MIN_TOPIC_EXAMPLES = 3
 TOPIC_SHARE = 0.9
 EXPLANATION_MODEL = "np-offline"
@@ -88,7 +88,7 @@ def explain(
     are the feature's top positive logit tokens, best first. Word tokens are preferred over
     punctuation and whitespace, which only show when nothing else is there. `examples` are
     (peak activation, tokens) of the feature's top and interval examples: with a lexicon, a topic
-    is named when every example that reaches OFF_TOPIC_RATIO of the highest peak is a text of
+    is named when nearly all examples that reach OFF_TOPIC_RATIO of the highest peak are texts of
     that topic, whatever token the feature peaks on (see `selective_topic`): a feature that
     fires on "." only at the end of food sentences is a food feature. Without examples, the
     shown tokens must be the topic's words (`_lexicon_label`).
@@ -159,7 +159,7 @@ def _lexicon_label(
     hits = Counter(name for key in shown for name, words in lexicon.items() if key in words)
     if not hits:
         return None
-    name, count = min(hits.items(), key=lambda item: (-item[1], item[0]))
+    name, count = _most_common(hits)
     group = lexicon[name]
     total = sum(max(score[k], 0.0) for k in ranked)
     inside = sum(max(score[k], 0.0) for k in ranked if k in group)
@@ -175,7 +175,7 @@ def text_topic(tokens: Sequence[str], lexicon: Mapping[str, frozenset[str]]) -> 
     )
     if not hits:
         return None
-    return min(hits.items(), key=lambda item: (-item[1], item[0]))[0]
+    return _most_common(hits)[0]
 
 
 def selective_topic(
@@ -190,6 +190,12 @@ def selective_topic(
     found = Counter(t for t in (text_topic(tokens, lexicon) for tokens in strong) if t)
     if not found:
         return None
-    name, count = min(found.items(), key=lambda item: (-item[1], item[0]))
+    name, count = _most_common(found)
     total = sum(found.values())
     return name if count >= MIN_TOPIC_EXAMPLES and count >= TOPIC_SHARE * total else None
+
+
+def _most_common(counts: Counter[str]) -> tuple[str, int]:
+    """The (name, count) with the highest count; ties go to the first name alphabetically, so
+    a label does not depend on the order examples came in."""
+    return min(counts.items(), key=lambda item: (-item[1], item[0]))

@@ -66,7 +66,7 @@ def hook_name(layer: int) -> str:
 class DemoConfig:
     n_docs: int = 30_000
     chat_fraction: float = 0.15
-    # Enough merges that nearly every corpus word is one token (the corpus has ~750 words).
+    # Enough merges that every corpus word is one token (the corpus has ~1,240 words).
     vocab_size: int = 4096
     model: ModelTraining = field(default_factory=ModelTraining)
     sae: SaeTraining = field(default_factory=SaeTraining)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
@@ -275,16 +275,7 @@ def without_dead_features(sae: Any, acts: Float[torch.Tensor, "n d_in"]) -> Any:
     alive = (sae.encode(acts) > 0).any(0)
     if bool(alive.all()):
         return sae
-    cfg = sae.cfg
-    out = type(sae)(
-        type(cfg)(
-            d_in=cfg.d_in,
-            d_sae=int(alive.sum()),
-            k=cfg.k,
-            normalize_activations=cfg.normalize_activations,
-            metadata=cfg.metadata,
-        )
-    )
+    out = type(sae)(replace(sae.cfg, d_sae=int(alive.sum())))
     out.W_enc.copy_(sae.W_enc[:, alive])
     out.b_enc.copy_(sae.b_enc[alive])
     out.W_dec.copy_(sae.W_dec[alive])
