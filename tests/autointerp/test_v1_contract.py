@@ -18,9 +18,9 @@ from tests.support.worker_processes import WorkerProcess
 pytestmark = pytest.mark.django_db(transaction=True)
 DEMO = Path(__file__).resolve().parents[2] / "demo_pack/demo-lm/export/v1/demo-lm/1-res-demo"
 SPACE_FEATURE, SPORTS_FEATURE = (
-    "249",
-    "10",
-)  # "space: constellation, nebula, ..."; "sports: record, goal, ..."
+    "250",
+    "37",
+)  # "space: comets, astronauts, ..."; "sports: rugby, league, ..."
 
 
 def demo_examples(index: str, count: int = 10) -> list[dict[str, Any]]:

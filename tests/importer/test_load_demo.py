@@ -52,9 +52,11 @@ def test_it_creates_the_demo_rows_from_an_empty_database() -> None:
             Activation.objects.filter(model=model, layer=source["id"]).count()
             > 30 * source["d_sae"]
         )
-        # a feature without examples in the dashboards' corpus gets no explanation
+        # a feature without examples in the dashboards' corpus gets no explanation (3 % of
+        # layer 0's fire only where the SAEs' packed training rows put a second document
+        # after a first: demo_pack/README.md)
         explained = Explanation.objects.filter(model=model, layer=source["id"]).count()
-        assert 0.99 * source["d_sae"] <= explained <= source["d_sae"]
+        assert 0.95 * source["d_sae"] <= explained <= source["d_sae"]
     dino = manifest["topic_features"]["dinosaurs"]
     explanation = Explanation.objects.get(
         model=model, layer=dino["recommended_source"], index=str(dino["index"])

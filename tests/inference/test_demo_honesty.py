@@ -92,10 +92,6 @@ def _off_topic_max(client: APIClient, model: Model, layer: str, index: str, topi
     return max(a["maxValue"] for a in response.json())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the committed demo pack fails it (demo_pack/README.md); remove once it is retrained",
-)
 def test_every_topic_has_a_selective_feature_in_the_top_5(anon: APIClient, demo: Model) -> None:
     # One test for all topics: loading the demo rows takes most of its time.
     failed = []
@@ -107,22 +103,29 @@ def test_every_topic_has_a_selective_feature_in_the_top_5(anon: APIClient, demo:
 
 
 def _check(client: APIClient, model: Model, topic: str, text: str) -> tuple[bool, str]:
-    """(passed, the numbers) for one sentence."""
+    """(passed, the numbers) for one sentence: passed when one of the top 5 is explained with the
+    topic and stays below OFF_TOPIC_RATIO of its maximum on the other topics' sentences. The line
+    gives every topic feature of the top 5, so a selective one behind an unselective one shows."""
     response = client.post("/api/search-all/", {**page_defaults(model), "text": text}, "json")
     assert response.status_code == 200, response.json()
     top = response.json()["result"][:TOP]
-    hit = next((r for r in top if _explained_with(topic, model, r)), None)
-    if hit is None:
+    hits = [r for r in top if _explained_with(topic, model, r)]
+    if not hits:
         return False, f"{text!r}: no {topic} feature in the top {TOP}: {_keys(top)}"
-    feature = Feature.objects.get(model=model, layer=hit["layer"], index=hit["index"])
-    off = _off_topic_max(client, model, hit["layer"], hit["index"], topic)
-    ratio = off / feature.max_act_approx
-    line = (
-        f"{text!r}: {hit['layer']}/{hit['index']} at rank {top.index(hit) + 1} "
-        f"({hit['maxValue']:.2f}); on other topics {off:.2f} = {ratio:.2f} of its max "
-        f"{feature.max_act_approx:.2f}"
-    )
-    return ratio < OFF_TOPIC_RATIO, line
+    found = []
+    for hit in hits:
+        feature = Feature.objects.get(model=model, layer=hit["layer"], index=hit["index"])
+        off = _off_topic_max(client, model, hit["layer"], hit["index"], topic)
+        ratio = off / feature.max_act_approx
+        found.append(
+            (
+                ratio < OFF_TOPIC_RATIO,
+                f"{hit['layer']}/{hit['index']} at rank {top.index(hit) + 1} "
+                f"({hit['maxValue']:.2f}); on other topics {off:.2f} = {ratio:.2f} of its max "
+                f"{feature.max_act_approx:.2f}",
+            )
+        )
+    return any(ok for ok, _ in found), f"{text!r}: " + "; ".join(line for _, line in found)
 
 
 def _keys(results: list[dict[str, Any]]) -> list[str]:

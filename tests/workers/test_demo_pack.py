@@ -11,7 +11,14 @@ import pytest
 import torch
 
 from neuronpedia_format.demo_pack import DEMO_MODEL_ID as MODEL_ID
-from workers.demo.corpus import TOPIC_WORDS, TOPICS, generate_corpus, topic_word_rate
+from workers.demo.corpus import (
+    TOPIC_WORDS,
+    TOPICS,
+    generate_corpus,
+    topic_word_rate,
+    with_made_up_words,
+    words,
+)
 from workers.demo.pack import checksum, load_manifest
 from workers.demo.steering import NEUTRAL_PROMPTS, greedy, steered
 
@@ -59,6 +66,32 @@ def test_corpus_is_the_same_for_a_seed_and_differs_for_another() -> None:
     assert first != generate_corpus(8, 200)
     assert {d.topic for d in first} == set(TOPICS)
     assert any("<|im_start|>assistant\n" in d.text for d in first)
+
+
+def test_everyday_verbs_occur_in_every_topic() -> None:
+    # "made", "bought", "wrote" would otherwise each belong to one topic's own acts, and a
+    # feature on the verb would be named after that topic.
+    docs = generate_corpus(TEST_SEED, 2000, chat_fraction=0.0)
+    for verb in ("made", "bought", "wrote"):
+        topics = {d.topic for d in docs if verb in words(d.text)}
+        assert topics == set(TOPICS), verb
+
+
+def test_made_up_words_replace_plain_words_only() -> None:
+    docs = generate_corpus(TEST_SEED, 400)
+    swapped = with_made_up_words(docs, seed=1, rate=0.05)
+    assert swapped == with_made_up_words(docs, seed=1, rate=0.05)
+    assert [d.topic for d in swapped] == [d.topic for d in docs]
+    chats = [(a, b) for a, b in zip(docs, swapped, strict=True) if "<|im_start|>" in a.text]
+    assert chats and all(a == b for a, b in chats)
+    plain = [(words(a.text), words(b.text)) for a, b in zip(docs, swapped, strict=True)]
+    pairs = [(x, y) for a, b in plain for x, y in zip(a, b, strict=True)]
+    changed = [(x, y) for x, y in pairs if x != y]
+    assert all(len(x) >= 3 for x, _ in changed)
+    corpus_words = {w for d in docs for w in words(d.text)}
+    assert not {y for _, y in changed} & corpus_words
+    assert 0.02 < len(changed) / sum(len(x) >= 3 for x, _ in pairs) < 0.08
+    assert with_made_up_words(docs, seed=1, rate=0.0) == docs
 
 
 def test_topic_words_belong_to_one_topic_only() -> None:

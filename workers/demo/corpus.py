@@ -74,6 +74,17 @@ _TEMPLATES = (
     "{Where}, {who} {act}.",
     "We met {who} {where} and talked about the {adj} {thing}.",
     "The {thing} {where} was {mod} and {adj}.",
+    # The topic word early and general words after it, so the sentence end has to remember it.
+    "The {thing} was the best part of the day.",
+    "{Who} talked about the {adj} {thing} {when}.",
+    "{Things} are what everyone likes most of all.",
+    "A {thing} like that is not easy to find.",
+    "I heard about the {thing} from {who}.",
+    "The {mod} {thing} made everyone very happy.",
+    "There was a {thing}, and nobody knew why.",
+    "{Who} saw the {thing} and then went home.",
+    "Some {things} are {adj}, and some are not.",
+    "The {thing} was still there when {who} came back.",
 )
 
 # General words every topic's sentences share: they say nothing of the topic.
@@ -253,6 +264,24 @@ _COUNT = (
     "dozens of",
     "lots of",
 )
+# Things a person does with a thing of any topic: everyday verbs ("made", "bought", "needed")
+# then occur in every topic, so the model cannot read the topic off the verb alone.
+_SHARED_ACTS = (
+    "made a drawing of the {thing}",
+    "made a list of {things}",
+    "bought a book about {things}",
+    "took a photo of the {thing}",
+    "needed help with the {thing}",
+    "brought a picture of a {thing} to school",
+    "kept a notebook about {things}",
+    "found out more about the {thing}",
+    "wrote a story about a {thing}",
+    "showed everyone the {thing}",
+    "asked a lot of questions about {things}",
+    "drew a map of where the {thing} was",
+)
+# Share of the act slots filled from _SHARED_ACTS instead of the topic's own acts.
+SHARED_ACT_RATE = 0.25
 # Whole sentences about nothing in particular, mixed into every topic's documents.
 _ASIDES = (
     "It was a long day.",
@@ -728,7 +757,7 @@ def _topic_vocab(topic: Topic) -> set[str]:
 def _shared_words() -> set[str]:
     shared = {w for t in _TEMPLATES for w in words(_SLOT_RE.sub("", t))}
     shared |= set(_NUMBER_WORDS) | {w for g in _GREETINGS for s in g for w in words(s)}
-    general = (*_WHO, *_WHERE, *_WHEN, *_MOD, *_AGE, *_COUNT, *_ASIDES)
+    general = (*_WHO, *_WHERE, *_WHEN, *_MOD, *_AGE, *_COUNT, *_ASIDES, *_SHARED_ACTS)
     return shared | {w for phrase in general for w in words(phrase)}
 
 
@@ -763,12 +792,13 @@ def sentence(rng: random.Random, topic: Topic) -> str:
     """One sentence on `topic`: a shared frame (75 %) or a topic fact."""
     if rng.random() < 0.75:
         who, who2 = rng.sample(_WHO, 2)
-        act, act2 = rng.sample(topic.acts, 2)
+        act, act2 = (_act(rng, topic) for _ in range(2))
         adj, adj2 = rng.sample(topic.adjs, 2)
         when = rng.choice(_WHEN)
         text = rng.choice(_TEMPLATES).format(
             thing=rng.choice(topic.things),
-            things=rng.choice(topic.plurals),
+            things=(things := rng.choice(topic.plurals)),
+            Things=_capitalised(things),
             adj=adj,
             adj2=adj2,
             verb=rng.choice(topic.verbs),
@@ -800,6 +830,13 @@ def sentence(rng: random.Random, topic: Topic) -> str:
     return _capitalised(text)
 
 
+def _act(rng: random.Random, topic: Topic) -> str:
+    if rng.random() < SHARED_ACT_RATE:
+        frame = rng.choice(_SHARED_ACTS)
+        return frame.format(thing=rng.choice(topic.things), things=rng.choice(topic.plurals))
+    return rng.choice(topic.acts)
+
+
 def paragraph(rng: random.Random, topic: Topic, n_min: int = 1, n_max: int = 5) -> str:
     """`n_min`..`n_max` sentences on `topic`; after the first, some are topic-free asides."""
     out = [sentence(rng, topic)]
@@ -826,6 +863,40 @@ def chat(rng: random.Random, topic: Topic) -> str:
 class Document:
     topic: str
     text: str
+
+
+_LOWER_WORD_RE = re.compile(r"\b[a-z]{3,}\b")
+_ONSETS = (*"bdfgklmnprstvz", "br", "dr", "gl", "pl", "st", "tr")
+_VOWELS = ("a", "e", "i", "o", "u", "ai", "ou")
+_CODAS = ("", "", "n", "r", "s", "t", "l", "m")
+
+
+def made_up_word(rng: random.Random) -> str:
+    """A pronounceable word no topic uses ("glaiton", "vumor"): the tokenizer, trained on the
+    clean corpus, splits it into pieces, as it splits a word a user types that the corpus lacks."""
+    return "".join(
+        rng.choice(_ONSETS) + rng.choice(_VOWELS) + rng.choice(_CODAS)
+        for _ in range(rng.randint(2, 3))
+    )
+
+
+def with_made_up_words(docs: list[Document], seed: int, rate: float) -> list[Document]:
+    """`docs` with each lower-case word of the plain documents (not the chats, whose role names
+    must stay) replaced, with probability `rate`, by a made-up word.
+
+    For the LM's training text only: a sentence a user types has words the corpus lacks, and an
+    LM that never saw one lets the unfamiliar pieces reset what it knows of the topic (the
+    sentence end after them reads as an aside). With a few made-up words in every topic, the
+    topic has to outlast them."""
+    rng = random.Random(seed)
+
+    def swap(match: re.Match[str]) -> str:
+        return made_up_word(rng) if rng.random() < rate else match.group(0)
+
+    return [
+        d if IM_START in d.text else Document(d.topic, _LOWER_WORD_RE.sub(swap, d.text))
+        for d in docs
+    ]
 
 
 def generate_corpus(seed: int, n_docs: int, chat_fraction: float = 0.15) -> list[Document]:

@@ -27,7 +27,7 @@ from neuronpedia_format.demo_pack import (
     MODEL_SUBDIR,
     SAES_SUBDIR,
 )
-from workers.demo.corpus import IM_END, TOPICS, Document, generate_corpus
+from workers.demo.corpus import IM_END, TOPICS, Document, generate_corpus, with_made_up_words
 from workers.demo.steering import NEUTRAL_PROMPTS, steered_topic_rate
 from workers.demo.tokenizer import END_OF_TEXT, train_tokenizer
 from workers.demo.topic_features import TopicFeature, find_topic_features
@@ -66,13 +66,16 @@ def hook_name(layer: int) -> str:
 class DemoConfig:
     n_docs: int = 30_000
     chat_fraction: float = 0.15
-    # Enough merges that every corpus word is one token (the corpus has ~1,240 words).
+    # Enough merges that every corpus word is one token (the corpus has ~1,250 words).
     vocab_size: int = 4096
+    # Share of the LM's training words swapped for made-up ones (`with_made_up_words`); the
+    # tokenizer, the SAEs and the dashboards see the clean corpus.
+    made_up_word_rate: float = 0.05
     model: ModelTraining = field(default_factory=ModelTraining)
     sae: SaeTraining = field(default_factory=SaeTraining)
     sae_layers: tuple[int, ...] = (0, 1)
     docs_per_topic_eval: int = 60
-    steering_strengths: tuple[float, ...] = (2.0, 4.0, 8.0, 16.0)
+    steering_strengths: tuple[float, ...] = (2.0, 4.0, 8.0, 16.0, 32.0)
     steering_prompts: tuple[str, ...] = NEUTRAL_PROMPTS[:4]
     steering_tokens: int = 24
 
@@ -116,10 +119,12 @@ def build_demo_pack(
     docs = generate_corpus(corpus_seed, cfg.n_docs, cfg.chat_fraction)
     tokenizer = train_tokenizer((d.text for d in docs), model_dir, cfg.vocab_size)
     tokens, labels = pack_rows(docs, tokenizer, cfg.model.n_ctx)
+    lm_docs = with_made_up_words(docs, corpus_seed, cfg.made_up_word_rate)
+    lm_tokens, lm_labels = pack_rows(lm_docs, tokenizer, cfg.model.n_ctx)
     lap("corpus_and_tokenizer")
     with deterministic(seed):
         model = new_model(tokenizer, cfg.model, seed, DEMO_MODEL_ID)
-        losses = train_model(model, tokens, labels, cfg.model, seed)
+        losses = train_model(model, lm_tokens, lm_labels, cfg.model, seed)
     model.eval()
     logger.info("demo model trained steps=%d loss=%.3f", cfg.model.steps, losses[-1])
 
@@ -181,6 +186,7 @@ def build_demo_pack(
             "seed": corpus_seed,
             "n_docs": cfg.n_docs,
             "chat_fraction": cfg.chat_fraction,
+            "made_up_word_rate": cfg.made_up_word_rate,
             "n_tokens": int((labels != -100).sum()),
             "topics": sorted(TOPICS),
         },
