@@ -872,8 +872,9 @@ _CODAS = ("", "", "n", "r", "s", "t", "l", "m")
 
 
 def made_up_word(rng: random.Random) -> str:
-    """A pronounceable word no topic uses ("glaiton", "vumor"): the tokenizer, trained on the
-    clean corpus, splits it into pieces, as it splits a word a user types that the corpus lacks."""
+    """A random pronounceable word ("glaiton", "vumor"), almost never one of the corpus's: the
+    tokenizer, trained on the clean corpus, splits it into pieces, as it splits a word a user
+    types that the corpus lacks."""
     return "".join(
         rng.choice(_ONSETS) + rng.choice(_VOWELS) + rng.choice(_CODAS)
         for _ in range(rng.randint(2, 3))
@@ -881,8 +882,8 @@ def made_up_word(rng: random.Random) -> str:
 
 
 def with_made_up_words(docs: list[Document], seed: int, rate: float) -> list[Document]:
-    """`docs` with each lower-case word of the plain documents (not the chats, whose role names
-    must stay) replaced, with probability `rate`, by a made-up word.
+    """`docs` with each lower-case word of three or more letters in the plain documents (not the
+    chats, whose role names must stay) replaced, with probability `rate`, by a made-up word.
 
     For the LM's training text only: a sentence a user types has words the corpus lacks, and an
     LM that never saw one lets the unfamiliar pieces reset what it knows of the topic (the
